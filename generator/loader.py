@@ -1,0 +1,178 @@
+"""YAML loading: fast (libyaml) parse, with source positions recovered only when reporting.
+
+Refuses what a config tool must not guess at: non-UTF-8 bytes, duplicate keys, alias bombs,
+deep nesting, oversized files. Every refusal is a Problem with a position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any
+
+import yaml
+
+from .errors import InventoryError, Located, Path, Problem
+
+MAX_BYTES = 10 * 1024 * 1024  # documented limit: 10 MiB of YAML
+MAX_NODES = 1_000_000  # expanded nodes (aliases counted every time they are used)
+MAX_DEPTH = 32
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loader that records duplicate keys instead of silently keeping the last one."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.duplicates: list[yaml.Node] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
+            if key in seen:
+                self.duplicates.append(key_node)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+@dataclass
+class Document:
+    """A loaded inventory: its data, and how to find where a path came from."""
+
+    path: FsPath
+    display: str
+    text: str
+    data: Any
+    _root: yaml.Node | None = field(default=None, repr=False)
+
+    def locate(self, problem: Problem) -> Located:
+        line, column = self.position(problem.path, problem.at_key)
+        return Located(self.display, line, column, problem)
+
+    def fail(self, problems: list[Problem]) -> InventoryError:
+        return InventoryError([self.locate(p) for p in problems])
+
+    def position(self, path: Path, at_key: bool = False) -> tuple[int, int]:
+        """1-based line and column of `path` (the deepest existing node on it)."""
+        if self._root is None:
+            self._root = yaml.compose(self.text, Loader=_BaseLoader)
+        node = self._root
+        if node is None:
+            return 1, 1
+        mark = node.start_mark
+        for part in path:
+            child_key, child = _child(node, part)
+            if child is None:
+                break
+            mark = child_key.start_mark if (at_key and part == path[-1] and child_key is not None) else child.start_mark
+            node = child
+        return mark.line + 1, mark.column + 1
+
+
+def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Node | None]:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
+                return key_node, value_node
+        for key_node, value_node in node.value:  # merged mappings (<<: *anchor)
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                found = _child(value_node, part)
+                if found[1] is not None:
+                    return found
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+        return None, node.value[part]
+    return None, None
+
+
+def _bad(display: str, line: int, column: int, message: str, rule: str) -> InventoryError:
+    return InventoryError([Located(display, line, column, Problem((), message, rule))])
+
+
+def load(path: FsPath, display: str | None = None) -> Document:
+    """Read and parse an inventory; raise InventoryError with positions on any problem."""
+    display = display or str(path)
+    try:
+        raw = path.read_bytes() if path.stat().st_size <= MAX_BYTES else None
+    except OSError as exc:
+        raise _bad(display, 1, 1, f"cannot read the inventory: {exc.strerror}", "inventory-unreadable") from None
+    if raw is None:
+        raise _bad(
+            display,
+            1,
+            1,
+            f"the inventory is larger than {MAX_BYTES // (1024 * 1024)} MiB; split it",
+            "inventory-too-large",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise _bad(
+            display, line, column, f"byte 0x{raw[exc.start]:02x} is not UTF-8; save the file as UTF-8", "yaml-encoding"
+        ) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    loader = _Loader(text)
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        raise _bad(display, line, column, f"invalid YAML: {message}", "yaml-syntax") from None
+    except yaml.YAMLError as exc:
+        raise _bad(display, 1, 1, f"invalid YAML: {exc}", "yaml-syntax") from None
+    except RecursionError:
+        raise _bad(display, 1, 1, f"the YAML is nested too deeply (limit {MAX_DEPTH})", "yaml-too-deep") from None
+    finally:
+        loader.dispose()
+    if loader.duplicates:
+        raise InventoryError(
+            [
+                Located(
+                    display,
+                    n.start_mark.line + 1,
+                    n.start_mark.column + 1,
+                    Problem(
+                        (),
+                        f"duplicate key '{n.value}': YAML keeps only the last one; remove or rename one",
+                        "yaml-duplicate-key",
+                    ),
+                )
+                for n in loader.duplicates
+            ]
+        )
+    if data is None:
+        raise _bad(display, 1, 1, "the inventory is empty; start from inventories/minimal.yaml", "inventory-empty")
+    _check_shape(data, display)
+    return Document(path=path, display=display, text=text, data=data)
+
+
+def _check_shape(data: Any, display: str) -> None:
+    """Bound the expanded size and depth (billion-laughs aliases, pathological nesting)."""
+    count = 0
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise _bad(
+                display,
+                1,
+                1,
+                f"the inventory expands to more than {MAX_NODES} values (YAML aliases?); remove the aliases",
+                "yaml-alias-bomb",
+            )
+        if depth > MAX_DEPTH:
+            raise _bad(display, 1, 1, f"the YAML is nested deeper than {MAX_DEPTH} levels", "yaml-too-deep")
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)

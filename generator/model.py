@@ -1,0 +1,327 @@
+"""The resolved model: frozen dataclasses, every derived value computed once by resolve.py.
+
+Targets read only this. A value used on both ends of a tunnel (addresses, ASNs, policy, PSK
+reference) is one field of `Tunnel`, never recomputed by a template.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network
+
+from .errors import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """A value Azure assigns at deployment (a gateway public IP or default BGP address).
+
+    Prints as the value when an Azure state file supplied it, else as a placeholder that no
+    device accepts, e.g. `<SEA-VNET-gw-pip1>`.
+    """
+
+    placeholder: str
+    value: str | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.value is not None
+
+    def __str__(self) -> str:
+        return self.value if self.value is not None else self.placeholder
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceRef:
+    """An Azure resource: type, name segments and resource group, rendered per target by filters."""
+
+    type: str  # e.g. Microsoft.Network/virtualNetworkGateways/ipConfigurations
+    names: tuple[str, ...]
+    resource_group: str
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRef:
+    """Where a pre-shared key comes from; never the key itself."""
+
+    kind: str  # "env" or "file"
+    name: str  # variable name or file path as written
+    parameter: str  # the ARM/Bicep/PowerShell parameter that carries it, e.g. pskGenPskDc1
+
+    @property
+    def placeholder(self) -> str:
+        return f"REPLACE_WITH_PSK_FROM_{self.kind.upper()}_{self.parameter}"
+
+    @property
+    def describe(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class IpsecPolicy:
+    """IKE/IPsec parameters in Azure's vocabulary; `custom` is False for Azure's defaults."""
+
+    ike_encryption: str
+    ike_integrity: str
+    dh_group: str
+    ipsec_encryption: str
+    ipsec_integrity: str
+    pfs_group: str
+    sa_lifetime_seconds: int
+    sa_datasize_kilobytes: int
+    custom: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Subnet:
+    name: str
+    prefix: IPv4Network
+    ref: ResourceRef
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayInstance:
+    """One instance of a VPN gateway (two when active-active)."""
+
+    index: int  # 0 or 1, as Azure numbers them
+    ipconfig: ResourceRef
+    public_ip_ref: ResourceRef
+    public_ip: Deferred
+    default_bgp_ip: Deferred
+    apipa: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    name: str
+    vnet: str
+    resource_group: str
+    region: str
+    sku: str
+    generation: str
+    active_active: bool
+    bgp: bool
+    asn: int  # Azure's default 65515 without BGP
+    existing: bool
+    max_connections: int
+    instances: tuple[GatewayInstance, ...]
+    ref: ResourceRef
+    subnet_ref: ResourceRef
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Vnet:
+    name: str
+    resource_group: str
+    region: str
+    address_space: tuple[IPv4Network, ...]
+    subnets: tuple[Subnet, ...]
+    existing: bool
+    gateway: Gateway | None
+    ref: ResourceRef
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    name: str
+    site: str
+    platform: str
+    public_ip: IPv4Address
+    local_address: IPv4Address  # outside address on the device (public_ip unless NATed)
+    behind_nat: bool
+    bgp_ip: IPv4Address | None
+    bgp_ip_is_apipa: bool
+    outside_interface: str
+    loopback_interface: str
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    name: str
+    location: str
+    asn: int
+    prefixes: tuple[IPv4Network, ...]
+    devices: tuple[Device, ...]
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Tunnel:
+    """One IPsec tunnel: an Azure gateway instance <-> an on-prem device, with both ends' values."""
+
+    key: str  # e.g. SEA-VNET-gw.i0~dc1-edge1
+    device_index: int  # 1-based position among the device's tunnels (Tunnel1, st0.1, xfrm1)
+    connection: str  # Azure connection resource name
+    gateway: str
+    instance: int
+    device: str
+    site: str
+    azure_public_ip: Deferred
+    device_public_ip: IPv4Address
+    device_ike_id: IPv4Address
+    azure_asn: int
+    device_asn: int
+    bgp: bool
+    azure_bgp_ip: Deferred | None  # custom APIPA (known) or default GatewaySubnet address (deferred)
+    device_bgp_ip: IPv4Address | None
+    apipa: bool  # BGP over APIPA: the device must initiate, Azure does not
+    psk: SecretRef
+    policy: IpsecPolicy
+    ike_version: str
+    dpd_timeout_seconds: int
+    connection_mode: str
+    policy_based_traffic_selectors: bool
+    local_prefixes: tuple[IPv4Network, ...]  # the site's prefixes (device side)
+    remote_prefixes: tuple[IPv4Network, ...]  # the VNet's address space (Azure side)
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """A site-to-site connection resource (one per device) and its local network gateway."""
+
+    name: str
+    resource_group: str
+    region: str
+    vnet: str
+    gateway: Gateway
+    site: Site
+    device: Device
+    lng_name: str
+    lng_ref: ResourceRef
+    lng_prefixes: tuple[IPv4Network, ...]
+    ref: ResourceRef
+    psk: SecretRef
+    bgp: bool
+    ike_version: str
+    dpd_timeout_seconds: int
+    connection_mode: str
+    policy_based_traffic_selectors: bool
+    policy: IpsecPolicy
+    custom_bgp_ips: tuple[tuple[ResourceRef, str], ...]  # (gateway ipconfig, APIPA address) per instance
+    tunnels: tuple[Tunnel, ...]
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class VnetLink:
+    """One direction of a VNet-to-VNet link (a Vnet2Vnet connection resource)."""
+
+    name: str
+    resource_group: str
+    region: str
+    local: Gateway
+    remote: Gateway
+    ref: ResourceRef
+    psk: SecretRef
+    bgp: bool
+    policy: IpsecPolicy
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Peering:
+    """One direction of a VNet peering."""
+
+    name: str
+    resource_group: str
+    vnet: str
+    remote: Vnet
+    ref: ResourceRef
+    allow_gateway_transit: bool
+    use_remote_gateways: bool
+    allow_forwarded_traffic: bool
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    name: str
+    protocol: str
+    port: int
+    interval_seconds: int
+    count: int
+    request_path: str | None
+    ref: ResourceRef
+
+
+@dataclass(frozen=True, slots=True)
+class LbRule:
+    name: str
+    protocol: str  # Tcp, Udp or All (HA ports)
+    frontend_port: int  # 0 with HA ports
+    backend_port: int
+    probe: Probe
+    distribution: str
+    floating_ip: bool
+    idle_timeout_minutes: int
+    tcp_reset: bool
+    ha_ports: bool
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class LoadBalancer:
+    name: str
+    resource_group: str
+    region: str
+    vnet: Vnet
+    subnet: Subnet
+    sku: str
+    frontend_ip: IPv4Address
+    frontend_name: str
+    frontend_ref: ResourceRef
+    backend_pool: str
+    backend_ref: ResourceRef
+    probes: tuple[Probe, ...]
+    rules: tuple[LbRule, ...]
+    ref: ResourceRef
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceGroup:
+    """Everything one ARM/Bicep deployment of a resource group creates, in two stages."""
+
+    name: str
+    vnets: tuple[Vnet, ...]
+    gateways: tuple[Gateway, ...]  # to create (not existing)
+    connections: tuple[Connection, ...]
+    load_balancers: tuple[LoadBalancer, ...]
+    links: tuple[VnetLink, ...]  # stage 2: need the remote gateways
+    peerings: tuple[Peering, ...]  # stage 2: need the remote VNets
+    secrets: tuple[SecretRef, ...]  # stage 1 parameters
+    link_secrets: tuple[SecretRef, ...]  # stage 2 parameters
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    name: str
+    description: str
+    source: str  # the inventory as the user named it
+    tags: dict[str, str]
+    vnets: tuple[Vnet, ...]
+    gateways: tuple[Gateway, ...]
+    sites: tuple[Site, ...]
+    devices: tuple[Device, ...]
+    connections: tuple[Connection, ...]
+    links: tuple[VnetLink, ...]
+    peerings: tuple[Peering, ...]
+    load_balancers: tuple[LoadBalancer, ...]
+    tunnels: tuple[Tunnel, ...]
+    resource_groups: tuple[ResourceGroup, ...]
+    secrets: tuple[SecretRef, ...]
+    device_tunnels: dict[str, tuple[Tunnel, ...]] = field(default_factory=dict)
+
+    @property
+    def pending(self) -> tuple[str, ...]:
+        """Placeholders still waiting for an Azure state file, in order, without repeats."""
+        seen: dict[str, None] = {}
+        for tunnel in self.tunnels:
+            for value in (tunnel.azure_public_ip, tunnel.azure_bgp_ip):
+                if value is not None and not value.known:
+                    seen[value.placeholder] = None
+        return tuple(seen)

@@ -1,0 +1,72 @@
+"""The callable core: inventory -> model -> rules -> rendered files. The CLI is a thin layer on it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import GenError, Located
+from .loader import Document, load
+from .model import Model
+
+
+@dataclass
+class Result:
+    model: Model
+    document: Document
+    warnings: list[Located] = field(default_factory=list)
+
+
+def build_model(inventory: Path, state_files: tuple[Path, ...] = (), display: str | None = None) -> Result:
+    """Load, validate and resolve; raise InventoryError with every error (warnings are returned)."""
+    from . import rules, schema
+    from .resolve import Unresolvable, resolve
+    from .state import read_state
+
+    document = load(inventory, display)
+    problems = schema.validate(document.data)
+    if problems:
+        raise document.fail(problems)
+    state = read_state(state_files)
+    try:
+        model = resolve(document.data, document.display, state)
+    except Unresolvable as exc:
+        raise document.fail(exc.problems) from None
+    found = rules.check(model)
+    errors = [p for p in found if p.severity == "error"]
+    if errors:
+        raise document.fail(errors)
+    return Result(model, document, [document.locate(p) for p in found if p.severity == "warning"])
+
+
+def render_all(
+    model: Model,
+    *,
+    targets: tuple[str, ...] | None = None,
+    templates: str | None = None,
+    secrets: dict[str, str] | None = None,
+):
+    """Every output file of the selected targets, verified; raise GenError if a check fails."""
+    from .render import environment
+    from .targets import TARGETS, Options
+
+    env = environment(templates)
+    options = Options(secrets=secrets)
+    files = []
+    problems = []
+    for key, target in TARGETS.items():
+        if targets and key not in targets:
+            continue
+        rendered = target.render(model, env, options)
+        problems += target.verify(rendered)
+        files += rendered
+    if problems:
+        raise GenError([f"{line} (rule verify-output)" for line in problems])
+    return files
+
+
+def schema_text() -> str:
+    from .schema import schema
+
+    return json.dumps(schema(), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,121 @@
+"""The Jinja environment shared by every target, and the filters templates may use.
+
+Templates hold no logic: values come from the model; these filters only format them for one
+output syntax each (JSON, ARM/Bicep ids, PowerShell strings, router descriptions).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .errors import GenError
+from .facts import API_VERSION
+from .model import Deferred, ResourceRef
+from .resources import resource_path
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (Deferred,)):
+        return str(value)
+    return str(value)  # IPv4Address / IPv4Network
+
+
+def tojson(value: Any) -> str:
+    """A JSON literal (strings escaped for JSON), deterministic; IPs and deferred values as strings."""
+    return json.dumps(value, ensure_ascii=False, default=_default)
+
+
+def arm_id(ref: ResourceRef, current_rg: str) -> str:
+    """ARM resourceId() expression; names the resource group only when it is another one."""
+    args = [ref.type, *ref.names]
+    if ref.resource_group != current_rg:
+        args.insert(0, ref.resource_group)
+    return "[resourceId(" + ", ".join(_arm_string(a) for a in args) + ")]"
+
+
+def arm_reference(ref: ResourceRef, current_rg: str, path: str) -> str:
+    """ARM expression reading a runtime property of a deployed resource, e.g. ipAddress."""
+    return f"[reference({arm_id(ref, current_rg)[1:-1]}, '{API_VERSION}').{path}]"
+
+
+def _arm_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ps_string(value: Any) -> str:
+    """PowerShell single-quoted string literal."""
+    text = str(value)
+    return "'" + re.sub(r"['\u2018\u2019\u201a\u201b]", lambda m: m.group(0) * 2, text) + "'"
+
+
+def bicep_string(value: Any) -> str:
+    """Bicep single-quoted string literal."""
+    text = (
+        str(value)
+        .replace("\\", "\\\\")
+        .replace("'", "\\'")
+        .replace("${", "\\${")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\t", "\\t")
+    )
+    return "'" + text + "'"
+
+
+def config_text(value: Any) -> str:
+    """Free text for a router config line (descriptions, comments): one line, printable ASCII."""
+    return re.sub(r"[^\x20-\x7e]|[\"'`$;!\\]", "_", str(value))
+
+
+def symbol(text: str) -> str:
+    """A camelCase identifier from a name: 'SEA-VNET-gw' -> 'seaVnetGw'."""
+    parts = [p for p in re.split(r"[^A-Za-z0-9]+", str(text)) if p]
+    if not parts:
+        return "x"
+    out = parts[0].lower() + "".join(p[:1].upper() + p[1:].lower() for p in parts[1:])
+    return out if out[0].isalpha() else "r" + out
+
+
+FILTERS = {
+    "tojson": tojson,
+    "arm_id": arm_id,
+    "arm_reference": arm_reference,
+    "ps_string": ps_string,
+    "bicep_string": bicep_string,
+    "config_text": config_text,
+    "symbol": symbol,
+}
+
+
+@lru_cache(maxsize=8)
+def environment(override: str | None = None) -> jinja2.Environment:
+    """One environment per process (templates compile once); `override` is a user template folder."""
+    paths = [str(resource_path("templates"))]
+    if override:
+        paths.insert(0, override)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(paths),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters.update(FILTERS)
+    env.globals["api_version"] = API_VERSION
+    return env
+
+
+def render(env: jinja2.Environment, template: str, **context: Any) -> str:
+    """Render one template; template errors become GenError naming the template and line."""
+    try:
+        return env.get_template(template).render(**context)
+    except jinja2.TemplateError as exc:
+        where = f"{getattr(exc, 'filename', None) or template}:{getattr(exc, 'lineno', None) or '?'}"
+        raise GenError([f"{Path(where).name}: template error: {exc.message or exc} (rule template-error)"]) from None

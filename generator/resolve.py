@@ -1,0 +1,597 @@
+"""Schema-valid inventory data -> Model. Every derived value (names, ids, tunnels) is made here once.
+
+Structural problems found while resolving (unknown references, duplicate names) are reported
+with rule ids like any other rule; the model is only built when there are none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from ipaddress import IPv4Address, IPv4Network
+from typing import Any
+
+from . import facts
+from .errors import Path, Problem
+from .model import (
+    Connection,
+    Deferred,
+    Device,
+    Gateway,
+    GatewayInstance,
+    IpsecPolicy,
+    LbRule,
+    LoadBalancer,
+    Model,
+    Peering,
+    Probe,
+    ResourceGroup,
+    ResourceRef,
+    SecretRef,
+    Site,
+    Subnet,
+    Tunnel,
+    Vnet,
+    VnetLink,
+)
+
+NET = "Microsoft.Network"
+PLATFORM_DEFAULTS = {  # platform -> (outside interface, loopback interface)
+    "cisco_iosxe": ("GigabitEthernet1", "Loopback0"),
+    "juniper_srx": ("ge-0/0/0.0", "lo0.0"),
+    "strongswan_frr": ("eth0", "lo"),
+}
+
+AzureState = Mapping[str, Mapping[str, Any]]  # gateway name -> {"instances": [{"public_ip", "bgp_ips"}]}
+
+
+class Unresolvable(Exception):
+    """Raised with the structural problems that keep a model from being built."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+def _ref(kind: str, *names: str, rg: str) -> ResourceRef:
+    return ResourceRef(f"{NET}/{kind}", tuple(names), rg)
+
+
+def _policy(raw: Mapping[str, Any] | None) -> IpsecPolicy:
+    values = dict(raw) if raw else dict(facts.DEFAULT_POLICY)
+    return IpsecPolicy(custom=raw is not None, **values)
+
+
+def _camel(text: str) -> str:
+    return "".join(part[:1].upper() + part[1:].lower() for part in re.split(r"[^A-Za-z0-9]+", text) if part)
+
+
+class _Resolver:
+    def __init__(self, data: Mapping[str, Any], source: str, state: AzureState | None):
+        self.data = data
+        self.source = source
+        self.state = state or {}
+        self.problems: list[Problem] = []
+        self.secrets: dict[tuple[str, str], SecretRef] = {}
+
+    # ------------------------------------------------------------------ helpers
+    def problem(self, path: Path, message: str, rule: str) -> None:
+        self.problems.append(Problem(path, message, rule))
+
+    def unique(self, items: Iterable[tuple[str, Path]], what: str) -> None:
+        seen: dict[str, Path] = {}
+        for name, path in items:
+            key = name.lower()  # Azure names are case-insensitive
+            if key in seen:
+                self.problem(
+                    path, f"{what} '{name}' is already defined at {_dotted(seen[key])}; rename one", "duplicate-name"
+                )
+            else:
+                seen[key] = path
+
+    def secret(self, raw: Mapping[str, str]) -> SecretRef:
+        kind, name = next(iter(raw.items()))
+        key = (kind, name)
+        if key not in self.secrets:
+            base = "psk" + (
+                _camel(name) if kind == "env" else _camel(re.sub(r"\.[A-Za-z0-9]+$", "", name.rsplit("/", 1)[-1]))
+            )
+            taken = {s.parameter for s in self.secrets.values()}
+            parameter, n = base, 2
+            while parameter in taken:
+                parameter, n = f"{base}{n}", n + 1
+            self.secrets[key] = SecretRef(kind, name, parameter)
+        return self.secrets[key]
+
+    # ------------------------------------------------------------------ azure
+    def gateway(self, vnet: Mapping[str, Any], path: Path) -> Gateway | None:
+        raw = vnet.get("gateway")
+        if raw is None:
+            return None
+        vnet_name, rg = vnet["name"], vnet["resource_group"]
+        name = raw.get("name", f"{vnet_name}-gw")
+        sku = raw["sku"]
+        bgp = raw.get("bgp")
+        active = bool(raw.get("active_active", False))
+        known = self.state.get(name, {}).get("instances", [])
+        apipa_lists = (bgp or {}).get("apipa_addresses", [])
+        instances = []
+        for index in range(2 if active else 1):
+            seen = known[index] if index < len(known) else {}
+            bgp_ips = seen.get("bgp_ips") or []
+            instances.append(
+                GatewayInstance(
+                    index=index,
+                    ipconfig=_ref("virtualNetworkGateways/ipConfigurations", name, f"ipconfig{index + 1}", rg=rg),
+                    public_ip_ref=_ref("publicIPAddresses", f"{name}-pip{index + 1}", rg=rg),
+                    public_ip=Deferred(f"<{name}-pip{index + 1}>", seen.get("public_ip")),
+                    default_bgp_ip=Deferred(f"<{name}-bgp{index + 1}>", bgp_ips[0] if bgp_ips else None),
+                    apipa=tuple(apipa_lists[index]) if index < len(apipa_lists) else (),
+                )
+            )
+        return Gateway(
+            name=name,
+            vnet=vnet_name,
+            resource_group=rg,
+            region=vnet["region"],
+            sku=sku,
+            generation=raw.get("generation", facts.default_generation(sku)),
+            active_active=active,
+            bgp=bgp is not None,
+            asn=bgp["asn"] if bgp else facts.AZURE_DEFAULT_ASN,
+            existing=bool(raw.get("existing", vnet.get("existing", False))),
+            max_connections=facts.GATEWAY_SKUS[sku][1],
+            instances=tuple(instances),
+            ref=_ref("virtualNetworkGateways", name, rg=rg),
+            subnet_ref=_ref("virtualNetworks/subnets", vnet_name, facts.GATEWAY_SUBNET, rg=rg),
+            path=path + ("gateway",),
+        )
+
+    def vnets(self) -> tuple[Vnet, ...]:
+        result = []
+        raw_vnets = self.data["azure"]["vnets"]
+        self.unique(((v["name"], ("azure", "vnets", i, "name")) for i, v in enumerate(raw_vnets)), "VNet")
+        for i, raw in enumerate(raw_vnets):
+            path: Path = ("azure", "vnets", i)
+            rg = raw["resource_group"]
+            self.unique(((s["name"], path + ("subnets", j, "name")) for j, s in enumerate(raw["subnets"])), "subnet")
+            subnets = tuple(
+                Subnet(
+                    s["name"],
+                    IPv4Network(s["prefix"]),
+                    _ref("virtualNetworks/subnets", raw["name"], s["name"], rg=rg),
+                    path + ("subnets", j),
+                )
+                for j, s in enumerate(raw["subnets"])
+            )
+            result.append(
+                Vnet(
+                    name=raw["name"],
+                    resource_group=rg,
+                    region=raw["region"],
+                    address_space=tuple(IPv4Network(p) for p in raw["address_space"]),
+                    subnets=subnets,
+                    existing=bool(raw.get("existing", False)),
+                    gateway=self.gateway(raw, path),
+                    ref=_ref("virtualNetworks", raw["name"], rg=rg),
+                    path=path,
+                )
+            )
+        gateways = [(v.gateway.name, v.gateway.path + ("name",)) for v in result if v.gateway]
+        self.unique(gateways, "gateway")
+        return tuple(result)
+
+    def links(self, vnets: Mapping[str, Vnet]) -> tuple[VnetLink, ...]:
+        result: list[VnetLink] = []
+        seen: dict[frozenset[str], Path] = {}
+        for i, raw in enumerate(self.data["azure"].get("vnet_links", [])):
+            path: Path = ("azure", "vnet_links", i)
+            field_name = "full_mesh" if "full_mesh" in raw else "pair"
+            names = raw[field_name]
+            gateways = []
+            for j, name in enumerate(names):
+                vnet = self.lookup(vnets, name, path + (field_name, j), "VNet")
+                if vnet is None:
+                    continue
+                if vnet.gateway is None:
+                    self.problem(
+                        path + (field_name, j),
+                        f"VNet '{name}' has no gateway; add azure.vnets[].gateway to link it",
+                        "link-needs-gateway",
+                    )
+                    continue
+                gateways.append(vnet.gateway)
+            psk = self.secret(raw["psk"])
+            policy = _policy(raw.get("ipsec_policy"))
+            for a_index, a in enumerate(gateways):
+                for b in gateways[a_index + 1 :]:
+                    pair = frozenset({a.vnet, b.vnet})
+                    if pair in seen:
+                        self.problem(
+                            path,
+                            f"VNets '{a.vnet}' and '{b.vnet}' are already linked at {_dotted(seen[pair])}",
+                            "duplicate-name",
+                        )
+                        continue
+                    seen[pair] = path
+                    bgp = raw.get("bgp", a.bgp and b.bgp)
+                    for local, remote in ((a, b), (b, a)):
+                        name = f"cn-{local.vnet}-to-{remote.vnet}"
+                        result.append(
+                            VnetLink(
+                                name=name,
+                                resource_group=local.resource_group,
+                                region=local.region,
+                                local=local,
+                                remote=remote,
+                                ref=_ref("connections", name, rg=local.resource_group),
+                                psk=psk,
+                                bgp=bgp,
+                                policy=policy,
+                                path=path,
+                            )
+                        )
+        return tuple(result)
+
+    def peerings(self, vnets: Mapping[str, Vnet]) -> tuple[Peering, ...]:
+        result = []
+        for i, raw in enumerate(self.data["azure"].get("peerings", [])):
+            path: Path = ("azure", "peerings", i)
+            ends = [self.lookup(vnets, name, path + ("vnets", j), "VNet") for j, name in enumerate(raw["vnets"])]
+            transit = raw.get("transit_via")
+            if transit is not None and transit not in raw["vnets"]:
+                self.problem(
+                    path + ("transit_via",),
+                    f"'{transit}' is not one of the peered VNets {raw['vnets']}",
+                    "unknown-reference",
+                )
+            if None in ends:
+                continue
+            a, b = ends
+            for local, remote in ((a, b), (b, a)):
+                name = f"peer-{local.name}-to-{remote.name}"
+                result.append(
+                    Peering(
+                        name=name,
+                        resource_group=local.resource_group,
+                        vnet=local.name,
+                        remote=remote,
+                        ref=_ref("virtualNetworks/virtualNetworkPeerings", local.name, name, rg=local.resource_group),
+                        allow_gateway_transit=transit == local.name,
+                        use_remote_gateways=transit == remote.name,
+                        allow_forwarded_traffic=raw.get("allow_forwarded_traffic", True),
+                        path=path,
+                    )
+                )
+        return tuple(result)
+
+    def load_balancers(self, vnets: Mapping[str, Vnet]) -> tuple[LoadBalancer, ...]:
+        result = []
+        raw_lbs = self.data["azure"].get("load_balancers", [])
+        self.unique(
+            ((lb["name"], ("azure", "load_balancers", i, "name")) for i, lb in enumerate(raw_lbs)), "load balancer"
+        )
+        for i, raw in enumerate(raw_lbs):
+            path: Path = ("azure", "load_balancers", i)
+            vnet = self.lookup(vnets, raw["vnet"], path + ("vnet",), "VNet")
+            if vnet is None:
+                continue
+            subnet = next((s for s in vnet.subnets if s.name == raw["subnet"]), None)
+            if subnet is None:
+                self.problem(
+                    path + ("subnet",),
+                    f"VNet '{vnet.name}' has no subnet '{raw['subnet']}'; known: {', '.join(s.name for s in vnet.subnets)}",
+                    "unknown-reference",
+                )
+                continue
+            rg, name = vnet.resource_group, raw["name"]
+            self.unique(((p["name"], path + ("probes", j, "name")) for j, p in enumerate(raw["probes"])), "probe")
+            self.unique(((r["name"], path + ("rules", j, "name")) for j, r in enumerate(raw["rules"])), "rule")
+            probes = {
+                p["name"]: Probe(
+                    name=p["name"],
+                    protocol=p["protocol"],
+                    port=p["port"],
+                    interval_seconds=p.get("interval_seconds", 5),
+                    count=p.get("count", 2),
+                    request_path=p.get("request_path"),
+                    ref=_ref("loadBalancers/probes", name, p["name"], rg=rg),
+                )
+                for p in raw["probes"]
+            }
+            rules = []
+            for j, r in enumerate(raw["rules"]):
+                rpath = path + ("rules", j)
+                probe = probes.get(r["probe"])
+                if probe is None:
+                    self.problem(
+                        rpath + ("probe",),
+                        f"no probe '{r['probe']}' in this load balancer; known: {', '.join(probes)}",
+                        "unknown-reference",
+                    )
+                    continue
+                ha = bool(r.get("ha_ports", False))
+                if ha and ("protocol" in r or "frontend_port" in r or "backend_port" in r):
+                    self.problem(
+                        rpath + ("ha_ports",),
+                        "an HA-ports rule covers all protocols and ports; remove protocol, frontend_port and backend_port",
+                        "lb-ha-ports",
+                    )
+                    continue
+                if not ha and ("protocol" not in r or "frontend_port" not in r):
+                    self.problem(rpath, "give protocol and frontend_port, or set ha_ports: true", "lb-rule-incomplete")
+                    continue
+                rules.append(
+                    LbRule(
+                        name=r["name"],
+                        protocol="All" if ha else r["protocol"],
+                        frontend_port=0 if ha else r["frontend_port"],
+                        backend_port=0 if ha else r.get("backend_port", r["frontend_port"]),
+                        probe=probe,
+                        distribution=r.get("distribution", "Default"),
+                        floating_ip=bool(r.get("floating_ip", False)),
+                        idle_timeout_minutes=r.get("idle_timeout_minutes", 4),
+                        tcp_reset=bool(r.get("tcp_reset", False)),
+                        ha_ports=ha,
+                        path=rpath,
+                    )
+                )
+            result.append(
+                LoadBalancer(
+                    name=name,
+                    resource_group=rg,
+                    region=vnet.region,
+                    vnet=vnet,
+                    subnet=subnet,
+                    sku=raw.get("sku", "Standard"),
+                    frontend_ip=IPv4Address(raw["frontend_ip"]),
+                    frontend_name="frontend",
+                    frontend_ref=_ref("loadBalancers/frontendIPConfigurations", name, "frontend", rg=rg),
+                    backend_pool=raw["backend_pool"],
+                    backend_ref=_ref("loadBalancers/backendAddressPools", name, raw["backend_pool"], rg=rg),
+                    probes=tuple(probes.values()),
+                    rules=tuple(rules),
+                    ref=_ref("loadBalancers", name, rg=rg),
+                    path=path,
+                )
+            )
+        return tuple(result)
+
+    # ------------------------------------------------------------------ on-prem
+    def sites(self) -> tuple[Site, ...]:
+        raw_sites = (self.data.get("onprem") or {}).get("sites", [])
+        self.unique(((s["name"], ("onprem", "sites", i, "name")) for i, s in enumerate(raw_sites)), "site")
+        self.unique(
+            (
+                (d["name"], ("onprem", "sites", i, "devices", j, "name"))
+                for i, s in enumerate(raw_sites)
+                for j, d in enumerate(s["devices"])
+            ),
+            "device",
+        )
+        result = []
+        for i, raw in enumerate(raw_sites):
+            path: Path = ("onprem", "sites", i)
+            devices = []
+            for j, d in enumerate(raw["devices"]):
+                outside, loopback = PLATFORM_DEFAULTS[d["platform"]]
+                public = IPv4Address(d["public_ip"])
+                bgp_ip = IPv4Address(d["bgp_ip"]) if "bgp_ip" in d else None
+                devices.append(
+                    Device(
+                        name=d["name"],
+                        site=raw["name"],
+                        platform=d["platform"],
+                        public_ip=public,
+                        local_address=IPv4Address(d.get("local_address", d["public_ip"])),
+                        behind_nat="local_address" in d,
+                        bgp_ip=bgp_ip,
+                        bgp_ip_is_apipa=bgp_ip is not None and bgp_ip in facts.LINK_LOCAL,
+                        outside_interface=d.get("outside_interface", outside),
+                        loopback_interface=d.get("loopback_interface", loopback),
+                        path=path + ("devices", j),
+                    )
+                )
+            result.append(
+                Site(
+                    name=raw["name"],
+                    location=raw.get("location", ""),
+                    asn=raw["asn"],
+                    prefixes=tuple(IPv4Network(p) for p in raw["prefixes"]),
+                    devices=tuple(devices),
+                    path=path,
+                )
+            )
+        return tuple(result)
+
+    def connections(self, vnets: Mapping[str, Vnet], sites: Mapping[str, Site]) -> tuple[Connection, ...]:
+        result: list[Connection] = []
+        seen: dict[tuple[str, str], Path] = {}
+        for i, raw in enumerate((self.data.get("onprem") or {}).get("connections", [])):
+            path: Path = ("onprem", "connections", i)
+            site = self.lookup(sites, raw["site"], path + ("site",), "site")
+            vnet = self.lookup(vnets, raw["vnet"], path + ("vnet",), "VNet")
+            if site is None or vnet is None:
+                continue
+            gateway = vnet.gateway
+            if gateway is None:
+                self.problem(
+                    path + ("vnet",),
+                    f"VNet '{vnet.name}' has no gateway; add azure.vnets[].gateway",
+                    "connection-needs-gateway",
+                )
+                continue
+            pair = (site.name, vnet.name)
+            if pair in seen:
+                self.problem(
+                    path,
+                    f"site '{site.name}' is already connected to '{vnet.name}' at {_dotted(seen[pair])}",
+                    "duplicate-name",
+                )
+                continue
+            seen[pair] = path
+            bgp = bool(raw.get("bgp", gateway.bgp))
+            psk = self.secret(raw["psk"])
+            policy = _policy(raw.get("ipsec_policy"))
+            rg = vnet.resource_group
+            for device in site.devices:
+                name = f"cn-{vnet.name}-{device.name}"
+                lng_name = f"lng-{site.name}-{device.name}"
+                use_apipa = bgp and device.bgp_ip_is_apipa
+                custom = tuple((inst.ipconfig, inst.apipa[0]) for inst in gateway.instances if use_apipa and inst.apipa)
+                tunnels = tuple(
+                    Tunnel(
+                        key=f"{gateway.name}.i{inst.index}~{device.name}",
+                        device_index=0,
+                        connection=name,
+                        gateway=gateway.name,
+                        instance=inst.index,
+                        device=device.name,
+                        site=site.name,
+                        azure_public_ip=inst.public_ip,
+                        device_public_ip=device.public_ip,
+                        device_ike_id=device.public_ip,
+                        azure_asn=gateway.asn,
+                        device_asn=site.asn,
+                        bgp=bgp,
+                        azure_bgp_ip=(
+                            Deferred(inst.apipa[0], inst.apipa[0]) if use_apipa and inst.apipa else inst.default_bgp_ip
+                        )
+                        if bgp
+                        else None,
+                        device_bgp_ip=device.bgp_ip if bgp else None,
+                        apipa=use_apipa,
+                        psk=psk,
+                        policy=policy,
+                        ike_version=raw.get("ike_version", "IKEv2"),
+                        dpd_timeout_seconds=raw.get("dpd_timeout_seconds", facts.DEFAULT_DPD_TIMEOUT_SECONDS),
+                        connection_mode=raw.get("connection_mode", "Default"),
+                        policy_based_traffic_selectors=bool(raw.get("policy_based_traffic_selectors", False)),
+                        local_prefixes=site.prefixes,
+                        remote_prefixes=vnet.address_space,
+                    )
+                    for inst in gateway.instances
+                )
+                result.append(
+                    Connection(
+                        name=name,
+                        resource_group=rg,
+                        region=vnet.region,
+                        vnet=vnet.name,
+                        gateway=gateway,
+                        site=site,
+                        device=device,
+                        lng_name=lng_name,
+                        lng_ref=_ref("localNetworkGateways", lng_name, rg=rg),
+                        lng_prefixes=() if bgp else site.prefixes,
+                        ref=_ref("connections", name, rg=rg),
+                        psk=psk,
+                        bgp=bgp,
+                        ike_version=raw.get("ike_version", "IKEv2"),
+                        dpd_timeout_seconds=raw.get("dpd_timeout_seconds", facts.DEFAULT_DPD_TIMEOUT_SECONDS),
+                        connection_mode=raw.get("connection_mode", "Default"),
+                        policy_based_traffic_selectors=bool(raw.get("policy_based_traffic_selectors", False)),
+                        policy=policy,
+                        custom_bgp_ips=custom,
+                        tunnels=tunnels,
+                        path=path,
+                    )
+                )
+        return tuple(result)
+
+    def lookup(self, table: Mapping[str, Any], name: str, path: Path, what: str) -> Any:
+        found = table.get(name)
+        if found is None:
+            close = [k for k in table if k.lower() == name.lower()]
+            hint = f"; did you mean '{close[0]}'?" if close else (f"; known: {', '.join(table)}" if table else "")
+            self.problem(path, f"no {what} named '{name}'{hint}", "unknown-reference")
+        return found
+
+    # ------------------------------------------------------------------ model
+    def build(self) -> Model:
+        vnets = self.vnets()
+        by_vnet = {v.name: v for v in vnets}
+        sites = self.sites()
+        by_site = {s.name: s for s in sites}
+        connections = self.connections(by_vnet, by_site)
+        links = self.links(by_vnet)
+        peerings = self.peerings(by_vnet)
+        lbs = self.load_balancers(by_vnet)
+        if self.problems:
+            raise Unresolvable(self.problems)
+        connections, device_tunnels = _number_tunnels(connections)
+        gateways = tuple(v.gateway for v in vnets if v.gateway)
+        secrets = tuple(self.secrets.values())
+        return Model(
+            name=self.data["name"],
+            description=self.data.get("description", ""),
+            source=self.source,
+            tags=dict(sorted(self.data.get("tags", {}).items())),
+            vnets=vnets,
+            gateways=gateways,
+            sites=sites,
+            devices=tuple(d for s in sites for d in s.devices),
+            connections=connections,
+            links=links,
+            peerings=peerings,
+            load_balancers=lbs,
+            tunnels=tuple(t for c in connections for t in c.tunnels),
+            resource_groups=_resource_groups(vnets, connections, links, peerings, lbs),
+            secrets=secrets,
+            device_tunnels=device_tunnels,
+        )
+
+
+def _number_tunnels(
+    connections: tuple[Connection, ...],
+) -> tuple[tuple[Connection, ...], dict[str, tuple[Tunnel, ...]]]:
+    """Give every tunnel its 1-based index on its device (in inventory order)."""
+    from dataclasses import replace
+
+    counters: dict[str, int] = {}
+    per_device: dict[str, list[Tunnel]] = {}
+    numbered = []
+    for connection in connections:
+        tunnels = []
+        for tunnel in connection.tunnels:
+            counters[tunnel.device] = counters.get(tunnel.device, 0) + 1
+            tunnel = replace(tunnel, device_index=counters[tunnel.device])
+            tunnels.append(tunnel)
+            per_device.setdefault(tunnel.device, []).append(tunnel)
+        numbered.append(replace(connection, tunnels=tuple(tunnels)))
+    return tuple(numbered), {k: tuple(v) for k, v in per_device.items()}
+
+
+def _resource_groups(vnets, connections, links, peerings, lbs) -> tuple[ResourceGroup, ...]:
+    names = list(dict.fromkeys(v.resource_group for v in vnets))
+    groups = []
+    for rg in names:
+        conns = tuple(c for c in connections if c.resource_group == rg)
+        rg_links = tuple(x for x in links if x.resource_group == rg)
+        groups.append(
+            ResourceGroup(
+                name=rg,
+                vnets=tuple(v for v in vnets if v.resource_group == rg),
+                gateways=tuple(
+                    v.gateway for v in vnets if v.resource_group == rg and v.gateway and not v.gateway.existing
+                ),
+                connections=conns,
+                load_balancers=tuple(lb for lb in lbs if lb.resource_group == rg),
+                links=rg_links,
+                peerings=tuple(p for p in peerings if p.resource_group == rg),
+                secrets=tuple(dict.fromkeys(c.psk for c in conns)),
+                link_secrets=tuple(dict.fromkeys(x.psk for x in rg_links)),
+            )
+        )
+    return tuple(groups)
+
+
+def _dotted(path: Path) -> str:
+    from .errors import format_path
+
+    return format_path(path)
+
+
+def resolve(data: Mapping[str, Any], source: str, state: AzureState | None = None) -> Model:
+    """Build the model, or raise Unresolvable with every structural problem."""
+    return _Resolver(data, source, state).build()

@@ -1,0 +1,515 @@
+"""Semantic rules on the resolved model. Each has an id, a one-line summary for the docs and a test.
+
+A rule is a function Model -> iterable of Problem, registered with @rule. `check(model)` runs all
+of them; `RULES` is the table docs/rules.md is generated from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+from itertools import combinations
+
+from . import facts
+from .errors import Problem, Severity
+from .model import Model
+
+Check = Callable[[Model], Iterable[Problem]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    summary: str
+    check: Check
+
+
+RULES: dict[str, Rule] = {}
+
+# Rules enforced while loading and resolving (not functions here), listed for the docs.
+STRUCTURAL_RULES: dict[str, str] = {
+    "yaml-syntax": "The inventory is valid YAML (tabs in indentation, unclosed quotes, bad tags are refused).",
+    "yaml-encoding": "The inventory is UTF-8.",
+    "yaml-duplicate-key": "No key appears twice in one mapping (YAML would keep only the last).",
+    "yaml-alias-bomb": "Aliases may not expand the document beyond 1,000,000 values.",
+    "yaml-too-deep": "The document nests at most 32 levels.",
+    "inventory-empty": "The inventory is not empty.",
+    "inventory-too-large": "The inventory is at most 10 MiB.",
+    "inventory-unreadable": "The inventory file can be read.",
+    "schema-*": "Every field matches schemas/inventory.schema.json (unknown fields get a 'did you mean').",
+    "unknown-reference": "Every VNet, site, subnet and probe named by another item exists.",
+    "duplicate-name": "VNet, subnet, gateway, site, device and load-balancer names are unique (case-insensitive); each pair is linked or connected once.",
+    "connection-needs-gateway": "A site-to-site connection's VNet has a gateway.",
+    "link-needs-gateway": "Every VNet in a VNet-to-VNet link has a gateway.",
+    "lb-ha-ports": "An HA-ports rule gives no protocol or ports.",
+    "lb-rule-incomplete": "A load-balancing rule gives protocol and frontend_port unless it is HA ports.",
+}
+
+
+def rule(rule_id: str, summary: str, severity: Severity = "error") -> Callable[[Check], Check]:
+    def register(function: Check) -> Check:
+        assert rule_id not in RULES, rule_id
+        RULES[rule_id] = Rule(rule_id, severity, summary, function)
+        return function
+
+    return register
+
+
+def check(model: Model) -> list[Problem]:
+    """Run every rule; problems carry the rule's id and severity."""
+    found = []
+    for entry in RULES.values():
+        for problem in entry.check(model):
+            found.append(Problem(problem.path, problem.message, entry.id, entry.severity, problem.at_key))
+    return found
+
+
+def _p(path, message: str) -> Problem:
+    return Problem(tuple(path), message, "")
+
+
+# ---------------------------------------------------------------- ASNs
+@rule("asn-reserved", "Gateway and site ASNs are not reserved by Azure or IANA (65515 only on a gateway).")
+def _asn_reserved(model: Model) -> Iterator[Problem]:
+    for gw in model.gateways:
+        if gw.bgp and gw.asn in facts.RESERVED_ASNS:
+            yield _p(
+                gw.path + ("bgp", "asn"),
+                f"ASN {gw.asn} is reserved by Azure/IANA; use a private ASN in 64512-65514 or 65521-65534",
+            )
+    for site in model.sites:
+        if site.asn in facts.RESERVED_ONPREM_ASNS:
+            yield _p(
+                site.path + ("asn",),
+                f"ASN {site.asn} is reserved by Azure/IANA and cannot be used on-premises; use a private ASN in 64512-65514",
+            )
+
+
+@rule(
+    "asn-collision", "Both ends of every BGP session have different ASNs (site vs gateway, gateway vs linked gateway)."
+)
+def _asn_collision(model: Model) -> Iterator[Problem]:
+    for conn in model.connections:
+        if conn.bgp and conn.site.asn == conn.gateway.asn:
+            yield _p(
+                conn.site.path + ("asn",),
+                f"site '{conn.site.name}' uses ASN {conn.site.asn}, the same as gateway '{conn.gateway.name}'; give one side another ASN",
+            )
+    for link in model.links:
+        if link.bgp and link.local.asn == link.remote.asn and link.local.name < link.remote.name:
+            yield _p(
+                link.remote.path + ("bgp", "asn"),
+                f"gateways '{link.local.name}' and '{link.remote.name}' are linked with BGP and both use ASN {link.local.asn}; give each gateway its own ASN",
+            )
+
+
+# ---------------------------------------------------------------- gateways
+@rule("gateway-subnet-missing", "A VNet with a gateway has a subnet named exactly 'GatewaySubnet'.")
+def _gateway_subnet_missing(model: Model) -> Iterator[Problem]:
+    for vnet in model.vnets:
+        if vnet.gateway is None or any(s.name == facts.GATEWAY_SUBNET for s in vnet.subnets):
+            continue
+        near = next((s for s in vnet.subnets if s.name.lower() == facts.GATEWAY_SUBNET.lower()), None)
+        if near is not None:
+            yield _p(
+                near.path + ("name",), f"the gateway subnet must be named exactly 'GatewaySubnet', not '{near.name}'"
+            )
+        else:
+            yield _p(
+                vnet.path + ("subnets",), "the VNet has a gateway but no 'GatewaySubnet'; add one (/27 recommended)"
+            )
+
+
+@rule("gateway-subnet-size", "GatewaySubnet is /29 or larger.")
+def _gateway_subnet_size(model: Model) -> Iterator[Problem]:
+    for vnet in model.vnets:
+        for s in vnet.subnets:
+            if s.name == facts.GATEWAY_SUBNET and s.prefix.prefixlen > facts.GATEWAY_SUBNET_MIN_PREFIX:
+                yield _p(
+                    s.path + ("prefix",), f"GatewaySubnet {s.prefix} is smaller than /29, Azure's minimum; use /27"
+                )
+
+
+@rule("gateway-subnet-small", "GatewaySubnet smaller than /27 works but leaves no room (warning).", "warning")
+def _gateway_subnet_small(model: Model) -> Iterator[Problem]:
+    for vnet in model.vnets:
+        for s in vnet.subnets:
+            if (
+                s.name == facts.GATEWAY_SUBNET
+                and facts.GATEWAY_SUBNET_RECOMMENDED_PREFIX < s.prefix.prefixlen <= facts.GATEWAY_SUBNET_MIN_PREFIX
+            ):
+                yield _p(s.path + ("prefix",), f"GatewaySubnet {s.prefix} is smaller than the recommended /27")
+
+
+@rule("gateway-sku-generation", "The gateway generation is one the SKU supports.")
+def _sku_generation(model: Model) -> Iterator[Problem]:
+    for gw in model.gateways:
+        allowed = facts.GATEWAY_SKUS[gw.sku][0]
+        if gw.generation not in allowed:
+            yield _p(
+                gw.path + ("generation",),
+                f"{gw.sku} does not exist as {gw.generation}; use {' or '.join(sorted(allowed))}",
+            )
+
+
+@rule(
+    "gateway-sku-features",
+    "BGP and active-active only on SKUs that support them (not Basic; no active-active on Standard).",
+)
+def _sku_features(model: Model) -> Iterator[Problem]:
+    for gw in model.gateways:
+        _, _, bgp_ok, aa_ok = facts.GATEWAY_SKUS[gw.sku]
+        if gw.bgp and not bgp_ok:
+            yield _p(gw.path + ("bgp",), f"{gw.sku} gateways do not support BGP; use VpnGw1AZ or larger")
+        if gw.active_active and not aa_ok:
+            yield _p(gw.path + ("active_active",), f"{gw.sku} gateways cannot be active-active; use VpnGw1AZ or larger")
+
+
+@rule("gateway-tunnel-budget", "A gateway has no more S2S and VNet-to-VNet connections than its SKU allows.")
+def _tunnel_budget(model: Model) -> Iterator[Problem]:
+    for gw in model.gateways:
+        s2s = sum(1 for c in model.connections if c.gateway.name == gw.name)
+        v2v = sum(1 for x in model.links if x.local.name == gw.name)
+        if s2s + v2v > gw.max_connections:
+            yield _p(
+                gw.path + ("sku",),
+                f"{gw.sku} allows {gw.max_connections} connections but {gw.name} has {s2s + v2v} ({s2s} site-to-site, {v2v} VNet-to-VNet); use a larger SKU (VpnGw4AZ/5AZ allow 100) or fewer connections",
+            )
+
+
+@rule(
+    "sku-retiring", "Legacy (Standard, HighPerformance) and non-AZ VpnGw SKUs are being retired (warning).", "warning"
+)
+def _sku_retiring(model: Model) -> Iterator[Problem]:
+    for gw in model.gateways:
+        if gw.sku in facts.LEGACY_SKUS:
+            yield _p(gw.path + ("sku",), f"{gw.sku} is a legacy SKU retired in June 2026; use VpnGw1AZ or larger")
+        elif gw.sku in facts.NON_AZ_SKUS and not gw.existing:
+            yield _p(gw.path + ("sku",), f"new non-AZ {gw.sku} gateways are no longer created; use {gw.sku}AZ")
+
+
+@rule("custom-policy-sku", "Custom IPsec/IKE policies and IKEv1 are not available on Basic (IKEv1 not on legacy SKUs).")
+def _custom_policy_sku(model: Model) -> Iterator[Problem]:
+    for conn in model.connections:
+        if conn.policy.custom and conn.gateway.sku == "Basic":
+            yield _p(
+                conn.path + ("ipsec_policy",),
+                "Basic gateways do not support custom IPsec/IKE policies; use VpnGw1AZ or remove ipsec_policy",
+            )
+        if conn.ike_version == "IKEv1" and (conn.gateway.sku == "Basic" or conn.gateway.sku in facts.LEGACY_SKUS):
+            yield _p(
+                conn.path + ("ike_version",), f"{conn.gateway.sku} route-based gateways do not support IKEv1; use IKEv2"
+            )
+
+
+# ---------------------------------------------------------------- addresses
+@rule("vnet-overlap", "VNet address spaces do not overlap each other.")
+def _vnet_overlap(model: Model) -> Iterator[Problem]:
+    for a, b in combinations(model.vnets, 2):
+        for pa in a.address_space:
+            for j, pb in enumerate(b.address_space):
+                if pa.overlaps(pb):
+                    yield _p(
+                        b.path + ("address_space", j),
+                        f"{pb} overlaps {pa} of VNet '{a.name}'; give each VNet its own range",
+                    )
+
+
+@rule("subnet-outside-vnet", "Every subnet lies inside its VNet's address space.")
+def _subnet_outside(model: Model) -> Iterator[Problem]:
+    for vnet in model.vnets:
+        for s in vnet.subnets:
+            if not any(s.prefix.subnet_of(space) for space in vnet.address_space):
+                yield _p(
+                    s.path + ("prefix",),
+                    f"{s.prefix} is outside the VNet's address space {', '.join(map(str, vnet.address_space))}",
+                )
+
+
+@rule("subnet-overlap", "Subnets of a VNet do not overlap.")
+def _subnet_overlap(model: Model) -> Iterator[Problem]:
+    for vnet in model.vnets:
+        for a, b in combinations(vnet.subnets, 2):
+            if a.prefix.overlaps(b.prefix):
+                yield _p(b.path + ("prefix",), f"{b.prefix} overlaps subnet '{a.name}' ({a.prefix})")
+
+
+@rule("onprem-overlap", "On-premises prefixes do not overlap any VNet (nor equal one: Azure filters it).")
+def _onprem_overlap(model: Model) -> Iterator[Problem]:
+    for site in model.sites:
+        for j, prefix in enumerate(site.prefixes):
+            for vnet in model.vnets:
+                for space in vnet.address_space:
+                    if prefix.overlaps(space):
+                        yield _p(
+                            site.path + ("prefixes", j),
+                            f"{prefix} overlaps VNet '{vnet.name}' ({space}); routes would conflict",
+                        )
+
+
+@rule("site-overlap", "Prefixes of different sites do not overlap.")
+def _site_overlap(model: Model) -> Iterator[Problem]:
+    for a, b in combinations(model.sites, 2):
+        for pa in a.prefixes:
+            for j, pb in enumerate(b.prefixes):
+                if pa.overlaps(pb):
+                    yield _p(b.path + ("prefixes", j), f"{pb} overlaps {pa} of site '{a.name}'")
+
+
+@rule("device-public-ip-unique", "Every device has its own public IP (one local network gateway each).")
+def _device_ip_unique(model: Model) -> Iterator[Problem]:
+    seen: dict[IPv4Address, str] = {}
+    for d in model.devices:
+        if d.public_ip in seen:
+            yield _p(d.path + ("public_ip",), f"{d.public_ip} is already the public IP of device '{seen[d.public_ip]}'")
+        seen.setdefault(d.public_ip, d.name)
+
+
+# ---------------------------------------------------------------- BGP
+@rule("bgp-needs-gateway-bgp", "A BGP connection's gateway has BGP configured.")
+def _bgp_gateway(model: Model) -> Iterator[Problem]:
+    for conn in model.connections:
+        if conn.bgp and not conn.gateway.bgp:
+            yield _p(
+                conn.path + ("bgp",), f"gateway '{conn.gateway.name}' has no BGP; add gateway.bgp.asn or set bgp: false"
+            )
+            break
+
+
+@rule("bgp-ip-missing", "A device on a BGP connection has a bgp_ip.")
+def _bgp_ip_missing(model: Model) -> Iterator[Problem]:
+    flagged: set[str] = set()
+    for conn in model.connections:
+        if conn.bgp and conn.device.bgp_ip is None and conn.device.name not in flagged:
+            flagged.add(conn.device.name)
+            yield _p(
+                conn.device.path,
+                f"device '{conn.device.name}' peers with BGP but has no bgp_ip; add its loopback (or APIPA) address",
+            )
+
+
+@rule("bgp-ip-sane", "A device's BGP address is not its public IP, not inside a VNet, and unique.")
+def _bgp_ip_sane(model: Model) -> Iterator[Problem]:
+    seen: dict[IPv4Address, str] = {}
+    for d in model.devices:
+        if d.bgp_ip is None:
+            continue
+        path = d.path + ("bgp_ip",)
+        if d.bgp_ip == d.public_ip:
+            yield _p(path, "the BGP address must differ from the device's public IP; use a loopback address")
+        for vnet in model.vnets:
+            if any(d.bgp_ip in space for space in vnet.address_space):
+                yield _p(path, f"{d.bgp_ip} lies inside VNet '{vnet.name}'; use an on-premises loopback address")
+        if d.bgp_ip in seen:
+            yield _p(path, f"{d.bgp_ip} is already the BGP address of device '{seen[d.bgp_ip]}'")
+        seen.setdefault(d.bgp_ip, d.name)
+
+
+@rule("two-devices-need-bgp", "A site with two devices uses BGP on its connections.")
+def _two_devices(model: Model) -> Iterator[Problem]:
+    for conn in model.connections:
+        if len(conn.site.devices) == 2 and not conn.bgp and conn.device is conn.site.devices[0]:
+            yield _p(
+                conn.path,
+                f"site '{conn.site.name}' has two devices; Azure needs BGP for that (set bgp: true and gateway.bgp)",
+            )
+
+
+@rule("apipa-range", "Custom APIPA addresses on a gateway lie in 169.254.21.0-169.254.22.255, one list per instance.")
+def _apipa_range(model: Model) -> Iterator[Problem]:
+    low, high = facts.APIPA_AZURE_RANGE
+    for gw in model.gateways:
+        for inst in gw.instances:
+            for k, text in enumerate(inst.apipa):
+                if not low <= IPv4Address(text) <= high:
+                    yield _p(
+                        gw.path + ("bgp", "apipa_addresses", inst.index, k),
+                        f"{text} is outside Azure's APIPA range 169.254.21.0-169.254.22.255",
+                    )
+        given = len(gw.instances) if gw.bgp else 0
+        lists = sum(1 for inst in gw.instances if inst.apipa)
+        if lists and lists != given:
+            yield _p(gw.path + ("bgp", "apipa_addresses"), f"give one APIPA list per gateway instance ({given})")
+
+
+@rule("apipa-unique", "APIPA addresses are unique across gateways and devices.")
+def _apipa_unique(model: Model) -> Iterator[Problem]:
+    seen: dict[str, str] = {}
+    for gw in model.gateways:
+        for inst in gw.instances:
+            for k, text in enumerate(inst.apipa):
+                if text in seen:
+                    yield _p(
+                        gw.path + ("bgp", "apipa_addresses", inst.index, k), f"{text} is already used by {seen[text]}"
+                    )
+                seen.setdefault(text, f"gateway '{gw.name}'")
+    for d in model.devices:
+        if d.bgp_ip_is_apipa and str(d.bgp_ip) in seen:
+            yield _p(d.path + ("bgp_ip",), f"{d.bgp_ip} is already used by {seen[str(d.bgp_ip)]}")
+
+
+@rule(
+    "apipa-both-ends",
+    "APIPA BGP is used on both ends or neither: an APIPA device address needs custom APIPA addresses on the gateway.",
+)
+def _apipa_both(model: Model) -> Iterator[Problem]:
+    for conn in model.connections:
+        if conn.bgp and conn.device.bgp_ip_is_apipa and not all(inst.apipa for inst in conn.gateway.instances):
+            yield _p(
+                conn.device.path + ("bgp_ip",),
+                f"{conn.device.bgp_ip} is APIPA but gateway '{conn.gateway.name}' has no apipa_addresses; add them or use a loopback address",
+            )
+
+
+# ---------------------------------------------------------------- IPsec
+@rule(
+    "ipsec-policy-gcm",
+    "With GCMAES encryption the integrity is the same GCMAES algorithm, and GCM integrity needs GCM encryption.",
+)
+def _gcm(model: Model) -> Iterator[Problem]:
+    items = [(c.path, c.policy) for c in model.connections] + [
+        (x.path, x.policy) for x in model.links if x.name < f"cn-{x.remote.vnet}-to-{x.local.vnet}"
+    ]
+    for path, policy in items:
+        enc, integ = policy.ipsec_encryption, policy.ipsec_integrity
+        if (enc.startswith("GCM") or integ.startswith("GCM")) and enc != integ:
+            yield _p(
+                tuple(path) + ("ipsec_policy", "ipsec_integrity"),
+                f"ipsec_encryption {enc} needs ipsec_integrity {enc if enc.startswith('GCM') else 'SHA256 (or use GCM encryption)'}; got {integ}",
+            )
+
+
+@rule("policy-based-needs-policy", "Policy-based traffic selectors need a custom IPsec policy.")
+def _pbts(model: Model) -> Iterator[Problem]:
+    for conn in model.connections:
+        if conn.policy_based_traffic_selectors and not conn.policy.custom and conn.device is conn.site.devices[0]:
+            yield _p(
+                conn.path + ("policy_based_traffic_selectors",),
+                "policy-based traffic selectors need ipsec_policy on the connection (Azure's rule)",
+            )
+
+
+@rule("default-policy-weak", "Without a custom policy Azure's defaults use DH group 2 (1024-bit) (warning).", "warning")
+def _default_policy(model: Model) -> Iterator[Problem]:
+    for conn in model.connections:
+        if not conn.policy.custom and conn.device is conn.site.devices[0]:
+            yield _p(
+                conn.path,
+                "no ipsec_policy: the tunnel uses Azure's default proposal with DH group 2 (1024-bit); set a custom policy (e.g. AES256/SHA256/DHGroup14)",
+            )
+
+
+# ---------------------------------------------------------------- peering and transit
+@rule("peering-transit", "Gateway transit: the transit VNet has a non-Basic gateway, the other has none.")
+def _peering_transit(model: Model) -> Iterator[Problem]:
+    by_name = {v.name: v for v in model.vnets}
+    for p in model.peerings:
+        local = by_name[p.vnet]
+        if p.allow_gateway_transit and (local.gateway is None or local.gateway.sku == "Basic"):
+            yield _p(
+                p.path + ("transit_via",), f"'{local.name}' needs a non-Basic VPN gateway to offer gateway transit"
+            )
+        if p.use_remote_gateways and local.gateway is not None:
+            yield _p(
+                p.path + ("transit_via",),
+                f"'{local.name}' has its own gateway and cannot use the remote gateway; remove one",
+            )
+    users: dict[str, int] = {}
+    for p in model.peerings:
+        if p.use_remote_gateways:
+            users[p.vnet] = users.get(p.vnet, 0) + 1
+            if users[p.vnet] == 2:
+                yield _p(p.path + ("transit_via",), f"'{p.vnet}' may use remote gateways on one peering only")
+
+
+@rule(
+    "transit-single-gateway",
+    "On-premises reaches a VNet only through another VNet's gateway: a single point of failure (warning).",
+    "warning",
+)
+def _transit_single(model: Model) -> Iterator[Problem]:
+    if not model.connections:
+        return
+    direct = {c.vnet for c in model.connections}
+    linked = {x.local.vnet for x in model.links} | {p.vnet for p in model.peerings if p.use_remote_gateways}
+    for vnet in model.vnets:
+        if vnet.name in linked and vnet.name not in direct:
+            yield _p(
+                vnet.path,
+                f"no site connects to '{vnet.name}' directly; on-premises reaches it only through another VNet's gateway (single point of failure)",
+            )
+
+
+# ---------------------------------------------------------------- load balancers
+@rule("lb-frontend-in-subnet", "A load balancer's frontend IP is a usable address of its subnet.")
+def _lb_frontend(model: Model) -> Iterator[Problem]:
+    for lb in model.load_balancers:
+        net: IPv4Network = lb.subnet.prefix
+        reserved = {net.network_address + i for i in range(4)} | {net.broadcast_address}
+        if lb.frontend_ip not in net or lb.frontend_ip in reserved:
+            yield _p(
+                lb.path + ("frontend_ip",),
+                f"{lb.frontend_ip} is not a usable address of subnet '{lb.subnet.name}' ({net}; Azure reserves the first four and the last)",
+            )
+        if lb.subnet.name == facts.GATEWAY_SUBNET:
+            yield _p(lb.path + ("subnet",), "nothing but the VPN gateway may be deployed in GatewaySubnet")
+
+
+@rule("lb-sku-features", "HA ports and TCP reset need a Standard load balancer; Basic is retired (warning on Basic).")
+def _lb_sku(model: Model) -> Iterator[Problem]:
+    for lb in model.load_balancers:
+        if lb.sku == "Basic":
+            for r in lb.rules:
+                if r.ha_ports or r.tcp_reset:
+                    yield _p(r.path, "HA ports and TCP reset need sku: Standard")
+
+
+@rule("lb-probe-path", "HTTP(S) probes have a request_path; TCP probes have none.")
+def _lb_probe(model: Model) -> Iterator[Problem]:
+    for lb in model.load_balancers:
+        for j, probe in enumerate(lb.probes):
+            if probe.protocol == "Tcp" and probe.request_path:
+                yield _p(
+                    lb.path + ("probes", j, "request_path"), "a Tcp probe takes no request_path; remove it or use Http"
+                )
+            if probe.protocol != "Tcp" and not probe.request_path:
+                yield _p(lb.path + ("probes", j), f"an {probe.protocol} probe needs a request_path, e.g. /health")
+
+
+@rule("lb-floating-ip-port", "Two rules on one frontend use different frontend ports, unless HA ports.")
+def _lb_ports(model: Model) -> Iterator[Problem]:
+    for lb in model.load_balancers:
+        seen: dict[tuple[str, int], str] = {}
+        for r in lb.rules:
+            key = (r.protocol, r.frontend_port)
+            if key in seen:
+                yield _p(
+                    r.path + ("frontend_port",),
+                    f"rule '{seen[key]}' already uses {r.protocol} port {r.frontend_port} on this frontend",
+                )
+            seen.setdefault(key, r.name)
+
+
+# ---------------------------------------------------------------- names
+@rule("name-length", "Derived Azure resource names fit Azure's 80-character limit.")
+def _name_length(model: Model) -> Iterator[Problem]:
+    for conn in model.connections:
+        for name in (conn.name, conn.lng_name):
+            if len(name) > 80:
+                yield _p(
+                    conn.path,
+                    f"derived name '{name}' is {len(name)} characters; Azure allows 80: shorten the VNet, site or device name",
+                )
+    for link in model.links:
+        if len(link.name) > 80:
+            yield _p(
+                link.path,
+                f"derived name '{link.name}' is {len(link.name)} characters; Azure allows 80: shorten the VNet names",
+            )
+    for p in model.peerings:
+        if len(p.name) > 80:
+            yield _p(
+                p.path, f"derived name '{p.name}' is {len(p.name)} characters; Azure allows 80: shorten the VNet names"
+            )

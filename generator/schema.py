@@ -1,0 +1,125 @@
+"""JSON Schema validation of the raw inventory, with messages that say what to change."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import lru_cache
+from typing import Any
+
+from .errors import Problem
+from .resources import resource_path
+
+SCHEMA_FILE = "inventory.schema.json"
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    return json.loads(resource_path("schemas", SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema())
+
+
+def validate(data: Any) -> list[Problem]:
+    """Every schema problem in `data`, in document order."""
+    problems = [p for error in _leaves(_validator().iter_errors(data)) for p in _problems(error)]
+    return sorted(problems, key=lambda p: [str(x) for x in p.path])
+
+
+def _leaves(errors):
+    """Replace oneOf/anyOf failures by their most useful branch errors."""
+    for error in errors:
+        if (
+            error.validator in ("oneOf", "anyOf")
+            and error.context
+            and error.validator_value
+            and not all(set(branch) == {"required"} for branch in error.validator_value)
+        ):
+            best = min(error.context, key=lambda e: (len(e.path), e.validator == "type"))
+            yield best
+        else:
+            yield error
+
+
+def _problems(error) -> list[Problem]:
+    if error.validator == "additionalProperties":
+        known = list(error.schema.get("properties", {}))
+        found = []
+        for extra in (k for k in error.instance if k not in error.schema.get("properties", {})):
+            close = difflib.get_close_matches(str(extra), known, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(known)}"
+            found.append(
+                Problem(
+                    tuple(error.absolute_path) + (extra,),
+                    f"unknown field '{extra}'{hint}",
+                    "schema-unknown-field",
+                    at_key=True,
+                )
+            )
+        return found
+    return [_problem(error)]
+
+
+def _problem(error) -> Problem:
+    path = tuple(error.absolute_path)
+    kind, value, instance = error.validator, error.validator_value, error.instance
+    described = error.schema.get("description", "") if isinstance(error.schema, dict) else ""
+    if kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return Problem(path, f"missing required field '{missing}'", "schema-required")
+    if kind == "type":
+        return Problem(path, f"{_show(instance)} is a {_kind(instance)}; expected {_a(value)}", "schema-type")
+    if kind == "enum":
+        return Problem(
+            path, f"{_show(instance)} is not allowed; use one of: {', '.join(map(str, value))}", "schema-enum"
+        )
+    if kind == "pattern":
+        return Problem(path, f"{_show(instance)} is not valid: {described or 'must match ' + value}", "schema-pattern")
+    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        word = "at least" if "inimum" in kind else "at most"
+        return Problem(path, f"{instance} is out of range: must be {word} {value}", "schema-range")
+    if kind in ("minItems", "maxItems", "minProperties", "maxProperties"):
+        word = "at least" if kind.startswith("min") else "at most"
+        noun = "items" if kind.endswith("Items") else "fields"
+        return Problem(path, f"has {len(instance)} {noun}; must have {word} {value}", "schema-size")
+    if kind in ("minLength", "maxLength"):
+        word = "at least" if kind == "minLength" else "at most"
+        return Problem(path, f"is {len(instance)} characters long; must be {word} {value}", "schema-size")
+    if kind == "uniqueItems":
+        return Problem(path, "has duplicate items; list each value once", "schema-unique")
+    if kind == "oneOf":
+        options = " or ".join(f"'{branch['required'][0]}'" for branch in value if "required" in branch)
+        return Problem(path, f"give exactly one of {options}", "schema-one-of")
+    if kind == "propertyNames":
+        return Problem(path, f"invalid key: {error.message}", "schema-pattern")
+    return Problem(path, error.message, f"schema-{kind}")
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=True, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kind(value: Any) -> str:
+    return {dict: "mapping", list: "list", str: "string", bool: "boolean", int: "integer", float: "number"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )
+
+
+def _a(expected: Any) -> str:
+    names = {
+        "object": "a mapping",
+        "array": "a list",
+        "string": "a string",
+        "integer": "an integer",
+        "boolean": "true or false",
+        "number": "a number",
+    }
+    if isinstance(expected, list):
+        return " or ".join(names.get(e, e) for e in expected)
+    return names.get(expected, expected)

@@ -1,0 +1,12 @@
+"""The registry of output families: one row per target, in the order they render."""
+
+from __future__ import annotations
+
+from .arm import ArmTarget
+from .base import Options, OutputFile, Target
+
+TARGETS: dict[str, Target] = {
+    "arm": ArmTarget(),
+}
+
+__all__ = ["TARGETS", "Options", "OutputFile", "Target"]
