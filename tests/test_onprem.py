@@ -361,3 +361,29 @@ def test_missing_secret_is_a_clear_error(tmp_path, monkeypatch) -> None:
     result = CliRunner().invoke(main, ["render", str(CSP), "-o", str(tmp_path / "o"), "--secrets"])
     assert result.exit_code == 2 and "env:GEN_PSK_DC1 is not set" in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_apipa_device_peers_with_azure_custom_apipa_and_initiates(rendered) -> None:
+    files = rendered["dr-pair"]  # no state needed: APIPA addresses are known before deployment
+    resources = arm(files)
+    custom = {
+        c["customBgpIpAddress"]: resources[("virtualNetworkGateways", _name(conn["virtualNetworkGateway1"]["id"]))][
+            "bgpSettings"
+        ]["asn"]
+        for (kind, _), conn in resources.items()
+        if kind == "connections" and conn["connectionType"] == "IPsec"
+        for c in conn["gatewayCustomBgpIpAddresses"]
+    }
+    assert custom == {"169.254.21.1": 65040, "169.254.21.5": 65041}
+    lines = _junos(files["onprem/DC1/dc1-fw1.set"])
+    neighbors = {
+        m.group(1): int(m.group(2))
+        for line in lines
+        if (m := re.match(r"^set protocols bgp group AZURE neighbor (\S+) peer-as (\d+)$", line))
+    }
+    assert neighbors == custom
+    assert _one(lines, r"^set protocols bgp group AZURE local-address (\S+)$") == "169.254.21.10"
+    for n, address in enumerate(custom, start=1):
+        assert f"set routing-options static route {address}/32 next-hop st0.{n}" in lines
+    assert not any("passive" in line for line in lines)
+    assert any(line.endswith("establish-tunnels immediately") for line in lines)
