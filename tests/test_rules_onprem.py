@@ -62,16 +62,24 @@ def rules_in(result) -> list[str]:
     return re.findall(r"\(rule ([a-z0-9-]+)\)", result.stderr)
 
 
+@pytest.mark.parametrize("bgp", [True, False])
 @pytest.mark.parametrize("platform", ["cisco_iosxe", "juniper_srx", "strongswan_frr"])
-def test_good_inventory_renders_and_validates_on_every_platform(tmp_path, platform) -> None:
+def test_good_inventory_renders_and_validates_on_every_platform(tmp_path, platform, bgp) -> None:
     device_extra = ", outside_interface: ge-0/0/0.0" if platform == "juniper_srx" else ""
-    path = inventory(tmp_path, platform=platform, device_extra=device_extra)
+    path = inventory(
+        tmp_path, platform=platform, device_extra=device_extra, connection_extra="" if bgp else "      bgp: false\n"
+    )
     result = validate(path)
     assert result.exit_code == 0, result.stderr
     model = build_model(tmp_path / "inventory.yaml").model
+    assert model.tunnels[0].bgp is bgp
     state = tmp_path / "state.json"
     state.write_text(json.dumps(state_for(model)), encoding="utf-8")
-    assert check_files(render_files(tmp_path / "inventory.yaml", (state,))) == []
+    files = render_files(tmp_path / "inventory.yaml", (state,))  # the cross-check runs here too
+    assert check_files(files) == []
+    device = "\n".join(t for p, t in files.items() if p.startswith("onprem/"))
+    for prefix in ("10.10.0.0", "10.11.0.0"):
+        assert (prefix in device) is not bgp  # static routes to the VNet only without BGP
 
 
 def test_srx_gcm_ike_needs_its_prf(tmp_path) -> None:
