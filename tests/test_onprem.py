@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+import subprocess
 
 import pytest
 from checks_onprem import Charon, check_files, check_frr, check_swanctl, state_for
@@ -387,3 +388,12 @@ def test_apipa_device_peers_with_azure_custom_apipa_and_initiates(rendered) -> N
         assert f"set routing-options static route {address}/32 next-hop st0.{n}" in lines
     assert not any("passive" in line for line in lines)
     assert any(line.endswith("establish-tunnels immediately") for line in lines)
+
+
+def test_interface_script_refuses_to_run_with_placeholders(rendered, tmp_path) -> None:
+    script = tmp_path / "dc3-edge1.interfaces.sh"
+    script.write_text(rendered["csp-advanced"]["onprem/DC3/dc3-edge1.interfaces.sh"], encoding="utf-8")
+    run = subprocess.run(["sh", str(script)], capture_output=True, text=True, timeout=30, cwd=tmp_path)
+    assert run.returncode == 1
+    assert "2 Azure-assigned values are placeholders; render with --azure-state first" in run.stderr
+    assert list(tmp_path.iterdir()) == [script]  # nothing ran (a '<x>' would be a shell redirection)
