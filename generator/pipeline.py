@@ -61,8 +61,13 @@ def render_all(
         rendered = target.render(model, env, options)
         problems += target.verify(rendered)
         files += rendered
-    if problems:
-        raise GenError([f"{line} (rule verify-output)" for line in problems])
+    lines = [f"{line} (rule verify-output)" for line in problems]
+    if not problems:
+        from .crosscheck import cross_check
+
+        lines += [f"{line} (rule cross-check)" for line in cross_check(model, files, secrets)]
+    if lines:
+        raise GenError(lines)
     return files
 
 

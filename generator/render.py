@@ -14,6 +14,7 @@ from typing import Any
 
 import jinja2
 
+from .crypto import FILTERS as CRYPTO_FILTERS
 from .errors import GenError
 from .facts import API_VERSION
 from .model import Deferred, ResourceRef
@@ -108,6 +109,7 @@ def environment(override: str | None = None) -> jinja2.Environment:
         autoescape=False,
     )
     env.filters.update(FILTERS)
+    env.filters.update(CRYPTO_FILTERS)  # vendor algorithm names and device timers (crypto.py)
     env.globals["api_version"] = API_VERSION
     return env
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from .arm import ArmTarget
 from .base import Options, OutputFile, Target
+from .onprem import OnpremTarget
 
 TARGETS: dict[str, Target] = {
     "arm": ArmTarget(),
+    "onprem": OnpremTarget(),
 }
 
 __all__ = ["TARGETS", "Options", "OutputFile", "Target"]

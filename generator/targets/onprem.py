@@ -1,0 +1,104 @@
+"""On-prem router snippets: out/onprem/<site>/<device><suffix>, per platform from platforms.py.
+
+One template per file suffix under templates/onprem/<platform>/ (`.ios` -> ios.j2,
+`.swanctl.conf` -> swanctl.conf.j2). Every value that must match Azure comes from the device's
+Tunnel objects (model.device_tunnels); vendor tokens come from generator/crypto.py filters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jinja2
+
+from ..crypto import IKE_LIFETIME_SECONDS
+from ..model import Connection, Device, Model, SecretRef, Site, Tunnel
+from ..platforms import PLATFORMS, Platform
+from ..render import render
+from .base import Options, OutputFile
+
+MSS = 1350  # Azure requires clamping TCP MSS to 1350 (router-facts A3)
+EBGP_MULTIHOP = 5  # the Azure BGP peer is never directly connected (R8; Microsoft's CSR example)
+
+
+def template_name(platform: str, suffix: str) -> str:
+    """`.swanctl.conf` -> onprem/strongswan_frr/swanctl.conf.j2"""
+    return f"onprem/{platform}/{suffix.lstrip('.')}.j2"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceView:
+    """What a device template sees: the device, its site, its tunnels and connections."""
+
+    model: Model
+    device: Device
+    site: Site
+    platform: Platform
+    tunnels: tuple[Tunnel, ...]
+    connections: tuple[Connection, ...]
+    pending: tuple[str, ...]  # placeholders left in this device's files
+    psk_placeholders: bool  # pre-shared keys are placeholders (no --secrets)
+
+
+class OnpremTarget:
+    key = "onprem"
+    description = "Router snippets per on-prem device (Cisco IOS-XE, Juniper SRX, strongSwan + FRR)"
+
+    def render(self, model: Model, env: jinja2.Environment, options: Options) -> list[OutputFile]:
+        keys = options.secrets or {}
+
+        def psk(ref: SecretRef) -> str:
+            return keys.get(ref.parameter, ref.placeholder)
+
+        files = []
+        sites = {s.name: s for s in model.sites}
+        for device in model.devices:
+            tunnels = model.device_tunnels.get(device.name, ())
+            if not tunnels:
+                continue
+            view = DeviceView(
+                model=model,
+                device=device,
+                site=sites[device.site],
+                platform=PLATFORMS[device.platform],
+                tunnels=tunnels,
+                connections=tuple(c for c in model.connections if c.device.name == device.name),
+                pending=_pending(tunnels),
+                psk_placeholders=any(t.psk.parameter not in keys for t in tunnels),
+            )
+            used = {keys[t.psk.parameter] for t in tunnels if t.psk.parameter in keys}
+            for suffix in view.platform.files:
+                text = render(
+                    env,
+                    template_name(device.platform, suffix),
+                    v=view,
+                    model=model,
+                    device=device,
+                    site=view.site,
+                    tunnels=tunnels,
+                    psk=psk,
+                    mss=MSS,
+                    multihop=EBGP_MULTIHOP,
+                    ike_lifetime=IKE_LIFETIME_SECONDS,
+                )
+                secret = any(k in text for k in used)
+                files.append(OutputFile(f"onprem/{device.site}/{device.name}{suffix}", text, secret))
+        return files
+
+    def verify(self, files: list[OutputFile]) -> list[str]:
+        problems = []
+        for f in files:
+            if "{{" in f.text or "{%" in f.text:
+                problems.append(f"{f.path}: unrendered template syntax")
+            if f.path.endswith(".sh") and not f.text.startswith("#!/bin/sh\n"):
+                problems.append(f"{f.path}: the interface script does not start with #!/bin/sh")
+        return problems
+
+
+def _pending(tunnels: tuple[Tunnel, ...]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for t in tunnels:
+        for value in (t.azure_public_ip, t.azure_bgp_ip):
+            if value is not None and not value.known:
+                seen[value.placeholder] = None
+    return tuple(seen)

@@ -1,0 +1,155 @@
+"""Cross-side consistency: a drifting template fails the render; one policy change touches one tunnel."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import shutil
+
+import pytest
+from conftest import FAKE_KEYS, ROOT, STATE_EXAMPLES
+
+from generator.crosscheck import cross_check
+from generator.errors import GenError
+from generator.pipeline import build_model, render_all
+
+CSP = ROOT / "inventories" / "csp-advanced.yaml"
+STATE = STATE_EXAMPLES / "csp-advanced.json"
+TEMPLATES = ROOT / "templates"
+
+
+def _model(inventory=CSP, state=(STATE,)):
+    return build_model(inventory, state, display="inventories/csp-advanced.yaml").model
+
+
+def _override(tmp_path, relative: str, old: str, new: str) -> str:
+    """A --templates folder holding one built-in template with one edit."""
+    source = (TEMPLATES / relative).read_text(encoding="utf-8")
+    assert old in source, old
+    target = tmp_path / "templates" / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(source.replace(old, new), encoding="utf-8")
+    return str(tmp_path / "templates")
+
+
+def test_unchanged_override_passes(tmp_path) -> None:
+    folder = tmp_path / "templates" / "onprem"
+    shutil.copytree(TEMPLATES / "onprem", folder)
+    assert render_all(_model(), templates=str(tmp_path / "templates"))
+
+
+DRIFTS = [
+    # (template, old text, drifted text, expected finding)
+    ("onprem/cisco_iosxe/ios.j2", "{{ c.policy | ios_transform_set }}", "esp-aes 256 esp-sha-hmac", "ESP proposal"),
+    (
+        "onprem/cisco_iosxe/ios.j2",
+        "{% for line in c.policy | ios_ike_proposal %}",
+        "{% for line in ['encryption aes-cbc-128', 'integrity sha1', 'group 2'] %}",
+        "IKE proposal",
+    ),
+    (
+        "onprem/cisco_iosxe/ios.j2",
+        "identity local address {{ t.device_ike_id }}",
+        "identity local address 198.51.100.99",
+        "local IKE identity",
+    ),
+    ("onprem/juniper_srx/set.j2", "address {{ t.azure_public_ip }}\n", "address 192.0.2.99\n", "peer public IP"),
+    ("onprem/juniper_srx/set.j2", "keys {{ c.policy | junos_pfs }}", "keys group2", "ESP proposal / PFS"),
+    ("onprem/juniper_srx/set.j2", "peer-as {{ t.azure_asn }}", "peer-as 65515", "remote AS"),
+    ("onprem/juniper_srx/set.j2", "autonomous-system {{ site.asn }}", "autonomous-system 65000", "device ASN"),
+    (
+        "onprem/strongswan_frr/swanctl.conf.j2",
+        "{{ psk(t.psk) | quoted }}",
+        '"REPLACE_WITH_PSK_FROM_ENV_pskGenPskDc1"',
+        "pre-shared key",
+    ),
+    (
+        "onprem/strongswan_frr/swanctl.conf.j2",
+        "proposals = {{ c.policy | swan_ike_proposal }}",
+        "proposals = aes256-sha1-modp1024",
+        "IKE proposal",
+    ),
+    (
+        "onprem/strongswan_frr/frr.conf.j2",
+        "update-source {{ device.bgp_ip }}",
+        "update-source 172.18.255.9",
+        "BGP source",
+    ),
+    (
+        "onprem/strongswan_frr/frr.conf.j2",
+        "ip route {{ t.azure_bgp_ip }}/32",
+        "ip route 10.3.255.99/32",
+        "routes into the tunnel",
+    ),
+]
+
+
+@pytest.mark.parametrize(("template", "old", "new", "finding"), DRIFTS, ids=[f"{d[0]}:{d[3]}" for d in DRIFTS])
+def test_a_drifting_template_fails_the_render(tmp_path, template, old, new, finding) -> None:
+    with pytest.raises(GenError) as caught:
+        render_all(_model(), templates=_override(tmp_path, template, old, new))
+    lines = caught.value.lines
+    assert lines and all(line.endswith("(rule cross-check)") for line in lines), lines
+    assert any(finding in line for line in lines), lines
+
+
+def test_the_check_compares_real_keys_with_secrets() -> None:
+    model = _model()
+    keys = {s.parameter: FAKE_KEYS[s.name] for s in model.secrets}
+    files = render_all(model, secrets=keys)
+    assert cross_check(model, files, keys) == []
+    wrong = dict(keys, pskGenPskDc1=FAKE_KEYS["GEN_PSK_DC2"])
+    found = cross_check(model, files, wrong)
+    assert len(found) == 4 and all("pre-shared key is not the one of ARM parameter pskGenPskDc1" in p for p in found)
+
+
+def test_the_check_reads_the_arm_side_too() -> None:
+    model = _model()
+    files = render_all(model)
+    edited = []
+    for f in files:
+        if f.path == "azure/arm/rg-sea-network.json":
+            doc = json.loads(f.text)
+            for r in doc["resources"]:
+                if r["type"] == "Microsoft.Network/localNetworkGateways" and r["name"] == "lng-DC1-dc1-edge2":
+                    r["properties"]["bgpSettings"]["asn"] = 65199
+            f = type(f)(f.path, json.dumps(doc))
+        edited.append(f)
+    found = cross_check(model, edited)
+    assert found and all(p.startswith("onprem/DC1/dc1-edge2: ") and "device ASN" in p for p in found)
+
+
+def test_changing_one_policy_changes_only_its_connection_and_device(tmp_path) -> None:
+    text = CSP.read_text(encoding="utf-8")
+    line = "- {site: DC2, vnet: LON-VNET, psk: {env: GEN_PSK_DC2}, ipsec_policy: *policy}"
+    assert line in text
+    changed = text.replace(
+        line,
+        "- {site: DC2, vnet: LON-VNET, psk: {env: GEN_PSK_DC2}, ipsec_policy: {ike_encryption: AES128, "
+        "ike_integrity: SHA256, dh_group: ECP256, ipsec_encryption: AES128, ipsec_integrity: SHA256, "
+        "pfs_group: ECP256, sa_lifetime_seconds: 3600, sa_datasize_kilobytes: 102400000}}",
+    )
+    inventory = tmp_path / "csp-advanced.yaml"
+    inventory.write_text(changed, encoding="utf-8")
+    before = {f.path: f.text for f in render_all(_model())}
+    after = {f.path: f.text for f in render_all(_model(inventory))}
+    assert before.keys() == after.keys()
+    differing = sorted(p for p in before if before[p] != after[p])
+    assert differing == ["azure/arm/rg-lon-network.json", "onprem/DC2/dc2-edge1.set"]
+
+    def resources(text: str) -> dict[str, dict]:
+        return {r["name"]: r for r in json.loads(text)["resources"]}
+
+    old, new = resources(before["azure/arm/rg-lon-network.json"]), resources(after["azure/arm/rg-lon-network.json"])
+    assert [n for n in old if old[n] != new[n]] == ["cn-LON-VNET-dc2-edge1"]
+    assert new["cn-LON-VNET-dc2-edge1"]["properties"]["ipsecPolicies"][0]["dhGroup"] == "ECP256"
+    diff = [
+        d[1:]
+        for d in difflib.unified_diff(
+            before["onprem/DC2/dc2-edge1.set"].splitlines(), after["onprem/DC2/dc2-edge1.set"].splitlines(), n=0
+        )
+        if d[:1] in "+-" and not d.startswith(("+++", "---"))
+    ]
+    assert all(" proposal AZURE-" in d or "perfect-forward-secrecy" in d for d in diff), diff
+    assert "set security ike proposal AZURE-IKE-PROP-1 dh-group group19" in diff
+    assert "set security ipsec proposal AZURE-IPSEC-PROP-1 lifetime-seconds 3600" in diff

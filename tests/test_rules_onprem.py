@@ -1,0 +1,148 @@
+"""On-prem rules (generator/rules_onprem.py): a good and a bad inventory each, through the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from checks_onprem import check_files, state_for
+from click.testing import CliRunner
+from conftest import render_files, write_inventory
+
+from generator.cli import main
+from generator.pipeline import build_model
+
+BASE = """\
+name: t
+azure:
+  vnets:
+    - name: hub
+      resource_group: rg-hub
+      region: westeurope
+      address_space: [10.10.0.0/16, 10.11.0.0/16]
+      subnets:
+        - {{name: GatewaySubnet, prefix: 10.10.255.0/27}}
+      gateway: {{sku: VpnGw2AZ, bgp: {{asn: 65010}}}}
+onprem:
+  sites:
+    - name: s1
+      asn: 65201
+      prefixes: [192.168.10.0/24, 192.168.20.0/24]
+      devices:
+        - {{name: r1, platform: {platform}, public_ip: 192.0.2.10, bgp_ip: 192.168.255.1{device_extra}}}
+  connections:
+    - site: s1
+      vnet: hub
+      psk: {{env: GEN_PSK_BRANCH1}}
+      ipsec_policy: {{ike_encryption: {ike_enc}, ike_integrity: {ike_int}, dh_group: {dh}, ipsec_encryption: {esp}, ipsec_integrity: {esp_int}, pfs_group: PFS2048, sa_lifetime_seconds: 3600, sa_datasize_kilobytes: 102400000}}
+{connection_extra}"""
+
+
+def inventory(tmp_path, **values) -> str:
+    fields = dict(
+        platform="strongswan_frr",
+        device_extra="",
+        ike_enc="AES256",
+        ike_int="SHA256",
+        dh="DHGroup14",
+        esp="AES256",
+        esp_int="SHA256",
+        connection_extra="",
+    )
+    fields.update(values)
+    return str(write_inventory(tmp_path, BASE.format(**fields)))
+
+
+def validate(path: str):
+    return CliRunner().invoke(main, ["validate", path])
+
+
+def rules_in(result) -> list[str]:
+    return re.findall(r"\(rule ([a-z0-9-]+)\)", result.stderr)
+
+
+@pytest.mark.parametrize("bgp", [True, False])
+@pytest.mark.parametrize("platform", ["cisco_iosxe", "juniper_srx", "strongswan_frr"])
+def test_good_inventory_renders_and_validates_on_every_platform(tmp_path, platform, bgp) -> None:
+    device_extra = ", outside_interface: ge-0/0/0.0" if platform == "juniper_srx" else ""
+    path = inventory(
+        tmp_path, platform=platform, device_extra=device_extra, connection_extra="" if bgp else "      bgp: false\n"
+    )
+    result = validate(path)
+    assert result.exit_code == 0, result.stderr
+    model = build_model(tmp_path / "inventory.yaml").model
+    assert model.tunnels[0].bgp is bgp
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(state_for(model)), encoding="utf-8")
+    files = render_files(tmp_path / "inventory.yaml", (state,))  # the cross-check runs here too
+    assert check_files(files) == []
+    device = "\n".join(t for p, t in files.items() if p.startswith("onprem/"))
+    for prefix in ("10.10.0.0", "10.11.0.0"):
+        assert (prefix in device) is not bgp  # static routes to the VNet only without BGP
+
+
+def test_srx_gcm_ike_needs_its_prf(tmp_path) -> None:
+    bad = validate(inventory(tmp_path, platform="juniper_srx", ike_enc="GCMAES256", ike_int="SHA256"))
+    assert bad.exit_code == 2 and rules_in(bad) == ["onprem-platform-crypto"]
+    assert "set ike_integrity to SHA384" in bad.stderr
+    assert "ipsec_policy.ike_integrity" in bad.stderr
+    good = validate(inventory(tmp_path, platform="juniper_srx", ike_enc="GCMAES256", ike_int="SHA384"))
+    assert good.exit_code == 0, good.stderr
+
+
+def test_platform_without_an_algorithm_is_refused(tmp_path) -> None:
+    bad = validate(inventory(tmp_path, platform="juniper_srx", esp="None", esp_int="SHA256"))
+    assert bad.exit_code == 2 and rules_in(bad) == ["onprem-platform-crypto"]
+    assert "cannot use ipsec_encryption None" in bad.stderr
+    good = validate(inventory(tmp_path, platform="cisco_iosxe", esp="None", esp_int="SHA256"))
+    assert good.exit_code == 0, good.stderr
+
+
+def test_ike_dh_none_is_refused_everywhere(tmp_path) -> None:
+    bad = validate(inventory(tmp_path, dh="None"))
+    assert bad.exit_code == 2 and rules_in(bad) == ["onprem-platform-crypto"]
+
+
+def test_ikev1_is_refused(tmp_path) -> None:
+    bad = validate(inventory(tmp_path, connection_extra="      ike_version: IKEv1\n"))
+    assert bad.exit_code == 2 and "onprem-ike-version" in rules_in(bad)
+    assert "ike_version: IKEv2" in bad.stderr
+
+
+def test_policy_based_selectors_refused_on_ios_rendered_per_pair_elsewhere(tmp_path) -> None:
+    extra = "      policy_based_traffic_selectors: true\n"
+    bad = validate(inventory(tmp_path, platform="cisco_iosxe", connection_extra=extra))
+    assert bad.exit_code == 2 and rules_in(bad) == ["onprem-policy-based-platform"]
+    for platform, device_extra in (("juniper_srx", ", outside_interface: ge-0/0/0.0"), ("strongswan_frr", "")):
+        path = inventory(tmp_path, platform=platform, connection_extra=extra, device_extra=device_extra)
+        assert validate(path).exit_code == 0
+        model = build_model(tmp_path / "inventory.yaml").model
+        state = tmp_path / "state.json"
+        state.write_text(json.dumps(state_for(model)), encoding="utf-8")
+        files = render_files(tmp_path / "inventory.yaml", (state,))
+        assert check_files(files) == []
+        text = next(t for p, t in files.items() if p.endswith((".set", ".swanctl.conf")))
+        if platform == "juniper_srx":
+            ends: dict[str, dict[str, str]] = {}
+            for name, side, prefix in re.findall(r"traffic-selector (\S+) (local|remote)-ip (\S+)", text):
+                ends.setdefault(name, {})[side] = prefix
+            pairs = {(e["local"], e["remote"]) for e in ends.values()}
+        else:
+            pairs = set(re.findall(r"local_ts = (\S+)\n\s+remote_ts = (\S+)", text))
+        assert pairs == {
+            (a, b) for a in ("192.168.10.0/24", "192.168.20.0/24") for b in ("10.10.0.0/16", "10.11.0.0/16")
+        }
+
+
+def test_dpd_outside_recommendation_is_a_warning(tmp_path) -> None:
+    result = validate(inventory(tmp_path, connection_extra="      dpd_timeout_seconds: 120\n"))
+    assert result.exit_code == 0 and "onprem-dpd-recommended" in rules_in(result)
+    assert "devices probe every 40 s" in result.stderr
+    assert "onprem-dpd-recommended" not in rules_in(validate(inventory(tmp_path)))
+
+
+def test_junos_interfaces_need_a_unit(tmp_path) -> None:
+    bad = validate(inventory(tmp_path, platform="juniper_srx", device_extra=", outside_interface: ge-0/0/0"))
+    assert bad.exit_code == 2 and rules_in(bad) == ["onprem-interface-name"]
+    assert "devices[0].outside_interface" in bad.stderr
