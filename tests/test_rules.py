@@ -213,8 +213,10 @@ CASES: dict[str, tuple[dict, Callable[[dict], None], str]] = {
 }
 
 
-def test_every_rule_has_a_case() -> None:
-    assert sorted(CASES) == sorted(rules.RULES)
+def test_every_core_rule_has_a_case() -> None:
+    """Rules of generator/rules.py; other rule modules have their own test file."""
+    core = [r for r, entry in rules.RULES.items() if entry.check.__module__ == "generator.rules"]
+    assert sorted(CASES) == sorted(core)
 
 
 @pytest.mark.parametrize("inventory", INVENTORIES, ids=lambda p: p.stem)
