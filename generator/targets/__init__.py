@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from .arm import ArmTarget
 from .base import Options, OutputFile, Target
+from .powershell import PowerShellTarget
 
 TARGETS: dict[str, Target] = {
     "arm": ArmTarget(),
+    "powershell": PowerShellTarget(),
 }
 
 __all__ = ["TARGETS", "Options", "OutputFile", "Target"]
