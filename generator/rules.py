@@ -513,3 +513,6 @@ def _name_length(model: Model) -> Iterator[Problem]:
             yield _p(
                 p.path, f"derived name '{p.name}' is {len(p.name)} characters; Azure allows 80: shorten the VNet names"
             )
+
+
+from . import rules_powershell  # noqa: E402,F401  (registers the azurerm-* rules)
