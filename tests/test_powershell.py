@@ -19,7 +19,7 @@ DATA = Path(__file__).resolve().parent / "data" / "powershell"
 FEATURES = DATA / "features.yaml"
 STATE = DATA / "azure-state.csp-advanced.json"
 SCRIPTS = ("azure/powershell/deploy.azurerm.ps1", "azure/powershell/deploy.az.ps1")
-ALL = {p.stem: p for p in [*INVENTORIES, FEATURES]}
+ALL = {p.stem: p for p in [*INVENTORIES, FEATURES, DATA / "bare.yaml"]}
 
 
 @pytest.fixture(scope="module")

@@ -104,7 +104,7 @@ function ConvertFrom-GenSecureString {
 
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for csp-advanced (Az)'
-$null = Set-AzContext -Subscription $SubscriptionId -WhatIf:$false
+$null = Set-AzContext -Subscription $SubscriptionId -WhatIf:$false -Confirm:$false
 if (-not $WhatIfPreference) {
     if (-not $pskGenPskDc1) {
         $pskGenPskDc1 = Read-Host -AsSecureString -Prompt 'Pre-shared key pskGenPskDc1 (env:GEN_PSK_DC1)'
@@ -560,6 +560,7 @@ if ($WhatIfPreference) {
         Write-Host ('  wrote {0}; next: gen render {1} --azure-state {0}' -f $statePath, 'inventories/csp-advanced.yaml')
     }
 }
+
 
 # Verification: run these once the on-premises devices are configured.
 $GenVerify = {

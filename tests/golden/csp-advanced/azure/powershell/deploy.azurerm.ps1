@@ -108,7 +108,7 @@ function ConvertFrom-GenSecureString {
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for csp-advanced (AzureRM 6.13)'
 Write-Warning 'gateway ''SEA-VNET-gw'': AzureRM 6.13 has no -VpnGatewayGeneration, so VpnGw2AZ is created as Generation1, not Generation2 (lower throughput; the generation cannot be changed later); using Generation1'
-$null = Set-AzureRmContext -Subscription $SubscriptionId -WhatIf:$false
+$null = Set-AzureRmContext -Subscription $SubscriptionId -WhatIf:$false -Confirm:$false
 if (-not $WhatIfPreference) {
     if (-not $pskGenPskDc1) {
         $pskGenPskDc1 = Read-Host -AsSecureString -Prompt 'Pre-shared key pskGenPskDc1 (env:GEN_PSK_DC1)'
@@ -564,6 +564,7 @@ if ($WhatIfPreference) {
         Write-Host ('  wrote {0}; next: gen render {1} --azure-state {0}' -f $statePath, 'inventories/csp-advanced.yaml')
     }
 }
+
 
 # Verification: run these once the on-premises devices are configured.
 $GenVerify = {

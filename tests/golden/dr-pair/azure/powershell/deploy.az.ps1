@@ -96,7 +96,7 @@ function ConvertFrom-GenSecureString {
 
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for dr-pair (Az)'
-$null = Set-AzContext -Subscription $SubscriptionId -WhatIf:$false
+$null = Set-AzContext -Subscription $SubscriptionId -WhatIf:$false -Confirm:$false
 if (-not $WhatIfPreference) {
     if (-not $pskGenPskDc1Pri) {
         $pskGenPskDc1Pri = Read-Host -AsSecureString -Prompt 'Pre-shared key pskGenPskDc1Pri (env:GEN_PSK_DC1_PRI)'
@@ -395,6 +395,7 @@ if ($WhatIfPreference) {
         Write-Host ('  wrote {0}; next: gen render {1} --azure-state {0}' -f $statePath, 'inventories/dr-pair.yaml')
     }
 }
+
 
 # Verification: run these once the on-premises devices are configured.
 $GenVerify = {

@@ -114,7 +114,7 @@ foreach ($reason in $GenBlocked) {
 throw ('This inventory needs 7 thing(s) AzureRM 6.13 cannot do (listed above); nothing was changed. Use deploy.az.ps1 or change the inventory.')
 Write-Warning 'gateway ''PRI-VNET-gw'': AzureRM 6.13 has no -VpnGatewayGeneration, so VpnGw2AZ is created as Generation1, not Generation2 (lower throughput; the generation cannot be changed later); using Generation1'
 Write-Warning 'gateway ''DR-VNET-gw'': AzureRM 6.13 has no -VpnGatewayGeneration, so VpnGw2AZ is created as Generation1, not Generation2 (lower throughput; the generation cannot be changed later); using Generation1'
-$null = Set-AzureRmContext -Subscription $SubscriptionId -WhatIf:$false
+$null = Set-AzureRmContext -Subscription $SubscriptionId -WhatIf:$false -Confirm:$false
 if (-not $WhatIfPreference) {
     if (-not $pskGenPskDc1Pri) {
         $pskGenPskDc1Pri = Read-Host -AsSecureString -Prompt 'Pre-shared key pskGenPskDc1Pri (env:GEN_PSK_DC1_PRI)'
@@ -385,6 +385,7 @@ if ($WhatIfPreference) {
         Write-Host ('  wrote {0}; next: gen render {1} --azure-state {0}' -f $statePath, 'inventories/dr-pair.yaml')
     }
 }
+
 
 # Verification: run these once the on-premises devices are configured.
 $GenVerify = {

@@ -86,7 +86,7 @@ function ConvertFrom-GenSecureString {
 
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for minimal (Az)'
-$null = Set-AzContext -Subscription $SubscriptionId -WhatIf:$false
+$null = Set-AzContext -Subscription $SubscriptionId -WhatIf:$false -Confirm:$false
 if (-not $WhatIfPreference) {
     if (-not $pskGenPskBranch1) {
         $pskGenPskBranch1 = Read-Host -AsSecureString -Prompt 'Pre-shared key pskGenPskBranch1 (env:GEN_PSK_BRANCH1)'
@@ -252,6 +252,7 @@ if ($WhatIfPreference) {
         Write-Host ('  wrote {0}; next: gen render {1} --azure-state {0}' -f $statePath, 'inventories/minimal.yaml')
     }
 }
+
 
 # Verification: run these once the on-premises devices are configured.
 $GenVerify = {
