@@ -565,7 +565,6 @@ if ($WhatIfPreference) {
     }
 }
 
-
 # Verification: run these once the on-premises devices are configured.
 $GenVerify = {
     Get-AzureRmVirtualNetworkGatewayConnection -Name 'cn-SEA-VNET-dc1-edge1' -ResourceGroupName 'rg-sea-network' | Select-Object -Property 'Name', 'ConnectionStatus', 'EgressBytesTransferred', 'IngressBytesTransferred'

@@ -386,7 +386,6 @@ if ($WhatIfPreference) {
     }
 }
 
-
 # Verification: run these once the on-premises devices are configured.
 $GenVerify = {
     Get-AzureRmVirtualNetworkGatewayConnection -Name 'cn-PRI-VNET-dc1-fw1' -ResourceGroupName 'rg-primary' | Select-Object -Property 'Name', 'ConnectionStatus', 'EgressBytesTransferred', 'IngressBytesTransferred'

@@ -253,7 +253,6 @@ if ($WhatIfPreference) {
     }
 }
 
-
 # Verification: run these once the on-premises devices are configured.
 $GenVerify = {
     Get-AzVirtualNetworkGatewayConnection -Name 'cn-hub-vnet-branch1-rtr' -ResourceGroupName 'rg-hub' | Select-Object -Property 'Name', 'ConnectionStatus', 'EgressBytesTransferred', 'IngressBytesTransferred'
