@@ -108,12 +108,17 @@ class Call:
 
 
 def walk(node):
-    yield node
-    for child in node.children:
-        yield from walk(child)
+    """Every node under `node`, in document order (iterative: the expression trees are deep)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
 
 
 def syntax_problems(path: str, root) -> list[str]:
+    if not root.has_error:
+        return []
     return [
         f"{path}:{n.start_point[0] + 1}:{n.start_point[1] + 1}: syntax: {'MISSING ' + n.type if n.is_missing else 'ERROR'} near {n.text.decode(errors='replace')[:40]!r}"
         for n in walk(root)
@@ -121,10 +126,10 @@ def syntax_problems(path: str, root) -> list[str]:
     ]
 
 
-def functions(root) -> dict[str, set[str]]:
+def functions(nodes) -> dict[str, set[str]]:
     """Functions the script defines -> their parameter names (lower case)."""
     found = {}
-    for n in walk(root):
+    for n in nodes:
         if n.type == "function_statement":
             name = next(c for c in n.children if c.type == "function_name").text.decode().lower()
             params = {
@@ -138,10 +143,10 @@ def functions(root) -> dict[str, set[str]]:
     return found
 
 
-def calls(root, switches) -> list[Call]:
+def calls(nodes, switches) -> list[Call]:
     """Every command with a literal name; `switches(name) -> set` says which parameters take no value."""
     result = []
-    for n in walk(root):
+    for n in nodes:
         if n.type != "command":
             continue
         name_node = n.child_by_field_name("command_name")
@@ -185,10 +190,10 @@ def calls(root, switches) -> list[Call]:
     return result
 
 
-def hashtables(root) -> list[tuple[int, str, list[str] | None]]:
+def hashtables(nodes) -> list[tuple[int, str, list[str] | None]]:
     """`$name = @{...}` assignments: (line, name, literal keys or None when a key is computed)."""
     found = []
-    for n in walk(root):
+    for n in nodes:
         if n.type != "assignment_expression":
             continue
         left, right = n.children[0], n.children[-1]
@@ -272,9 +277,10 @@ def check_catalog_call(call: Call, entry: dict) -> list[str]:
 def check_text(path: str, text: str) -> list[str]:
     root = parser().parse(text.encode("utf-8")).root_node
     problems = syntax_problems(path, root)
+    nodes = list(walk(root))
     module = next((m for suffix, m in MODULE_OF_FILE.items() if path.endswith(suffix)), None)
-    defined = functions(root)
-    tables = hashtables(root)
+    defined = functions(nodes)
+    tables = hashtables(nodes)
 
     def switches(name: str) -> set[str]:
         lower = name.lower()
@@ -291,7 +297,7 @@ def check_text(path: str, text: str) -> list[str]:
             return set()
         return CORE_SWITCHES if lower in CORE_CMDLETS else set()
 
-    for call in calls(root, switches):
+    for call in calls(nodes, switches):
         resolve_splats(call, tables)
         lower = call.name.lower()
         match = CMDLET_MODULE.match(call.name)
@@ -336,4 +342,4 @@ def check_files(files: dict[str, str]) -> list[str]:
 def cmdlet_names(text: str) -> set[str]:
     """Names of every command the script calls (for the module-prefix tests)."""
     root = parser().parse(text.encode("utf-8")).root_node
-    return {c.name for c in calls(root, lambda name: set())}
+    return {c.name for c in calls(walk(root), lambda name: set())}

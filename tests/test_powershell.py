@@ -392,4 +392,7 @@ def test_verification_commands_are_printed(scripts) -> None:
     assert block.count("Get-AzureRmVirtualNetworkGatewayLearnedRoute") == 3
     assert "Write-Host ($GenVerify.ToString())" in text
     root = parser().parse(text.encode()).root_node
-    assert len([c for c in calls(root, lambda n: set()) if c.name.startswith("Get-AzureRmVirtualNetworkGateway")]) > 10
+    assert (
+        len([c for c in calls(walk(root), lambda n: set()) if c.name.startswith("Get-AzureRmVirtualNetworkGateway")])
+        > 10
+    )
