@@ -28,7 +28,15 @@ class PsModule:
     connection_mode: bool  # -ConnectionMode
     custom_apipa: bool  # -IpConfigurationBgpPeeringAddresses / -GatewayCustomBgpIpAddress
     ha_ports: bool  # New-*LoadBalancerRuleConfig -Protocol All
-    ike_gcm: bool  # New-*IpsecPolicy -IkeEncryption GCMAES128/GCMAES256
+    ike_gcm: bool  # IKE encryption GCMAES128/GCMAES256 possible (through a PSIpsecPolicy object, see below)
+
+    def ipsec_policy_cmdlet(self, ike_encryption: str) -> bool:
+        """Whether New-*IpsecPolicy accepts this -IkeEncryption.
+
+        Its ValidateSet stops at AES256 in both modules (both catalogs; Azure/azure-powershell#28945),
+        although the API takes GCMAES128/256; the Az script then builds the PSIpsecPolicy object itself.
+        """
+        return not ike_encryption.startswith("GCM")
 
 
 AZURERM = PsModule(
@@ -43,7 +51,7 @@ AZURERM = PsModule(
     connection_mode=False,
     custom_apipa=False,
     ha_ports=False,  # S43 documents only Tcp and Udp
-    ike_gcm=False,  # the 6.13 catalog's -IkeEncryption accepts DES, DES3, AES128, AES192, AES256
+    ike_gcm=False,  # not attempted: unknown whether the 2018 API behind AzureRM 6.13 takes GCM for IKE
 )
 AZ = PsModule(
     key="az",
@@ -139,22 +147,27 @@ def limitations(model: Model, m: PsModule) -> list[Limitation]:
                     True,
                 )
             )
-        if c.policy.custom and c.policy.ike_encryption.startswith("GCM") and not m.ike_gcm:
+        if c.policy.custom and not m.ipsec_policy_cmdlet(c.policy.ike_encryption) and not m.ike_gcm:
             found.append(
                 Limitation(
                     c.path + ("ipsec_policy", "ike_encryption"),
-                    f"connection '{c.name}': {m.title} New-{m.prefix}IpsecPolicy does not accept -IkeEncryption {c.policy.ike_encryption}",
+                    f"connection '{c.name}': {m.title} cannot set IKE encryption {c.policy.ike_encryption} (New-{m.prefix}IpsecPolicy stops at AES256)",
                     True,
                 )
             )
     seen_links: set[Path] = set()
     for x in model.links:
-        if x.policy.custom and x.policy.ike_encryption.startswith("GCM") and not m.ike_gcm and x.path not in seen_links:
+        if (
+            x.policy.custom
+            and not m.ipsec_policy_cmdlet(x.policy.ike_encryption)
+            and not m.ike_gcm
+            and x.path not in seen_links
+        ):
             seen_links.add(x.path)
             found.append(
                 Limitation(
                     x.path + ("ipsec_policy", "ike_encryption"),
-                    f"VNet-to-VNet link '{x.name}': {m.title} New-{m.prefix}IpsecPolicy does not accept -IkeEncryption {x.policy.ike_encryption}",
+                    f"VNet-to-VNet link '{x.name}' (both directions): {m.title} cannot set IKE encryption {x.policy.ike_encryption} (New-{m.prefix}IpsecPolicy stops at AES256)",
                     True,
                 )
             )

@@ -105,6 +105,7 @@ class Call:
     splats: list[str] = field(default_factory=list)  # @name arguments, resolved by `hashtables`
     piped: bool = False  # receives pipeline input
     dangling: list[str] = field(default_factory=list)  # parameters written last with no value
+    literals: dict[str, str] = field(default_factory=dict)  # parameter -> literal value ('x' or bare word)
 
 
 def walk(node):
@@ -179,6 +180,9 @@ def calls(nodes, switches) -> list[Call]:
                 call.splats += splat
                 continue
             if pending is not None:
+                literal = re.fullmatch(r"'([^']*)'|([A-Za-z0-9][A-Za-z0-9_.-]*)", e.text.decode())
+                if literal:
+                    call.literals[pending] = literal.group(1) if literal.group(1) is not None else literal.group(2)
                 pending = None
             elif colon:
                 colon = False
@@ -253,6 +257,12 @@ def check_catalog_call(call: Call, entry: dict) -> list[str]:
             used.add(name)
     for written in call.dangling:
         problems.append(f"{where}: -{written} has no value")
+    for written, value in call.literals.items():
+        name = _lookup(every, written)
+        specs = [spec for params in sets.values() for k, spec in params.items() if k.lower() == name]
+        accepted = next((spec["accepted_values"] for spec in specs if spec.get("accepted_values")), None)
+        if accepted and value.lower() not in (a.lower() for a in accepted):
+            problems.append(f"{where}: -{written} {value!r} is not one of {', '.join(accepted)}")
     if problems:
         return problems
     reasons = []

@@ -17,9 +17,10 @@ from generator.state import read_state
 
 DATA = Path(__file__).resolve().parent / "data" / "powershell"
 FEATURES = DATA / "features.yaml"
+BROWNFIELD = DATA / "brownfield.yaml"
 STATE = DATA / "azure-state.csp-advanced.json"
 SCRIPTS = ("azure/powershell/deploy.azurerm.ps1", "azure/powershell/deploy.az.ps1")
-ALL = {p.stem: p for p in [*INVENTORIES, FEATURES, DATA / "bare.yaml"]}
+ALL = {p.stem: p for p in [*INVENTORIES, FEATURES, BROWNFIELD, DATA / "bare.yaml"]}
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def test_each_script_uses_only_its_module(scripts, inventory: str) -> None:
     for path, text in scripts[inventory].items():
         names = cmdlet_names(text)
         azure = {n for n in names if re.match(r"^\w+-Az", n, re.IGNORECASE)}
-        assert azure, path
+        assert azure or "\nthrow (" in text, path
         if path.endswith(".azurerm.ps1"):
             assert all(re.match(r"^\w+-AzureRm[A-Z]", n) for n in azure), sorted(azure)
         else:
@@ -63,6 +64,9 @@ def _csp_az(scripts) -> str:
     [
         # a parameter the cmdlet does not have
         ("-GatewaySku 'VpnGw2AZ'", "-GatewaySkuName 'VpnGw2AZ'", "no parameter -GatewaySkuName"),
+        # a value outside the parameter's accepted values
+        ("-GatewaySku 'VpnGw2AZ'", "-GatewaySku 'VpnGw9AZ'", "'VpnGw9AZ' is not one of"),
+        ("-IkeEncryption 'AES256'", "-IkeEncryption 'GCMAES256'", "'GCMAES256' is not one of"),
         # a mandatory parameter left out (-AllocationMethod of New-AzPublicIpAddress)
         ("-Sku Standard -AllocationMethod Static", "-Sku Standard", "no parameter set fits"),
         # parameters from two different parameter sets
@@ -175,37 +179,45 @@ def test_every_resource_is_looked_up_before_it_is_created(scripts, inventory: st
             assert lookups, f"{path}:{line}: {cmdlet} {name} is not looked up first"
 
 
-def test_existing_resources_are_only_read_and_brownfield_steps_are_real(scripts) -> None:
-    text = scripts["features"]["azure/powershell/deploy.azurerm.ps1"]
-    assert "New-AzureRmVirtualNetwork -Name 'HUB-VNET'" not in text
-    assert "New-AzureRmVirtualNetworkGateway -Name 'HUB-VNET-gw'" not in text
+@pytest.mark.parametrize("path", SCRIPTS)
+def test_existing_resources_are_only_read_and_brownfield_steps_are_real(scripts, path: str) -> None:
+    text = scripts["brownfield"][path]
+    p = "AzureRm" if "azurerm" in path else "Az"
+    assert "\nthrow (" not in text
+    assert f"New-{p}VirtualNetwork -Name 'HUB-VNET'" not in text
+    assert f"New-{p}VirtualNetworkGateway -Name 'hub-gw'" not in text
     assert (
-        "Get-AzureRmVirtualNetworkGateway -Name 'HUB-VNET-gw' -ResourceGroupName 'rg-hub' -ErrorAction SilentlyContinue"
-        in text
+        f"Get-{p}VirtualNetworkGateway -Name 'hub-gw' -ResourceGroupName 'rg-hub' -ErrorAction SilentlyContinue" in text
     )
-    assert "Set-AzureRmVirtualNetworkGateway -VirtualNetworkGateway $gw -Asn 65050" in text
-    assert "Add-AzureRmVirtualNetworkGatewayIpConfig -VirtualNetworkGateway $gw -Name 'ipconfig2'" in text
-    assert "-GatewaySku 'VpnGw2AZ' -EnableActiveActiveFeature" in text
+    assert f"Set-{p}VirtualNetworkGateway -VirtualNetworkGateway $gw -Asn 65070" in text
+    assert f"Add-{p}VirtualNetworkGatewayIpConfig -VirtualNetworkGateway $gw -Name 'ipconfig2'" in text
+    assert f"New-{p}PublicIpAddress -Name 'hub-gw-pip2'" in text
+    assert "-GatewaySku 'VpnGw1AZ' -EnableActiveActiveFeature" in text
+    assert "Add-" + p + "VirtualNetworkPeering -Name 'peer-SPOKE-VNET-to-HUB-VNET'" in text
+    assert "-RemoteVirtualNetworkId $remoteVnet.Id -UseRemoteGateways\n" in text
 
 
-def test_order_that_works_in_azure(scripts) -> None:
-    for path, text in scripts["features"].items():
-        p = "AzureRm" if "azurerm" in path else "Az"
-        order = [
-            f"New-{p}ResourceGroup ",
-            f"New-{p}VirtualNetwork ",
-            f"New-{p}PublicIpAddress ",
-            f"New-{p}VirtualNetworkGateway ",
-            "Wait-Job ",
-            f"New-{p}LocalNetworkGateway ",
-            "-ConnectionType IPsec",
-            "-ConnectionType Vnet2Vnet",
-            f"Add-{p}VirtualNetworkPeering ",
-            f"New-{p}LoadBalancer ",
-            "WriteAllText(",
-        ]
-        positions = [text.index(marker) for marker in order]
-        assert positions == sorted(positions), path
+@pytest.mark.parametrize(
+    ("inventory", "path"), [("features", SCRIPTS[1]), ("brownfield", SCRIPTS[0]), ("brownfield", SCRIPTS[1])]
+)
+def test_order_that_works_in_azure(scripts, inventory: str, path: str) -> None:
+    text = scripts[inventory][path]
+    p = "AzureRm" if "azurerm" in path else "Az"
+    order = [
+        f"New-{p}ResourceGroup ",
+        f"New-{p}VirtualNetwork ",
+        f"New-{p}PublicIpAddress ",
+        f"New-{p}VirtualNetworkGateway ",
+        "Wait-Job ",
+        f"New-{p}LocalNetworkGateway ",
+        "-ConnectionType IPsec",
+        "-ConnectionType Vnet2Vnet",
+        f"Add-{p}VirtualNetworkPeering ",
+        f"New-{p}LoadBalancer ",
+        "WriteAllText(",
+    ]
+    positions = [text.index(marker) for marker in order if marker in text]
+    assert len(positions) >= 9 and positions == sorted(positions)
 
 
 def test_gateways_start_as_jobs_and_are_awaited_together(scripts) -> None:
@@ -242,16 +254,29 @@ def test_same_resource_names_as_arm(scripts) -> None:
 
 
 # ---------------------------------------------------------------- AzureRM limits
-def _first_change_line(text: str) -> int:
-    return min(line for line, c, _ in _named_calls(text) if MUTATING.match(c) and "Context" not in c)
+@pytest.mark.parametrize("inventory", ["dr-pair", "features"])
+def test_azurerm_stops_before_touching_anything(scripts, inventory: str) -> None:
+    text = scripts[inventory]["azure/powershell/deploy.azurerm.ps1"]
+    preflight = text.split("\nthrow (")
+    assert len(preflight) == 2, "no preflight stop"
+    assert "cannot do" in preflight[0] and "nothing was changed" in preflight[1]
+    commands = [c.name for c in calls(walk(parser().parse(text.encode()).root_node), lambda n: set())]
+    assert commands and not [c for c in commands if re.match(r"(New|Set|Add)-Az", c)], commands
+    assert "\nthrow (" not in scripts[inventory]["azure/powershell/deploy.az.ps1"]
 
 
-def test_azurerm_stops_before_touching_anything(scripts) -> None:
-    text = scripts["dr-pair"]["azure/powershell/deploy.azurerm.ps1"]
-    throw = next(i for i, line in enumerate(text.splitlines(), 1) if line.startswith("throw ("))
-    assert throw < _first_change_line(text)
-    assert "custom APIPA" in text.split("\nthrow (")[0]
-    assert "\nthrow (" not in scripts["dr-pair"]["azure/powershell/deploy.az.ps1"]
+def test_azurerm_stop_lists_every_gap(scripts) -> None:
+    text = scripts["features"]["azure/powershell/deploy.azurerm.ps1"]
+    for gap in ("VpnGw4AZ", "custom APIPA", "-ConnectionProtocol", "HA ports"):
+        assert gap in text.split("\nthrow (")[0], gap
+    assert "custom APIPA" in scripts["dr-pair"]["azure/powershell/deploy.azurerm.ps1"]
+
+
+def test_az_builds_gcm_ike_policies_itself(scripts) -> None:
+    text = scripts["dr-pair"]["azure/powershell/deploy.az.ps1"]
+    assert "= New-AzIpsecPolicy" not in text
+    assert text.count("New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpsecPolicy'") == 4
+    assert "IkeEncryption       = 'GCMAES256'" in text
 
 
 def test_azurerm_uses_the_closest_form_for_generation(scripts) -> None:

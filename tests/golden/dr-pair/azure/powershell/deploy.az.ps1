@@ -279,7 +279,18 @@ if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-PRI-VNET-dc1-fw1' -Res
             VirtualNetworkGateway1 = $gw
             LocalNetworkGateway2   = Get-AzLocalNetworkGateway -Name 'lng-DC1-dc1-fw1' -ResourceGroupName 'rg-primary'
         }
-        $ipsecPolicy = New-AzIpsecPolicy -IkeEncryption 'GCMAES256' -IkeIntegrity 'SHA384' -DhGroup 'ECP384' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'ECP384' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
+        # New-AzIpsecPolicy -IkeEncryption stops at AES256 (Azure/azure-powershell#28945) although Azure
+        # accepts GCMAES256: build the policy object directly.
+        $ipsecPolicy = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpsecPolicy' -Property @{
+            IkeEncryption       = 'GCMAES256'
+            IkeIntegrity        = 'SHA384'
+            DhGroup             = 'ECP384'
+            IpsecEncryption     = 'GCMAES256'
+            IpsecIntegrity      = 'GCMAES256'
+            PfsGroup            = 'ECP384'
+            SALifeTimeSeconds   = 27000
+            SADataSizeKilobytes = 102400000
+        }
         # Custom APIPA: the Azure-side BGP address per gateway IP configuration (PSGatewayCustomBgpIpConfiguration).
         $customBgpIps = @(
             New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration' -Property @{
@@ -300,7 +311,18 @@ if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-DR-VNET-dc1-fw1' -Reso
             VirtualNetworkGateway1 = $gw
             LocalNetworkGateway2   = Get-AzLocalNetworkGateway -Name 'lng-DC1-dc1-fw1' -ResourceGroupName 'rg-dr'
         }
-        $ipsecPolicy = New-AzIpsecPolicy -IkeEncryption 'GCMAES256' -IkeIntegrity 'SHA384' -DhGroup 'ECP384' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'ECP384' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
+        # New-AzIpsecPolicy -IkeEncryption stops at AES256 (Azure/azure-powershell#28945) although Azure
+        # accepts GCMAES256: build the policy object directly.
+        $ipsecPolicy = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpsecPolicy' -Property @{
+            IkeEncryption       = 'GCMAES256'
+            IkeIntegrity        = 'SHA384'
+            DhGroup             = 'ECP384'
+            IpsecEncryption     = 'GCMAES256'
+            IpsecIntegrity      = 'GCMAES256'
+            PfsGroup            = 'ECP384'
+            SALifeTimeSeconds   = 27000
+            SADataSizeKilobytes = 102400000
+        }
         # Custom APIPA: the Azure-side BGP address per gateway IP configuration (PSGatewayCustomBgpIpConfiguration).
         $customBgpIps = @(
             New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration' -Property @{
@@ -319,7 +341,18 @@ if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-PRI-VNET-to-DR-VNET' -
             VirtualNetworkGateway1 = Get-AzVirtualNetworkGateway -Name 'PRI-VNET-gw' -ResourceGroupName 'rg-primary'
             VirtualNetworkGateway2 = Get-AzVirtualNetworkGateway -Name 'DR-VNET-gw' -ResourceGroupName 'rg-dr'
         }
-        $ipsecPolicy = New-AzIpsecPolicy -IkeEncryption 'GCMAES256' -IkeIntegrity 'SHA384' -DhGroup 'ECP384' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'ECP384' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
+        # New-AzIpsecPolicy -IkeEncryption stops at AES256 (Azure/azure-powershell#28945) although Azure
+        # accepts GCMAES256: build the policy object directly.
+        $ipsecPolicy = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpsecPolicy' -Property @{
+            IkeEncryption       = 'GCMAES256'
+            IkeIntegrity        = 'SHA384'
+            DhGroup             = 'ECP384'
+            IpsecEncryption     = 'GCMAES256'
+            IpsecIntegrity      = 'GCMAES256'
+            PfsGroup            = 'ECP384'
+            SALifeTimeSeconds   = 27000
+            SADataSizeKilobytes = 102400000
+        }
         $null = New-AzVirtualNetworkGatewayConnection -Name 'cn-PRI-VNET-to-DR-VNET' -ResourceGroupName 'rg-primary' -Location 'westeurope' @ends -ConnectionType Vnet2Vnet -SharedKey (ConvertFrom-GenSecureString -Value $pskGenPskDrLink) -EnableBgp $true -IpsecPolicies $ipsecPolicy -ConnectionProtocol 'IKEv2' -Tag $GenTags
     }
 } else {
@@ -331,7 +364,18 @@ if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-DR-VNET-to-PRI-VNET' -
             VirtualNetworkGateway1 = Get-AzVirtualNetworkGateway -Name 'DR-VNET-gw' -ResourceGroupName 'rg-dr'
             VirtualNetworkGateway2 = Get-AzVirtualNetworkGateway -Name 'PRI-VNET-gw' -ResourceGroupName 'rg-primary'
         }
-        $ipsecPolicy = New-AzIpsecPolicy -IkeEncryption 'GCMAES256' -IkeIntegrity 'SHA384' -DhGroup 'ECP384' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'ECP384' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
+        # New-AzIpsecPolicy -IkeEncryption stops at AES256 (Azure/azure-powershell#28945) although Azure
+        # accepts GCMAES256: build the policy object directly.
+        $ipsecPolicy = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpsecPolicy' -Property @{
+            IkeEncryption       = 'GCMAES256'
+            IkeIntegrity        = 'SHA384'
+            DhGroup             = 'ECP384'
+            IpsecEncryption     = 'GCMAES256'
+            IpsecIntegrity      = 'GCMAES256'
+            PfsGroup            = 'ECP384'
+            SALifeTimeSeconds   = 27000
+            SADataSizeKilobytes = 102400000
+        }
         $null = New-AzVirtualNetworkGatewayConnection -Name 'cn-DR-VNET-to-PRI-VNET' -ResourceGroupName 'rg-dr' -Location 'northeurope' @ends -ConnectionType Vnet2Vnet -SharedKey (ConvertFrom-GenSecureString -Value $pskGenPskDrLink) -EnableBgp $true -IpsecPolicies $ipsecPolicy -ConnectionProtocol 'IKEv2' -Tag $GenTags
     }
 } else {
