@@ -421,3 +421,24 @@ def test_verification_commands_are_printed(scripts) -> None:
         len([c for c in calls(walk(root), lambda n: set()) if c.name.startswith("Get-AzureRmVirtualNetworkGateway")])
         > 10
     )
+
+
+def test_non_ascii_scripts_get_a_bom_and_still_pass(tmp_path: Path) -> None:
+    base = (ROOT / "inventories" / "minimal.yaml").read_text(encoding="utf-8")
+    text = base.replace("description: One VNet, one branch", "description: Zürich hub, one branch")
+    assert text != base
+    files = render_files(write_inventory(tmp_path, text), targets=("powershell",))
+    assert files and all(t.startswith("\ufeff") and "Zürich" in t for t in files.values())
+    assert check_files(files) == []
+    assert all(not t.startswith("\ufeff") for t in render_files(ALL["minimal"], targets=("powershell",)).values())
+
+
+def test_gen_render_writes_both_scripts(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["render", str(ALL["csp-advanced"]), "-o", str(tmp_path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    written = {
+        str(p.relative_to(tmp_path)): p.read_text(encoding="utf-8")
+        for p in (tmp_path / "azure" / "powershell").glob("*.ps1")
+    }
+    assert sorted(written) == sorted(SCRIPTS)
+    assert check_files(written) == []

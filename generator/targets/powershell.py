@@ -32,6 +32,12 @@ def resource_path(ref: ResourceRef) -> str:
     return f"/resourceGroups/{ref.resource_group}/providers/{namespace}/" + "/".join(segments)
 
 
+def with_bom_if_needed(text: str) -> str:
+    """Windows PowerShell 5.1 (the only host AzureRM runs on) reads a .ps1 without a BOM as ANSI:
+    give scripts holding non-ASCII text (a description, a location) a UTF-8 byte order mark."""
+    return text if text.isascii() else "\ufeff" + text
+
+
 def steps(model: Model) -> list[Step]:
     """The numbered steps this inventory needs, in the order that works in Azure."""
     wanted = [
@@ -68,7 +74,7 @@ class PowerShellTarget:
                 fallbacks=[x for x in found if not x.stops],
                 resource_path=resource_path,
             )
-            files.append(OutputFile(f"azure/powershell/deploy.{m.key}.ps1", text))
+            files.append(OutputFile(f"azure/powershell/deploy.{m.key}.ps1", with_bom_if_needed(text)))
         return files
 
     def verify(self, files: list[OutputFile]) -> list[str]:
