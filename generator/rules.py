@@ -515,4 +515,5 @@ def _name_length(model: Model) -> Iterator[Problem]:
             )
 
 
-from . import rules_onprem  # noqa: E402,F401  (on-prem device rules, issue 3)
+# Rule modules of other areas register themselves on import.
+from . import rules_onprem, rules_powershell  # noqa: E402,F401

@@ -5,9 +5,11 @@ from __future__ import annotations
 from .arm import ArmTarget
 from .base import Options, OutputFile, Target
 from .onprem import OnpremTarget
+from .powershell import PowerShellTarget
 
 TARGETS: dict[str, Target] = {
     "arm": ArmTarget(),
+    "powershell": PowerShellTarget(),
     "onprem": OnpremTarget(),
 }
 
