@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from .arm import ArmTarget
 from .base import Options, OutputFile, Target
+from .bicep import BicepTarget
 
 TARGETS: dict[str, Target] = {
     "arm": ArmTarget(),
+    "bicep": BicepTarget(),
 }
 
 __all__ = ["TARGETS", "Options", "OutputFile", "Target"]
