@@ -164,7 +164,7 @@ class BicepTarget:
         body = render(env, f"bicep/{template}.bicep.j2", **context)
         params = render(env, "bicep/bicepparam.j2", **context)
         return [
-            OutputFile(f"azure/bicep/{stem}.bicep", body.rstrip("\n") + "\n"),
+            OutputFile(f"azure/bicep/{stem}.bicep", re.sub(r"\n{3,}", "\n\n", body).rstrip("\n") + "\n"),
             OutputFile(f"azure/bicep/{stem}.bicepparam", params.rstrip("\n") + "\n"),
         ]
 
