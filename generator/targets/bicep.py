@@ -185,7 +185,11 @@ def _declare(item: Item, symbols: Symbols) -> None:
     """Give every resource an item declares its symbolic name."""
     obj = item.obj
     if item.kind == "public_ips":
-        collection = symbols.add(ResourceRef("public_ips", (obj.name,), obj.resource_group), f"{obj.name}-pips")
+        collection = symbols.add(
+            ResourceRef("public_ips", (obj.name,), obj.resource_group),
+            f"{obj.name}-pips",
+            "Microsoft.Network/publicIPAddresses",
+        )
         symbols.pips[obj.name] = collection
         for inst in obj.instances:
             symbols.by_ref[inst.public_ip_ref] = f"{collection}[{inst.index}]"
@@ -197,20 +201,15 @@ def _declare(item: Item, symbols: Symbols) -> None:
 
 def _existing_stage1(rg: ResourceGroup, items: list[Item], symbols: Symbols) -> list[Existing]:
     """Brownfield VNets and gateways that stage 1 uses but does not create."""
-    found: dict[ResourceRef, Existing] = {}
     created = {i.obj.ref for i in items if i.kind in ("vnet", "gateway")}
     vnets = {v.name: v for v in rg.vnets}
-    for item in items:
-        if item.kind == "gateway" and vnets[item.obj.vnet].ref not in created:
-            ref = vnets[item.obj.vnet].ref
-            found.setdefault(ref, Existing(ref, "", False))
-        elif item.kind == "connection" and item.obj.gateway.ref not in created:
-            ref = item.obj.gateway.ref
-            found.setdefault(ref, Existing(ref, "", False))
-        elif item.kind == "load_balancer" and item.obj.vnet.ref not in created:
-            ref = item.obj.vnet.ref
-            found.setdefault(ref, Existing(ref, "", False))
-    return [Existing(e.ref, symbols.add(e.ref, e.ref.names[-1]), False) for e in found.values()]
+    used = {
+        "gateway": lambda gw: vnets[gw.vnet].ref,
+        "connection": lambda c: c.gateway.ref,
+        "load_balancer": lambda lb: lb.vnet.ref,
+    }
+    refs = dict.fromkeys(used[i.kind](i.obj) for i in items if i.kind in used)
+    return [Existing(r, symbols.add(r, r.names[-1]), False) for r in refs if r not in created]
 
 
 def _existing(rg: ResourceGroup, items: list[Item], symbols: Symbols) -> list[Existing]:
