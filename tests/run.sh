@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need, then run them all. Idempotent; called by .ci/run.
 #   as root: Debian packages (FRR, strongSwan, Graphviz, iproute2) for the real-validator and lab tests
-#   always:  a venv (.venv-test) with gen and its test extras
+#   always:  a venv (.venv-test) with gen and its test extras, and .venv-checkov with checkov
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,9 @@ fi
 python3 -m venv .venv-test
 .venv-test/bin/python -m pip install -q --upgrade pip
 .venv-test/bin/python -m pip install -q -e '.[test]'
+# checkov in its own venv: its pins (pycep-parser==0.5.1, networkx<2.7, ...) conflict with ours.
+python3 -m venv .venv-checkov
+.venv-checkov/bin/python -m pip install -q checkov==3.3.30
 
 .venv-test/bin/ruff check .
 .venv-test/bin/ruff format --check .

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from .arm import ArmTarget
 from .base import Options, OutputFile, Target
+from .bicep import BicepTarget
 from .onprem import OnpremTarget
 from .powershell import PowerShellTarget
 
 TARGETS: dict[str, Target] = {
     "arm": ArmTarget(),
+    "bicep": BicepTarget(),
     "powershell": PowerShellTarget(),
     "onprem": OnpremTarget(),
 }

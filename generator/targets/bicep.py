@@ -1,0 +1,252 @@
+"""Bicep files and .bicepparam files, per resource group, equivalent to the ARM target's output.
+
+Same split as ARM (targets/azure_items.py): `<rg>.bicep` (stage 1) and, when the group has
+VNet-to-VNet links or peerings, `<rg>.links.bicep` (stage 2), each with a `.bicepparam` beside
+it. One file per deployment rather than a `main.bicep` with modules: the two stages must be
+deployed in order across resource groups (stage 2 of a group needs stage 1 of the others), which
+a per-group main file cannot express without a subscription-scope deployment; and the files stay
+one-to-one with the ARM templates, which the equivalence test relies on.
+
+Dependencies are implicit (symbolic references); anything not created by the file is an
+`existing` resource (brownfield VNets and gateways, stage-1 resources seen from stage 2, other
+resource groups' resources with `scope: resourceGroup(...)`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import jinja2
+
+from ..model import Model, ResourceGroup, ResourceRef, SecretRef
+from ..render import bicep_string, render, symbol
+from .azure_items import Item, stage1, stage2
+from .base import Options, OutputFile
+
+# Words a symbolic name must not take: Bicep keywords, the functions the templates call, and
+# names of the namespaces (a symbol would shadow them).
+_KEYWORDS = "metadata param var resource output module type import func existing if for in true false null"
+_MORE = "targetScope using extension with as assert az sys"
+_FUNCTIONS = "resourceGroup resourceId range readEnvironmentVariable subscription tenant managementGroup"
+_OURS = "tags pipName ipConfigName i"  # the tags parameter and the loop variables of the templates
+RESERVED = frozenset(" ".join((_KEYWORDS, _MORE, _FUNCTIONS, _OURS)).split())
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SUFFIX = {  # appended when a symbol is already taken, so the clash still reads well
+    "Microsoft.Network/virtualNetworks": "Vnet",
+    "Microsoft.Network/virtualNetworkGateways": "Gateway",
+    "Microsoft.Network/publicIPAddresses": "Pips",
+    "Microsoft.Network/localNetworkGateways": "Lng",
+    "Microsoft.Network/connections": "Connection",
+    "Microsoft.Network/loadBalancers": "Lb",
+    "Microsoft.Network/virtualNetworks/virtualNetworkPeerings": "Peering",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Existing:
+    """A resource the file reads but does not create."""
+
+    ref: ResourceRef
+    symbol: str
+    scoped: bool  # in another resource group: `scope: resourceGroup(...)`
+
+
+class Symbols:
+    """Symbolic names for one Bicep file: unique, readable, never a keyword or a parameter."""
+
+    def __init__(self, taken: Iterable[str]) -> None:
+        self.taken = set(RESERVED) | set(taken)
+        self.by_ref: dict[ResourceRef, str] = {}  # ref -> expression naming the resource
+        self.pips: dict[str, str] = {}  # gateway name -> symbol of its looped public IPs
+
+    def add(self, ref: ResourceRef, name: str, kind: str | None = None) -> str:
+        base = symbol(name)
+        candidate, n = base, 2
+        if candidate in self.taken:
+            candidate = base + _SUFFIX.get(kind or ref.type, "Resource")
+        while candidate in self.taken:
+            candidate, n = f"{base}{n}", n + 1
+        self.taken.add(candidate)
+        self.by_ref[ref] = candidate
+        return candidate
+
+    def parent_of(self, ref: ResourceRef) -> str:
+        """Symbol of a child resource's parent (declared or existing in this file)."""
+        return self.by_ref[ResourceRef(ref.type.rsplit("/", 1)[0], ref.names[:-1], ref.resource_group)]
+
+    def id_of(self, ref: ResourceRef, inside: ResourceRef | None = None) -> str:
+        """Bicep expression for a resource id: `sym.id`, `'${parent.id}/child/name'` or resourceId().
+
+        `inside` is the resource being declared: its own symbol cannot be used in its body.
+        """
+        if ref in self.by_ref:
+            return f"{self.by_ref[ref]}.id"
+        parent = ResourceRef(ref.type.rsplit("/", 1)[0], ref.names[:-1], ref.resource_group)
+        if parent in self.by_ref and parent != inside:
+            tail = bicep_string(f"/{ref.type.rsplit('/', 1)[1]}/{ref.names[-1]}")[1:-1]
+            return "'${" + self.by_ref[parent] + ".id}" + tail + "'"
+        # A sub-resource of the resource being declared (load balancer parts, gateway ipconfigs):
+        # its own symbol cannot be used inside its body.
+        return "resourceId(" + ", ".join(bicep_string(a) for a in (ref.type, *ref.names)) + ")"
+
+
+def bicep_key(key: str) -> str:
+    """An object key: bare when it is an identifier, else a quoted string."""
+    return key if _IDENTIFIER.match(key) else bicep_string(key)
+
+
+def env_variable(secret: SecretRef) -> str:
+    """The environment variable the .bicepparam reads a key from."""
+    if secret.kind == "env":
+        return secret.name
+    return "GEN_" + re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", secret.parameter).upper()
+
+
+def _group_public_ips(items: list[Item]) -> list[Item]:
+    """One looped `public_ips` item per gateway instead of one item per instance (same order)."""
+    grouped: list[Item] = []
+    for item in items:
+        if item.kind == "public_ip":
+            gw = item.obj[0]
+            if grouped and grouped[-1].kind == "public_ips" and grouped[-1].obj is gw:
+                continue
+            grouped.append(Item("public_ips", gw))
+        else:
+            grouped.append(item)
+    return grouped
+
+
+class BicepTarget:
+    key = "bicep"
+    description = "Bicep files and .bicepparam files, per resource group (equivalent to the ARM output)"
+
+    def render(self, model: Model, env: jinja2.Environment, options: Options) -> list[OutputFile]:
+        files = []
+        for rg in model.resource_groups:
+            files += self._stage(env, model, rg, "resource-group", rg.name, rg.secrets, stage1(rg), stage=1)
+            if rg.links or rg.peerings:
+                files += self._stage(env, model, rg, "links", f"{rg.name}.links", rg.link_secrets, stage2(rg), stage=2)
+        return files
+
+    def _stage(
+        self,
+        env: jinja2.Environment,
+        model: Model,
+        rg: ResourceGroup,
+        template: str,
+        stem: str,
+        secrets: tuple[SecretRef, ...],
+        items: list[Item],
+        stage: int,
+    ) -> list[OutputFile]:
+        symbols = Symbols(s.parameter for s in secrets)
+        items = _group_public_ips(items)
+        existing = _existing(rg, items, symbols) if stage == 2 else _existing_stage1(rg, items, symbols)
+        for item in items:
+            _declare(item, symbols)
+        context = dict(
+            model=model,
+            rg=rg,
+            secrets=secrets,
+            items=items,
+            existing=existing,
+            sym=symbols.by_ref,
+            id_of=symbols.id_of,
+            parent_of=symbols.parent_of,
+            pips=symbols.pips,
+            uses_tags=any(i.kind != "peering" for i in items),
+            key=bicep_key,
+            env_variable=env_variable,
+            stem=stem,
+        )
+        body = render(env, f"bicep/{template}.bicep.j2", **context)
+        params = render(env, "bicep/bicepparam.j2", **context)
+        return [
+            OutputFile(f"azure/bicep/{stem}.bicep", re.sub(r"\n{3,}", "\n\n", body).rstrip("\n") + "\n"),
+            OutputFile(f"azure/bicep/{stem}.bicepparam", params.rstrip("\n") + "\n"),
+        ]
+
+    def verify(self, files: list[OutputFile]) -> list[str]:
+        """Cheap structural checks (the real parsers run in the tests): balanced, no literal keys."""
+        problems = []
+        for f in files:
+            problem = _balance(f.text)
+            if problem:
+                problems.append(f"{f.path}: {problem}")
+            for line in f.text.splitlines():
+                if re.match(r"\s*sharedKey:\s*'", line):
+                    problems.append(f"{f.path}: a sharedKey is a string literal, not a parameter")
+        return problems
+
+
+def _declare(item: Item, symbols: Symbols) -> None:
+    """Give every resource an item declares its symbolic name."""
+    obj = item.obj
+    if item.kind == "public_ips":
+        collection = symbols.add(
+            ResourceRef("public_ips", (obj.name,), obj.resource_group),
+            f"{obj.name}-pips",
+            "Microsoft.Network/publicIPAddresses",
+        )
+        symbols.pips[obj.name] = collection
+        for inst in obj.instances:
+            symbols.by_ref[inst.public_ip_ref] = f"{collection}[{inst.index}]"
+    elif item.kind == "local_gateway":
+        symbols.add(obj.lng_ref, obj.lng_name)
+    else:
+        symbols.add(obj.ref, obj.name)
+
+
+def _existing_stage1(rg: ResourceGroup, items: list[Item], symbols: Symbols) -> list[Existing]:
+    """Brownfield VNets and gateways that stage 1 uses but does not create."""
+    created = {i.obj.ref for i in items if i.kind in ("vnet", "gateway")}
+    vnets = {v.name: v for v in rg.vnets}
+    used = {
+        "gateway": lambda gw: vnets[gw.vnet].ref,
+        "connection": lambda c: c.gateway.ref,
+        "load_balancer": lambda lb: lb.vnet.ref,
+    }
+    refs = dict.fromkeys(used[i.kind](i.obj) for i in items if i.kind in used)
+    return [Existing(r, symbols.add(r, r.names[-1]), False) for r in refs if r not in created]
+
+
+def _existing(rg: ResourceGroup, items: list[Item], symbols: Symbols) -> list[Existing]:
+    """Stage 2 creates links and peerings; their gateways and VNets all exist by then."""
+    refs: dict[ResourceRef, None] = {}
+    for item in items:
+        if item.kind == "vnet_link":
+            refs[item.obj.local.ref] = None
+            refs[item.obj.remote.ref] = None
+        else:  # peering: the local VNet is the parent
+            refs[ResourceRef("Microsoft.Network/virtualNetworks", (item.obj.vnet,), rg.name)] = None
+            refs[item.obj.remote.ref] = None
+    return [Existing(r, symbols.add(r, r.names[-1]), r.resource_group != rg.name) for r in refs]
+
+
+def _balance(text: str) -> str | None:
+    """First unbalanced bracket or unterminated string outside comments, if any."""
+    pairs = {")": "(", "]": "[", "}": "{"}
+    stack: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if text.startswith("//", i):
+            i = text.find("\n", i)
+            i = n if i < 0 else i
+            continue
+        if ch == "'":
+            j = i + 1
+            while j < n and text[j] != "'":
+                if text[j] == "\n":
+                    return f"unterminated string on line {text.count(chr(10), 0, i) + 1}"
+                j += 2 if text[j] == "\\" else 1
+            i = j + 1
+            continue
+        if ch in "([{":
+            stack.append(ch)
+        elif ch in pairs and (not stack or stack.pop() != pairs[ch]):
+            return f"unbalanced '{ch}' on line {text.count(chr(10), 0, i) + 1}"
+        i += 1
+    return f"unclosed '{stack[-1]}'" if stack else None
