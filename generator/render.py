@@ -16,6 +16,7 @@ import jinja2
 
 from .errors import GenError
 from .facts import API_VERSION
+from .markup import MARKUP_FILTERS
 from .model import Deferred, ResourceRef
 from .resources import resource_path
 
@@ -90,6 +91,7 @@ FILTERS = {
     "bicep_string": bicep_string,
     "config_text": config_text,
     "symbol": symbol,
+    **MARKUP_FILTERS,
 }
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from .arm import ArmTarget
 from .base import Options, OutputFile, Target
+from .runbook import RunbookTarget
 
 TARGETS: dict[str, Target] = {
     "arm": ArmTarget(),
+    "runbook": RunbookTarget(),
 }
 
 __all__ = ["TARGETS", "Options", "OutputFile", "Target"]
