@@ -220,9 +220,9 @@ def check(
     with_secrets: bool,
     templates: str | None,
 ) -> None:
-    """Exit 1 when the output folder is not what `gen render` would write (for CI); write nothing.
+    """Compare the output folder with what `gen render` would write; exit 1 on drift.
 
-    The differences go to stdout as a unified diff (keys are never shown); the summary to stderr.
+    For CI pipelines; writes nothing. The differences go to stdout as a unified diff (keys are never shown); the summary to stderr.
     Exit codes: 0 up to date, 1 out of date, 2 the inventory has errors.
 
     \b
@@ -275,8 +275,10 @@ def plan_command(
     out: Path | None,
     templates: str | None,
 ) -> None:
-    """Summarise what INVENTORY will build, before rendering: resources per resource group,
-    connections per gateway against the SKU's limit, BGP sessions, placeholders and warnings.
+    """Summarise what INVENTORY will build, before rendering.
+
+    Resources per resource group, connections per gateway against the SKU's limit, BGP sessions,
+    placeholders and warnings; with -o, which files would be new, changed or removed.
 
     \b
     Examples:

@@ -1,8 +1,9 @@
 """Write rendered files: staged beside the output folder, then moved into place.
 
-Only files whose bytes changed are replaced. A manifest (`.gen-manifest.json`, paths and
-SHA-256) records what gen wrote, so files it no longer generates are removed and files it did not
-write are never touched.
+Each file appears whole or not at all (os.replace), without an fsync per file (a power cut may
+lose the newest output, which a re-run writes again). Only files whose bytes changed are replaced.
+A manifest (`.gen-manifest.json`, paths and SHA-256) records what gen wrote, so files it no longer
+generates are removed (unless edited since), and files it did not write are never touched.
 """
 
 from __future__ import annotations
@@ -131,9 +132,7 @@ def _apply(out: Path, changed: list[OutputFile], stale: list[str]) -> None:
             path = staging / f.path
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(path, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(f.text)
-                handle.flush()
-                os.fsync(handle.fileno())
+                handle.write(f.text)  # no fsync: os.replace makes each file appear whole (issue 9)
             os.chmod(path, 0o600 if f.secret else 0o644)
         for f in changed:
             final = out / f.path

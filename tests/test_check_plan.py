@@ -136,3 +136,22 @@ def test_plan_with_an_output_folder_lists_file_changes(tmp_path: Path) -> None:
     files = json.loads(run("plan", str(inventory), "-o", str(out), "--json").stdout)["files"]
     assert sorted(files["changed"]) == ["README.md", "azure/arm/rg-sea-network.json", "topology.dot", "topology.svg"]
     assert files["new"] == [] and files["removed"] == []
+
+
+def test_without_graphviz_the_svg_is_not_drift(tmp_path: Path) -> None:
+    """Where `dot` is missing (PATH without it), check does not flag topology.svg; render removes it."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    assert run("render", str(CSP), "-o", str(out)).exit_code == 0 and (out / "topology.svg").exists()
+    env = {**os.environ, "PATH": str(tmp_path / "empty-bin"), "PYTHONPATH": str(ROOT)}
+    args = [sys.executable, "-m", "generator", "check", str(CSP), "-o", str(out)]
+    checked = subprocess.run(args, capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert "topology.svg: not checked (Graphviz 'dot' not found)" in checked.stderr
+    args[3] = "render"
+    rendered = subprocess.run(args, capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert rendered.returncode == 0 and "1 removed" in rendered.stderr
+    assert not (out / "topology.svg").exists() and (out / "topology.dot").exists()

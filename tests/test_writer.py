@@ -105,3 +105,13 @@ def test_manifest_lists_paths_and_sha256(tmp_path: Path) -> None:
     document = json.loads((out / MANIFEST).read_text())
     assert list(document["files"]) == ["a.txt", "b.txt"]
     assert document["files"]["b.txt"] == hashlib.sha256((out / "b.txt").read_bytes()).hexdigest()
+
+
+def test_check_never_shows_keys(tmp_path: Path) -> None:
+    from generator.writer import differences
+
+    out = tmp_path / "out"
+    write(out, [OutputFile("r1.ios", "key PLACEHOLDER\n")])
+    plan, diff = differences(out, [OutputFile("r1.ios", "key FakeDc1Key0123456789abcdef\n", secret=True)])
+    assert [f.path for f in plan.changed] == ["r1.ios"]
+    assert "FakeDc1Key" not in diff and "holds pre-shared keys; not shown" in diff
