@@ -44,6 +44,13 @@ class Topology:
     azure: tuple[Group, ...]
     onprem: tuple[Group, ...]
     edges: tuple[Edge, ...]
+    detailed: bool  # every site, device and tunnel drawn; else sites summarised per VNet
+
+
+# Devices + tunnels drawn one by one up to this; larger estates get sites summarised per VNet, so
+# the Mermaid text stays far below the 50,000 characters Mermaid renders by default (maxTextSize)
+# and Graphviz lays the picture out in well under a second.
+DETAIL_LIMIT = 150
 
 
 def gateway_node(gateway: str, instance: int) -> str:
@@ -51,7 +58,8 @@ def gateway_node(gateway: str, instance: int) -> str:
 
 
 def build(model: Model) -> Topology:
-    """Every VNet (with its gateway instances and load balancers), site, device, tunnel, link and peering."""
+    """Every VNet (with its gateway instances and load balancers), link and peering; every site, device
+    and tunnel up to DETAIL_LIMIT, else the sites summarised per VNet."""
     azure = []
     for vnet in model.vnets:
         nodes = [Node(f"vnet:{vnet.name}", "vnet", (vnet.name, ", ".join(map(str, vnet.address_space))))]
@@ -75,15 +83,8 @@ def build(model: Model) -> Topology:
                 f"vnet-group:{vnet.name}", "vnet", f"{vnet.name} · {vnet.region} · {vnet.resource_group}", tuple(nodes)
             )
         )
-    onprem = []
-    for site in model.sites:
-        title = " · ".join(x for x in (site.name, site.location, f"AS{site.asn}") if x)
-        nodes = tuple(Node(f"dev:{d.name}", "device", (d.name, d.platform, str(d.public_ip))) for d in site.devices)
-        onprem.append(Group(f"site:{site.name}", "site", title, nodes))
-    edges = []
-    for t in model.tunnels:
-        label = f"BGP AS{t.azure_asn}-AS{t.device_asn}" if t.bgp else "IPsec, static"
-        edges.append(Edge(t.key, "tunnel", gateway_node(t.gateway, t.instance), f"dev:{t.device}", label))
+    detailed = len(model.devices) + len(model.tunnels) <= DETAIL_LIMIT
+    onprem, edges = _sites(model) if detailed else _site_summary(model)
     for link in model.links:
         if link.local.vnet < link.remote.vnet:  # one edge per pair (the model has both directions)
             edges.append(
@@ -107,7 +108,50 @@ def build(model: Model) -> Topology:
                     "peering" + (", gateway transit" if transit else ""),
                 )
             )
-    return Topology(tuple(azure), tuple(onprem), tuple(edges))
+    return Topology(tuple(azure), tuple(onprem), tuple(edges), detailed)
+
+
+def _sites(model: Model) -> tuple[list[Group], list[Edge]]:
+    """Every site with its devices, and one edge per tunnel."""
+    groups = []
+    for site in model.sites:
+        title = " · ".join(x for x in (site.name, site.location, f"AS{site.asn}") if x)
+        nodes = tuple(Node(f"dev:{d.name}", "device", (d.name, d.platform, str(d.public_ip))) for d in site.devices)
+        groups.append(Group(f"site:{site.name}", "site", title, nodes))
+    edges = []
+    for t in model.tunnels:
+        label = f"BGP AS{t.azure_asn}-AS{t.device_asn}" if t.bgp else "IPsec, static"
+        edges.append(Edge(t.key, "tunnel", gateway_node(t.gateway, t.instance), f"dev:{t.device}", label))
+    return groups, edges
+
+
+def _site_summary(model: Model) -> tuple[list[Group], list[Edge]]:
+    """One node per VNet for the sites connected to it, one edge per gateway instance with counts."""
+    nodes, edges = [], []
+    by_gateway: dict[str, list] = {}
+    for c in model.connections:
+        by_gateway.setdefault(c.gateway.name, []).append(c)
+    for gw in model.gateways:
+        connections = by_gateway.get(gw.name, [])
+        if not connections:
+            continue
+        sites = {c.site.name for c in connections}
+        devices = {c.device.name for c in connections}
+        node = f"sites:{gw.vnet}"
+        nodes.append(Node(node, "sites", (f"{len(sites)} sites to {gw.vnet}", f"{len(devices)} devices")))
+        for inst in gw.instances:
+            tunnels = [t for c in connections for t in c.tunnels if t.instance == inst.index]
+            bgp = sum(1 for t in tunnels if t.bgp)
+            label = f"{len(tunnels)} tunnels" + (f", {bgp} BGP" if bgp else "")
+            edges.append(
+                Edge(f"tunnels:{gw.name}:{inst.index}", "tunnel", gateway_node(gw.name, inst.index), node, label)
+            )
+    connected = {c.site.name for c in model.connections}
+    idle = [s for s in model.sites if s.name not in connected]
+    if idle:
+        nodes.append(Node("sites:unconnected", "sites", (f"{len(idle)} sites", "no connection")))
+    title = f"{len(model.sites)} sites, {len(model.devices)} devices (summarised: see the tables)"
+    return ([Group("site:summary", "site", title, tuple(nodes))] if nodes else []), edges
 
 
 SVG = "topology.svg"

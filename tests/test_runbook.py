@@ -192,3 +192,41 @@ def test_runbook_names_no_absolute_path(tmp_path: Path, rendered) -> None:
     for files in rendered.values():
         for path in ("README.md", "topology.dot"):
             assert str(ROOT) not in files[path] and "/tmp" not in files[path]
+
+
+def large_inventory(vnets: int, sites_per_vnet: int) -> str:
+    """An estate above topology.DETAIL_LIMIT: documentation addresses, private ASNs."""
+    lines = ["name: large", "azure:", "  vnets:"]
+    for v in range(vnets):
+        lines += [
+            f"    - {{name: vnet{v}, resource_group: rg{v}, region: westeurope, address_space: [10.{v}.0.0/16],",
+            f"       subnets: [{{name: GatewaySubnet, prefix: 10.{v}.255.0/27}}],",
+            f"       gateway: {{sku: VpnGw2AZ, active_active: true, bgp: {{asn: {64600 + v}}}}}}}",
+        ]
+    sites, connections = [], []
+    for n in range(vnets * sites_per_vnet):
+        sites.append(
+            f"    - {{name: s{n}, asn: {65000 + n}, prefixes: [172.16.{n}.0/24], devices: [{{name: d{n}, platform: juniper_srx, public_ip: 198.51.100.{n + 1}, bgp_ip: 192.168.0.{n + 1}}}]}}"
+        )
+        connections.append(f"    - {{site: s{n}, vnet: vnet{n % vnets}, psk: {{env: K}}}}")
+    return "\n".join([*lines, "onprem:", "  sites:", *sites, "  connections:", *connections]) + "\n"
+
+
+def test_a_large_estate_gets_a_summarised_picture(tmp_path: Path) -> None:
+    from generator.pipeline import render_all
+    from generator.topology import DETAIL_LIMIT
+
+    inventory = write_inventory(tmp_path, large_inventory(4, 30))
+    model = build_model(inventory).model
+    assert len(model.devices) + len(model.tunnels) > DETAIL_LIMIT
+    files = {f.path: f.text for f in render_all(model, targets=("runbook",), svg=True)}
+    assert check_files(files) == []
+    diagram = mermaid_blocks(files["README.md"])[0]
+    assert len(diagram) < 50_000, "beyond Mermaid's default maxTextSize"
+    counts = [int(n) for n in re.findall(r'<-->\|"(\d+) tunnels', diagram)]
+    assert sum(counts) == len(model.tunnels) == 240 and len(counts) == 8
+    root = ET.fromstring(files["topology.svg"])
+    labels = {"".join(t.itertext()) for t in root.iter(f"{SVG_NS}text")}
+    assert {v.name for v in model.vnets} <= labels
+    assert "30 sites to vnet0" in labels
+    assert len(_table_rows(files["README.md"], "| Connection, tunnel |")) == 240

@@ -47,6 +47,7 @@ class DeviceView:
     files: tuple[str, ...]  # relative to the output folder
     apply: tuple[str, ...]
     tunnels: tuple[Tunnel, ...]
+    bgp_sessions: int
     pending: tuple[str, ...]  # placeholders still in this device's files
 
 
@@ -107,6 +108,7 @@ def devices(model: Model) -> tuple[DeviceView, ...]:
                 files=files,
                 apply=tuple(step.format(**names) for step in APPLY_STEPS.get(d.platform, ())),
                 tunnels=tunnels,
+                bgp_sessions=sum(1 for t in tunnels if t.bgp),
                 pending=_pending(tunnels),
             )
         )
