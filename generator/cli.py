@@ -265,7 +265,12 @@ def check(
     default=None,
     help="Also compare with this output folder: which files would be new, changed or removed.",
 )
-@templates_option
+@click.option(
+    "--templates",
+    "templates",
+    type=click.Path(exists=True, file_okay=False),
+    help="With -o: template folder that overrides the built-in ones, as given to gen render.",
+)
 @click.pass_obj
 def plan_command(
     obj: _Context,

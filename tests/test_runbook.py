@@ -230,3 +230,37 @@ def test_a_large_estate_gets_a_summarised_picture(tmp_path: Path) -> None:
     assert {v.name for v in model.vnets} <= labels
     assert "30 sites to vnet0" in labels
     assert len(_table_rows(files["README.md"], "| Connection, tunnel |")) == 240
+
+
+SPOKE = """
+    - name: SPOKE-VNET
+      resource_group: rg-sea-network
+      region: westus
+      address_space: [10.4.0.0/16]
+      subnets:
+        - {name: app, prefix: 10.4.1.0/24}
+
+  peerings:
+    - {vnets: [SEA-VNET, SPOKE-VNET], transit_via: SEA-VNET}
+"""
+
+
+def test_peerings_and_gateway_less_vnets_are_drawn(tmp_path: Path) -> None:
+    from generator.pipeline import render_all
+
+    text = CSP.read_text(encoding="utf-8")
+    text = text.replace("\n  vnet_links:", SPOKE.rstrip("\n") + "\n\n  vnet_links:", 1)
+    model = build_model(write_inventory(tmp_path, text)).model
+    assert len(model.peerings) == 2 and model.warnings
+    files = {f.path: f.text for f in render_all(model, targets=("runbook",), svg=True)}
+    assert check_files(files) == []
+    diagram = mermaid_blocks(files["README.md"])[0]
+    assert diagram.count(' ---|"peering, gateway transit"| ') == 1
+    assert '["SPOKE-VNET<br/>10.4.0.0/16"]' in diagram
+    root = ET.fromstring(files["topology.svg"])
+    groups = {g.get("id"): g.get("class") for g in root.iter(f"{SVG_NS}g") if g.get("id")}
+    assert groups.get("peering:SEA-VNET~SPOKE-VNET") == "edge peering"
+    readme = files["README.md"]
+    assert "- Stage 2: peering `peer-SEA-VNET-to-SPOKE-VNET` (allows gateway transit)" in readme
+    assert "- Stage 2: peering `peer-SPOKE-VNET-to-SEA-VNET` (uses the remote gateway)" in readme
+    assert "`transit-single-gateway`" in readme.split("## Warnings", 1)[1]
