@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -191,7 +192,7 @@ def test_warnings_appear_in_the_runbook(tmp_path: Path) -> None:
 def test_runbook_names_no_absolute_path(tmp_path: Path, rendered) -> None:
     for files in rendered.values():
         for path in ("README.md", "topology.dot"):
-            assert str(ROOT) not in files[path] and "/tmp" not in files[path]
+            assert str(ROOT) not in files[path] and tempfile.gettempdir() not in files[path]
 
 
 def large_inventory(vnets: int, sites_per_vnet: int) -> str:
