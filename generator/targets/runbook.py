@@ -19,8 +19,9 @@ from ..platforms import APPLY_STEPS, PLATFORMS, Platform
 from ..render import render
 from .base import Options, OutputFile
 
-# "A VPN gateway can take 45 minutes or more to create":
-# https://learn.microsoft.com/azure/vpn-gateway/tutorial-create-gateway-portal
+# Creating a VPN gateway takes up to about 45 minutes (secondary sources, not Microsoft's own page:
+# https://qisltd.co.uk/vpn-gateway/ "up to 45 minutes";
+# https://www.redkitecloud.com/docs/azure-networking/vpn-gateway.html "takes 30-45 minutes").
 GATEWAY_MINUTES = "30-45"
 STATE_FILE = "azure-state.json"
 
