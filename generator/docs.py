@@ -25,6 +25,7 @@ RUN_CHECKS: dict[str, str] = {
     "secret-missing": "With `--secrets`, every referenced pre-shared key (environment variable or file) can be read.",
     "secret-invalid": "With `--secrets`, every key is 1-128 printable ASCII characters without space, '-' or '~' (Azure's rule).",
     "template-error": "Every template (built-in or from `--templates`) renders; the message names the template and line.",
+    "cross-check": "The rendered device files and the ARM templates agree on every tunnel (addresses, ASNs, algorithms), read back by generator/crosscheck.py.",
     "verify-output": "Every rendered file parses back in its own syntax (JSON, Markdown with Mermaid, DOT, ...).",
     "output-write": "The output folder can be written.",
     "output-not-ours": "gen never overwrites a file it did not write (one missing from the output folder's `.gen-manifest.json`).",

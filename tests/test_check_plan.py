@@ -73,7 +73,7 @@ def test_check_reports_missing_and_no_longer_generated_files(tmp_path: Path) -> 
     assert result.exit_code == 1 and "1 no longer generated" in result.stderr
     assert f"--- {old}\n+++ /dev/null\n@@ -1 +0,0 @@\n-hostname gone\n" in result.stdout
     assert run("render", str(inventory), "-o", str(out)).exit_code == 0
-    assert not (out / "onprem").exists()
+    assert not (out / "onprem" / "DC9").exists(), "the emptied folder was left behind"
     assert run("check", str(inventory), "-o", str(out)).exit_code == 0
 
 
