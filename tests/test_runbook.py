@@ -265,3 +265,16 @@ def test_peerings_and_gateway_less_vnets_are_drawn(tmp_path: Path) -> None:
     assert "- Stage 2: peering `peer-SEA-VNET-to-SPOKE-VNET` (allows gateway transit)" in readme
     assert "- Stage 2: peering `peer-SPOKE-VNET-to-SEA-VNET` (uses the remote gateway)" in readme
     assert "`transit-single-gateway`" in readme.split("## Warnings", 1)[1]
+
+
+def test_an_azure_only_inventory_renders_a_valid_runbook(tmp_path: Path) -> None:
+    text = """name: azure-only
+azure:
+  vnets:
+    - {name: a, resource_group: rg, region: westeurope, address_space: [10.0.0.0/16], subnets: [{name: app, prefix: 10.0.1.0/24}]}
+"""
+    files = runbook_files(render_files(write_inventory(tmp_path, text)))
+    assert check_files(files) == []
+    readme = files["README.md"]
+    assert "No on-premises sites." in readme and "No site-to-site tunnels." in readme
+    assert "4. **Azure-assigned values**: none pending" in readme and "az deployment group show" not in readme
