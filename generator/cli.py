@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -32,7 +33,14 @@ def _fail(error: GenError) -> None:
     sys.exit(EXIT_USER_ERROR)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EPILOG = """\b
+Colour is used only on a terminal; set NO_COLOR=1 to turn it off.
+Shell completion (bash; zsh and fish likewise with zsh_source, fish_source):
+  eval "$(_GEN_COMPLETE=bash_source gen)"
+"""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
 @click.version_option(__version__, prog_name="gen")
 @click.option("-q", "--quiet", "quiet", is_flag=True, help="Print errors only.")
 @click.option("-v", "--verbose", "verbose", count=True, help="Print more (each file written).")
@@ -43,9 +51,13 @@ def main(ctx: click.Context, quiet: bool, verbose: int) -> None:
     \b
     Examples:
       gen validate inventories/csp-advanced.yaml
+      gen plan inventories/csp-advanced.yaml
       gen render inventories/csp-advanced.yaml -o out/
+      gen check inventories/csp-advanced.yaml -o out/
       gen schema > inventory.schema.json
     """
+    if os.environ.get("NO_COLOR"):  # https://no-color.org
+        ctx.color = False
     ctx.obj = _Context(-1 if quiet else verbose)
 
 
@@ -57,6 +69,41 @@ state_option = click.option(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="JSON with the deployed gateways' public IPs and BGP addresses (repeatable).",
 )
+
+output_option = click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Output folder.",
+)
+templates_option = click.option(
+    "--templates",
+    "templates",
+    type=click.Path(exists=True, file_okay=False),
+    help="Folder of templates that override the built-in ones, file by file (e.g. DIR/runbook/_notes.md.j2).",
+)
+secrets_option = click.option(
+    "--secrets",
+    "with_secrets",
+    is_flag=True,
+    help="Resolve the pre-shared key references and write real keys (device files only, mode 0600).",
+)
+
+
+def _rendered(inventory: Path, state_files: tuple[Path, ...], templates: str | None, with_secrets: bool):
+    """Build, check and render, as `gen render` does (topology.svg included when Graphviz is installed)."""
+    from .pipeline import build_model, render_all
+
+    result = build_model(inventory, state_files)
+    keys = None
+    if with_secrets:
+        from .secrets import resolve_secrets
+
+        keys = resolve_secrets(result.model, inventory.parent)
+    return result, render_all(result.model, templates=templates, secrets=keys, svg=True)
 
 
 @main.command()
@@ -88,29 +135,11 @@ def validate(obj: _Context, inventory: Path, state_files: tuple[Path, ...]) -> N
 
 @main.command()
 @inventory_argument
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("out"),
-    show_default=True,
-    help="Output folder.",
-)
+@output_option
 @state_option
 @click.option("--strict", is_flag=True, help="Fail (exit 2) while any Azure-assigned value is still a placeholder.")
-@click.option(
-    "--secrets",
-    "with_secrets",
-    is_flag=True,
-    help="Resolve the pre-shared key references and write real keys (device files only, mode 0600).",
-)
-@click.option(
-    "--templates",
-    "templates",
-    type=click.Path(exists=True, file_okay=False),
-    help="Folder of templates that override the built-in ones, file by file.",
-)
+@secrets_option
+@templates_option
 @click.pass_obj
 def render(
     obj: _Context,
@@ -123,12 +152,17 @@ def render(
 ) -> None:
     """Render every output family of INVENTORY into the output folder.
 
+    Only files whose bytes changed are written; files gen wrote before and no longer generates are
+    removed (tracked in OUTPUT/.gen-manifest.json); files gen did not write are never touched.
+
     \b
     Examples:
       gen render inventories/csp-advanced.yaml -o out/
       gen render inventories/csp-advanced.yaml -o out/ --azure-state azure-state.json --strict
+      gen render inventories/csp-advanced.yaml -o out/ --templates docs/examples/templates-override
     """
     from .pipeline import build_model, render_all
+    from .topology import dot_available
     from .writer import write
 
     try:
@@ -146,7 +180,7 @@ def render(
             from .secrets import resolve_secrets
 
             keys = resolve_secrets(model, inventory.parent)
-        files = render_all(model, templates=templates, secrets=keys)
+        files = render_all(model, templates=templates, secrets=keys, svg=True)
         report = write(out, files)
     except GenError as error:
         _fail(error)
@@ -157,7 +191,11 @@ def render(
             obj.info(f"wrote {out / path}")
         for path in report.removed:
             obj.info(f"removed {out / path}")
+    for path in report.kept:
+        obj.warn(f"{out / path}: no longer generated but edited since gen wrote it; left in place")
     obj.info(f"{out}: {len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.removed)} removed")
+    if not dot_available() and obj.verbosity > 0:
+        obj.info("Graphviz 'dot' not found: topology.svg not drawn (topology.dot written)")
     if pending:
         obj.warn(
             f"{len(pending)} Azure-assigned values are placeholders in the router snippets (e.g. {pending[0]}); after deployment, render again with --azure-state"
@@ -165,6 +203,123 @@ def render(
     secret_files = [f.path for f in files if f.secret]
     if secret_files:
         obj.warn(f"{len(secret_files)} files hold pre-shared keys (mode 0600): {', '.join(secret_files)}")
+
+
+@main.command()
+@inventory_argument
+@output_option
+@state_option
+@secrets_option
+@templates_option
+@click.pass_obj
+def check(
+    obj: _Context,
+    inventory: Path,
+    out: Path,
+    state_files: tuple[Path, ...],
+    with_secrets: bool,
+    templates: str | None,
+) -> None:
+    """Compare the output folder with what `gen render` would write; exit 1 on drift.
+
+    For CI pipelines; writes nothing. The differences go to stdout as a unified diff (keys are never shown); the summary to stderr.
+    Exit codes: 0 up to date, 1 out of date, 2 the inventory has errors.
+
+    \b
+    Examples:
+      gen check inventories/csp-advanced.yaml -o out/
+      gen check inventories/csp-advanced.yaml -o out/ --azure-state azure-state.json > drift.diff
+    """
+    from .topology import SVG, dot_available
+    from .writer import differences
+
+    # topology.svg is drawn only where Graphviz is installed: its absence elsewhere is not drift
+    unchecked = () if dot_available() else (SVG,)
+    try:
+        _, files = _rendered(inventory, state_files, templates, with_secrets)
+        plan, diff = differences(out, files, unchecked)
+    except GenError as error:
+        _fail(error)
+    if unchecked and (out / SVG).exists():
+        obj.info(f"{out / SVG}: not checked (Graphviz 'dot' not found)")
+    drift = len(plan.new) + len(plan.changed) + len(plan.stale)
+    if not drift:
+        obj.info(f"{out}: up to date ({len(plan.unchanged)} files)")
+        return
+    click.echo(diff, nl=False)
+    obj.warn(
+        f"{out}: out of date: {len(plan.new)} missing, {len(plan.changed)} changed, {len(plan.stale)} no longer generated; run gen render"
+    )
+    sys.exit(1)
+
+
+@main.command("plan")
+@inventory_argument
+@state_option
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (for scripts).")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Also compare with this output folder: which files would be new, changed or removed.",
+)
+@click.option(
+    "--templates",
+    "templates",
+    type=click.Path(exists=True, file_okay=False),
+    help="With -o: template folder that overrides the built-in ones, as given to gen render.",
+)
+@click.pass_obj
+def plan_command(
+    obj: _Context,
+    inventory: Path,
+    state_files: tuple[Path, ...],
+    as_json: bool,
+    out: Path | None,
+    templates: str | None,
+) -> None:
+    """Summarise what INVENTORY will build, before rendering.
+
+    Resources per resource group, connections per gateway against the SKU's limit, BGP sessions,
+    placeholders and warnings; with -o, which files would be new, changed or removed.
+
+    \b
+    Examples:
+      gen plan inventories/csp-advanced.yaml
+      gen plan inventories/csp-advanced.yaml --json | jq .gateways
+      gen plan inventories/csp-advanced.yaml -o out/
+    """
+    import json
+
+    from . import plan
+    from .pipeline import build_model
+
+    try:
+        if out is None:
+            model = build_model(inventory, state_files).model
+        else:
+            from .writer import plan as write_plan
+
+            result, files = _rendered(inventory, state_files, templates, False)
+            model = result.model
+            p = write_plan(out, files)
+    except GenError as error:
+        _fail(error)
+    data = plan.summary(model)
+    if out is not None:
+        data["output"] = str(out)
+        data["files"] = {
+            "new": [f.path for f in p.new],
+            "changed": [f.path for f in p.changed],
+            "unchanged": [f.path for f in p.unchanged],
+            "removed": p.stale,
+        }
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+    else:
+        click.echo(plan.text(data, click.style), nl=False)
 
 
 @main.command()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
-from .errors import Path
+from .errors import Located, Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +315,7 @@ class Model:
     resource_groups: tuple[ResourceGroup, ...]
     secrets: tuple[SecretRef, ...]
     device_tunnels: dict[str, tuple[Tunnel, ...]] = field(default_factory=dict)
+    warnings: tuple[Located, ...] = ()  # rule warnings, set by pipeline.build_model (shown in the runbook)
 
     @property
     def pending(self) -> tuple[str, ...]:

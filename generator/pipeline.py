@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import GenError, Located
@@ -37,7 +37,8 @@ def build_model(inventory: Path, state_files: tuple[Path, ...] = (), display: st
     errors = [p for p in found if p.severity == "error"]
     if errors:
         raise document.fail(errors)
-    return Result(model, document, [document.locate(p) for p in found if p.severity == "warning"])
+    warnings = [document.locate(p) for p in found if p.severity == "warning"]
+    return Result(replace(model, warnings=tuple(warnings)), document, warnings)
 
 
 def render_all(
@@ -46,13 +47,18 @@ def render_all(
     targets: tuple[str, ...] | None = None,
     templates: str | None = None,
     secrets: dict[str, str] | None = None,
+    svg: bool = False,
 ):
-    """Every output file of the selected targets, verified; raise GenError if a check fails."""
+    """Every output file of the selected targets, verified; raise GenError if a check fails.
+
+    `svg` also draws topology.svg through Graphviz when `dot` is installed (the CLI asks for it;
+    golden tests do not, so they do not depend on Graphviz).
+    """
     from .render import environment
     from .targets import TARGETS, Options
 
     env = environment(templates)
-    options = Options(secrets=secrets)
+    options = Options(secrets=secrets, svg=svg)
     files = []
     problems = []
     for key, target in TARGETS.items():

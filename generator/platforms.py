@@ -42,3 +42,21 @@ PLATFORMS: dict[str, Platform] = {
         ("swanctl --list-sas", "vtysh -c 'show bgp summary'", "vtysh -c 'show ip route bgp'"),
     ),
 }
+
+# How the engineer applies a device's files, per platform (shown in the runbook). `{file}` is the
+# first output file (`{file2}`, `{file3}` the next ones, in the order of Platform.files).
+APPLY_STEPS: dict[str, tuple[str, ...]] = {
+    "cisco_iosxe": (
+        "`configure terminal`, paste `{file}`, then `end`",
+        "check the result, then `copy running-config startup-config`",
+    ),
+    "juniper_srx": (
+        "`configure`, then `load set terminal`, paste `{file}` and end with Ctrl-D",
+        "`show | compare`, `commit check`, then `commit confirmed 10` and `commit` once the tunnels are up",
+    ),
+    "strongswan_frr": (
+        "run `{file3}` as root (creates the tunnel interfaces)",
+        "install `{file}` as `/etc/swanctl/conf.d/` file and run `swanctl --load-all`",
+        "apply `{file2}` with `vtysh -f` (or merge it into `/etc/frr/frr.conf` and reload FRR)",
+    ),
+}

@@ -17,6 +17,7 @@ import jinja2
 from .crypto import FILTERS as CRYPTO_FILTERS
 from .errors import GenError
 from .facts import API_VERSION
+from .markup import MARKUP_FILTERS
 from .model import Deferred, ResourceRef
 from .resources import resource_path
 
@@ -91,6 +92,7 @@ FILTERS = {
     "bicep_string": bicep_string,
     "config_text": config_text,
     "symbol": symbol,
+    **MARKUP_FILTERS,
 }
 
 
@@ -114,10 +116,24 @@ def environment(override: str | None = None) -> jinja2.Environment:
     return env
 
 
+def _template_frame(exc: BaseException) -> tuple[str, int] | None:
+    """(template file, line) of the innermost template frame: runtime errors carry no line."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            found = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
 def render(env: jinja2.Environment, template: str, **context: Any) -> str:
     """Render one template; template errors become GenError naming the template and line."""
     try:
         return env.get_template(template).render(**context)
     except jinja2.TemplateError as exc:
-        where = f"{getattr(exc, 'filename', None) or template}:{getattr(exc, 'lineno', None) or '?'}"
+        filename, lineno = getattr(exc, "filename", None), getattr(exc, "lineno", None)
+        if lineno is None:
+            filename, lineno = _template_frame(exc) or (filename, None)
+        where = f"{filename or template}:{lineno or '?'}"
         raise GenError([f"{Path(where).name}: template error: {exc.message or exc} (rule template-error)"]) from None

@@ -12,7 +12,13 @@ if [ "$(id -u)" = 0 ]; then
   apt-get install -y -q=2 --no-install-recommends \
     frr strongswan-swanctl strongswan-charon libcharon-extra-plugins libstrongswan-standard-plugins \
     iproute2 iputils-ping graphviz >/dev/null
+  # node + npm for Mermaid's own parser (runbook diagrams); nodejs from some repositories bundles npm
+  command -v node >/dev/null || apt-get install -y -q=2 --no-install-recommends nodejs >/dev/null
+  command -v npm >/dev/null || apt-get install -y -q=2 --no-install-recommends npm >/dev/null
 fi
+
+# Mermaid's parser (tests/checks_runbook.py): pinned in tests/mermaid/package.json
+npm install --prefix tests/mermaid --no-audit --no-fund --silent >/dev/null
 
 python3 -m venv .venv-test
 .venv-test/bin/python -m pip install -q --upgrade pip

@@ -135,8 +135,8 @@ def test_changing_one_policy_changes_only_its_connection_and_device(tmp_path) ->
     after = {f.path: f.text for f in render_all(_model(inventory))}
     assert before.keys() == after.keys()
     differing = sorted(p for p in before if before[p] != after[p])
-    # the connection's resource group in every Azure family, and the device: nothing else
-    expected = ["azure/arm/rg-lon-network.json", "onprem/DC2/dc2-edge1.set"]
+    # the connection's resource group in every Azure family, the device and the runbook's tunnel table: nothing else
+    expected = ["README.md", "azure/arm/rg-lon-network.json", "onprem/DC2/dc2-edge1.set"]
     expected += [p for p in before if p.startswith("azure/powershell/") or p == "azure/bicep/rg-lon-network.bicep"]
     assert differing == sorted(expected)
 

@@ -7,12 +7,14 @@ from .base import Options, OutputFile, Target
 from .bicep import BicepTarget
 from .onprem import OnpremTarget
 from .powershell import PowerShellTarget
+from .runbook import RunbookTarget
 
 TARGETS: dict[str, Target] = {
     "arm": ArmTarget(),
     "bicep": BicepTarget(),
     "powershell": PowerShellTarget(),
     "onprem": OnpremTarget(),
+    "runbook": RunbookTarget(),
 }
 
 __all__ = ["TARGETS", "Options", "OutputFile", "Target"]

@@ -15,6 +15,7 @@ class Options:
     """Render options that change output (not where it goes)."""
 
     secrets: dict[str, str] | None = None  # parameter -> key, only with --secrets
+    svg: bool = False  # draw topology.svg through Graphviz when `dot` is installed (not in goldens)
 
 
 @dataclass(frozen=True, slots=True)

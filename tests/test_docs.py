@@ -1,0 +1,81 @@
+"""Generated docs are current, every rule id is documented, the platform guide's checklist holds."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from checks_runbook import check_markdown
+from conftest import ROOT
+
+from generator import docs
+from generator.platforms import APPLY_STEPS, PLATFORMS
+from generator.resolve import PLATFORM_DEFAULTS
+from generator.rules import RULES, STRUCTURAL_RULES
+
+
+def test_regenerating_the_docs_changes_nothing() -> None:
+    generated = docs.generate(ROOT)
+    assert {p.name for p in generated} == {"inventory.md", "rules.md", "cli.md"}
+    stale = [p.name for p, text in generated.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+    assert not stale, f"docs out of date: {stale}; run python -m generator.docs"
+    assert docs.main(["--check"]) == 0
+
+
+def test_check_mode_notices_a_stale_doc(tmp_path) -> None:
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "inventory.schema.json").write_text(
+        (ROOT / "schemas" / "inventory.schema.json").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    assert docs.main(["--check"], root=tmp_path) == 1, "missing docs were not reported"
+    assert not (tmp_path / "docs").exists(), "--check wrote something"
+    assert docs.main([], root=tmp_path) == 0 and docs.main(["--check"], root=tmp_path) == 0
+    (tmp_path / "docs" / "rules.md").write_text("edited\n")
+    assert docs.main(["--check"], root=tmp_path) == 1
+
+
+def test_every_field_of_the_schema_is_documented() -> None:
+    schema = json.loads((ROOT / "schemas" / "inventory.schema.json").read_text(encoding="utf-8"))
+    text = (ROOT / "docs" / "inventory.md").read_text(encoding="utf-8")
+
+    def fields(node):
+        for name, prop in node.get("properties", {}).items():
+            yield name
+            yield from fields(prop)
+
+    for node in [schema, *schema["$defs"].values()]:
+        for name in fields(node):
+            assert f"| `{name}` |" in text, f"field {name} missing from docs/inventory.md"
+    for name in schema["$defs"]:
+        assert re.search(rf"^## {name}$|^\| `{name}` \|", text, re.M), name
+
+
+def test_every_rule_id_in_the_code_is_documented() -> None:
+    text = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "generator").rglob("*.py"))
+    ids = set(re.findall(r"\(rule ([a-z0-9-]+)\)", source)) - {"id"}
+    for module in ("resolve.py", "loader.py"):
+        code = (ROOT / "generator" / module).read_text(encoding="utf-8")
+        ids |= set(re.findall(r'"([a-z]+(?:-[a-z0-9]+)+)"\)?,?\s*$', code, re.M)) - {"utf-8"}
+    ids |= set(RULES) | set(STRUCTURAL_RULES)
+    assert len(ids) > 40
+    missing = sorted(i for i in ids if f"| `{i}` |" not in text and not i.startswith("schema-"))
+    assert not missing, f"rules not in docs/rules.md: {missing}"
+
+
+def test_docs_are_valid_markdown_with_working_anchors() -> None:
+    for name in ("inventory.md", "rules.md", "cli.md", "new-platform.md"):
+        path = ROOT / "docs" / name
+        assert check_markdown(name, path.read_text(encoding="utf-8")) == []
+
+
+def test_every_platform_has_what_the_guide_lists() -> None:
+    schema = json.loads((ROOT / "schemas" / "inventory.schema.json").read_text(encoding="utf-8"))
+    enum = schema["$defs"]["device"]["properties"]["platform"]["enum"]
+    assert sorted(enum) == sorted(PLATFORMS)
+    for key, platform in PLATFORMS.items():
+        assert platform.key == key and platform.files and platform.verify_commands
+        assert key in PLATFORM_DEFAULTS, f"{key}: no interface defaults in resolve.PLATFORM_DEFAULTS"
+        assert APPLY_STEPS.get(key), f"{key}: no apply steps in platforms.APPLY_STEPS"
+        for step in APPLY_STEPS[key]:
+            step.format(**{"file" if i == 0 else f"file{i + 1}": "x" for i in range(len(platform.files))})
