@@ -239,7 +239,7 @@ def lab(
         result = run_lab(inventory, name=name, keep=keep, timeout=timeout, faults=faults, log=obj.info)
     except GenError as error:
         _fail(error)
-    except (LabError, ValueError) as error:
+    except (LabError, ValueError, OSError) as error:
         click.secho(f"gen lab: {error}", err=True, fg="red")
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:

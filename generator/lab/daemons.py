@@ -154,10 +154,10 @@ class Frr:
         self.procs: list[subprocess.Popen] = []
         self.start("zebra")
 
-    def start(self, daemon: str) -> None:
+    def start(self, daemon: str, conf: Path | None = None) -> None:
         d = self.dir
         args = [
-            f"{FRR_DAEMONS}/{daemon}", "-u", "frr", "-g", "frr", "-f", "/dev/null", "-i", f"{d}/{daemon}.pid",
+            f"{FRR_DAEMONS}/{daemon}", "-u", "frr", "-g", "frr", "-f", str(conf or "/dev/null"), "-i", f"{d}/{daemon}.pid",
             "-z", f"{d}/zserv.api", "--vty_socket", str(d), "-A", "127.0.0.1", "-P", "0",
             "--log", f"file:{d}/{daemon}.log",
         ]  # fmt: skip
@@ -172,19 +172,49 @@ class Frr:
         self.check()
         return (self.dir / "zserv.api").exists()
 
-    def start_protocols(self) -> None:
-        self.start("staticd")
-        self.start("bgpd")
+    def start_protocols(self, conf: Path) -> None:
+        """staticd and bgpd read the frr.conf at start-up, as on a device: every neighbour is complete
+        before bgpd starts it (pushed line by line with vtysh, a peer can start before its
+        `ebgp-multihop` line arrives and keep a connected-only next-hop check)."""
+        check = run(["vtysh", "--dryrun", "-f", str(conf)], check=False)
+        if check.returncode != 0:
+            raise LabError(f"vtysh --dryrun rejects {conf} for {self.title}: {(check.stdout + check.stderr).strip()}")
+        shutil.chown(conf, "root", "frr")
+        conf.chmod(0o640)
+        self.start("staticd", conf)
+        self.start("bgpd", conf)
 
     def ready(self) -> bool:
         self.check()
         return all((self.dir / f"{d}.vty").exists() for d in ("zebra", "staticd", "bgpd"))
 
-    def push(self, conf: Path) -> None:
-        """Apply a frr.conf to the running daemons (vtysh parses it: unknown commands fail)."""
-        proc = run(["vtysh", "--vty_socket", str(self.dir), "-f", str(conf)], check=False)
-        if proc.returncode != 0:
-            raise LabError(f"vtysh could not apply {conf.name} for {self.title}: {(proc.stdout + proc.stderr).strip()}")
+    def show_many(self, *commands: str) -> list[dict]:
+        """Several JSON show commands in one vtysh call (one result each, {} when unparsable)."""
+        args = ["vtysh", "--vty_socket", str(self.dir)]
+        for command in commands:
+            args += ["-c", command]
+        text = run(args, check=False).stdout
+        decoder, results, pos = json.JSONDecoder(), [], 0
+        for _ in commands:
+            while pos < len(text) and text[pos].isspace():
+                pos += 1
+            try:
+                value, pos = decoder.raw_decode(text, pos)
+            except json.JSONDecodeError:
+                value = {}
+            results.append(value if isinstance(value, dict) else {})
+        return results
+
+    def bgp_state(self) -> tuple[dict, dict[str, list[str]]]:
+        """(neighbors as `show bgp neighbors json`, neighbor -> prefixes learned from it)."""
+        neighbors, table = self.show_many("show bgp neighbors json", "show bgp ipv4 unicast json")
+        learned: dict[str, list[str]] = {}
+        for prefix, paths in (table.get("routes") or {}).items():
+            for path in paths:
+                if path.get("peerId"):
+                    mark = "" if path.get("valid") else " (invalid)"
+                    learned.setdefault(path["peerId"], []).append(prefix + mark)
+        return neighbors, {k: sorted(v) for k, v in learned.items()}
 
     def show(self, command: str) -> dict:
         proc = run(["vtysh", "--vty_socket", str(self.dir), "-c", command], check=False)

@@ -277,7 +277,12 @@ def _azure_files(plan: Plan, endpoint: Endpoint, env: jinja2.Environment, keys: 
                 "azure_bgp_ip": lt.azure_bgp_ip,
                 "device_bgp_ip": lt.device_bgp_ip,
                 "device_asn": t.device_asn + (1 if lt.fault == "asn" else 0),  # wrong peer AS on Azure's side
-                "passive": t.apipa,  # Azure does not initiate BGP from APIPA addresses (A12)
+                # Azure does not initiate BGP from APIPA addresses (A12). From its GatewaySubnet address it
+                # may; the lab still lets the device open the session: with both sides active, FRR 8.4
+                # sometimes kept the learned routes invalid after a connection collision (next hop
+                # stuck at "Must be Connected").
+                "passive": True,
+                "apipa": t.apipa,
             }
         )
     view = {

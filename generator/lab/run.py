@@ -151,7 +151,6 @@ class Lab:
         for ep in self.plan.endpoints:
             wait_for(self.charons[ep.key].ready, 15, f"charon in {ep.netns}")
             wait_for(self.frrs[ep.key].zebra_ready, 15, f"zebra in {ep.netns}")
-            self.frrs[ep.key].start_protocols()
         if self.plan.mode == "libipsec":
             for ep in self.plan.endpoints:
                 wait_for(
@@ -160,8 +159,6 @@ class Lab:
                     f"ipsec0 in {ep.netns}",
                 )
                 self.drop_table_220(ep.netns)
-        for ep in self.plan.endpoints:
-            wait_for(self.frrs[ep.key].ready, 15, f"staticd and bgpd in {ep.netns}")
 
     def drop_table_220(self, netns: str) -> None:
         """kernel-libipsec routes everything into ipsec0 via table 220; without the rule only routes that
@@ -215,8 +212,16 @@ class Lab:
                 if ep.kind == kind:
                     self.charons[ep.key].load(self.folder(ep) / "swanctl.conf")
 
-    def push_frr(self) -> None:
-        list(self.pool.map(lambda ep: self.frrs[ep.key].push(self.folder(ep) / "frr.conf"), self.plan.endpoints))
+    def start_bgp(self) -> None:
+        """Start staticd and bgpd with each frr.conf once the tunnels are settled (a first TCP attempt
+        into a tunnel that is not up yet would wait out bgpd's connect-retry timer)."""
+        list(
+            self.pool.map(
+                lambda ep: self.frrs[ep.key].start_protocols(self.folder(ep) / "frr.conf"), self.plan.endpoints
+            )
+        )
+        for ep in self.plan.endpoints:
+            wait_for(self.frrs[ep.key].ready, 15, f"staticd and bgpd in {ep.netns}")
 
     # ------------------------------------------------------------------ state
     def sa_for(self, sas: list[dict], remote: str) -> tuple[str, dict]:
@@ -263,47 +268,23 @@ class Lab:
         return ""
 
     def poll_bgp(self) -> None:
-        summaries = dict(
-            zip(
-                self.frrs,
-                self.pool.map(lambda f: f.show("show bgp ipv4 unicast summary json"), self.frrs.values()),
-                strict=True,
-            )
-        )
+        states = dict(zip(self.frrs, self.pool.map(lambda f: f.bgp_state(), self.frrs.values()), strict=True))
         for t in self.plan.tunnels:
             st = self.status[t.key]
             if not st.bgp_expected or not st.ike_up:
                 continue
-            dev_peer = (summaries[t.device.key].get("peers") or {}).get(t.azure_bgp_ip, {})
-            az_peer = (summaries[t.azure.key].get("peers") or {}).get(t.device_bgp_ip, {})
-            st.bgp = dev_peer.get("state", "-")
-            st.azure_bgp = az_peer.get("state", "-")
-            if st.bgp == "Established":
-                st.learned_onprem = self.learned(t.device, t.azure_bgp_ip)
-            if st.azure_bgp == "Established":
-                st.learned_azure = self.learned(t.azure, t.device_bgp_ip)
+            dev_neighbors, dev_learned = states[t.device.key]
+            az_neighbors, az_learned = states[t.azure.key]
+            dev, az = dev_neighbors.get(t.azure_bgp_ip, {}), az_neighbors.get(t.device_bgp_ip, {})
+            st.bgp, st.azure_bgp = dev.get("bgpState", "-"), az.get("bgpState", "-")
+            st.learned_onprem = dev_learned.get(t.azure_bgp_ip, [])
+            st.learned_azure = az_learned.get(t.device_bgp_ip, [])
             st.reasons = []
             if st.bgp != "Established" or st.azure_bgp != "Established":
-                reason = self.bgp_reason(t)
+                reason = _bgp_reason(dev, "on-prem") or _bgp_reason(az, "Azure")
                 if reason:
                     st.reasons = [reason]
                     st.failed = "Bad Peer AS" in reason or "OPEN Message Error" in reason
-
-    def learned(self, ep: Endpoint, neighbor: str) -> list[str]:
-        routes = self.frrs[ep.key].show(f"show bgp ipv4 unicast neighbors {neighbor} routes json")
-        return sorted((routes.get("routes") or {}).keys())
-
-    def bgp_reason(self, t: LabTunnel) -> str:
-        for ep, neighbor, side in ((t.device, t.azure_bgp_ip, "on-prem"), (t.azure, t.device_bgp_ip, "Azure")):
-            info = self.frrs[ep.key].show(f"show bgp neighbors {neighbor} json").get(neighbor, {})
-            parts = [
-                f"{k}: {info[k]}"
-                for k in ("lastNotificationReason", "lastResetDueTo", "lastErrorCodeSubcode")
-                if info.get(k)
-            ]
-            if parts:
-                return f"BGP {info.get('bgpState', '?')} ({side} bgpd: {'; '.join(parts)})"
-        return ""
 
     def ping(self) -> None:
         def one(t: LabTunnel) -> tuple[str, str]:
@@ -382,7 +363,7 @@ def run_lab(
         lab.write_files()
         phase("namespaces and links")
         lab.start_daemons()
-        phase("charon, zebra, staticd, bgpd started")
+        phase("charon and zebra started")
         lab.configure_interfaces()
         lab.load_ipsec()
         phase("swanctl loaded")
@@ -399,8 +380,8 @@ def run_lab(
             for ep in plan.endpoints:  # in case a daemon re-added it
                 lab.drop_table_220(ep.netns)
         phase("IKE/CHILD SAs settled")
-        lab.push_frr()
-        phase("FRR configured")
+        lab.start_bgp()
+        phase("staticd and bgpd started with each frr.conf")
         lab.poll_bgp()
         while not lab.settled("bgp") and time.monotonic() < deadline:
             time.sleep(0.25)
@@ -425,6 +406,13 @@ def run_lab(
             left = registry.teardown()
             if left:
                 print("gen lab: could not remove: " + "; ".join(left), file=sys.stderr)
+
+
+def _bgp_reason(info: dict, side: str) -> str:
+    """bgpd's own account of why a session is down (last notification / reset)."""
+    keys = ("lastNotificationReason", "lastResetDueTo", "lastErrorCodeSubcode")
+    parts = [f"{k}: {info[k]}" for k in keys if info.get(k)]
+    return f"BGP {info.get('bgpState', '?')} ({side} bgpd: {'; '.join(parts)})" if parts else ""
 
 
 def _phases(log, started: float):

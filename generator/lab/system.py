@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -66,6 +67,7 @@ class Registry:
         self.namespaces: list[str] = []
         self.pids: list[int] = []
         self.procs: list[subprocess.Popen] = []
+        self.lock = threading.Lock()
 
     @classmethod
     def load(cls, name: str) -> Registry:
@@ -79,10 +81,11 @@ class Registry:
         return self.file.exists()
 
     def save(self) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"namespaces": self.namespaces, "pids": self.pids}) + "\n", encoding="utf-8")
-        tmp.replace(self.file)
+        with self.lock:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            tmp = self.file.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"namespaces": self.namespaces, "pids": self.pids}) + "\n", encoding="utf-8")
+            tmp.replace(self.file)
 
     def add_netns(self, netns: str) -> None:
         self.namespaces.append(netns)
@@ -101,8 +104,9 @@ class Registry:
                 start_new_session=True,
                 env=env,
             )
-        self.procs.append(proc)
-        self.pids.append(proc.pid)
+        with self.lock:
+            self.procs.append(proc)
+            self.pids.append(proc.pid)
         self.save()
         return proc
 
