@@ -76,6 +76,8 @@ class LabResult:
     seconds_to_established: float | None
     kept: bool
     endpoints: list[Endpoint]
+    namespaces: list[str] = field(default_factory=list)
+    pids: list[int] = field(default_factory=list)  # every process the lab started
 
     @property
     def ok(self) -> bool:
@@ -393,7 +395,9 @@ def run_lab(
         for st in lab.status.values():
             if not st.ok and not st.reasons:
                 st.reasons = [_pending_reason(st, timeout)]
-        return LabResult(name, mode, list(lab.status.values()), seconds, keep, plan.endpoints)
+        return LabResult(
+            name, mode, list(lab.status.values()), seconds, keep, plan.endpoints, registry.namespaces, registry.pids
+        )
     except BaseException:
         keep = False
         raise
