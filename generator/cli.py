@@ -210,7 +210,7 @@ def lab(
     Examples:
       sudo gen lab inventories/csp-advanced-linux.yaml
       sudo gen lab inventories/csp-advanced-linux.yaml --keep
-      sudo gen lab --down csplinux
+      sudo gen lab --down cspadvancedlinux
     """
     from .lab.system import LabError
 

@@ -37,6 +37,7 @@ class Endpoint:
     bgp_ips: list[str]
     prefixes: list[IPv4Network]  # routes that exist behind it (site LAN or VNet)
     peers: list[str]  # public IPs it talks to
+    hosts: list[str] = field(default_factory=list)  # extra addresses on lo (ping ends of static tunnels)
     files: dict[str, str] = field(default_factory=dict)  # swanctl / frr / interfaces
     source: str = "azure"  # azure | verified | emulated
     note: str = ""
@@ -53,6 +54,8 @@ class LabTunnel:
     device_bgp_ip: str | None
     fault: str | None = None
     skip: str = ""  # why the lab cannot run it
+    ping_from: str = ""  # device side: its BGP address, or the first host of the site's first prefix
+    ping_to: str = ""  # Azure side: its BGP address, or the first host of the VNet's first prefix
 
 
 @dataclass
@@ -196,6 +199,15 @@ def build_plan(
                 else "",
             )
         )
+    for lt in tunnels:
+        t = lt.tunnel
+        if t.bgp and lt.azure_bgp_ip and lt.device_bgp_ip:
+            lt.ping_from, lt.ping_to = lt.device_bgp_ip, lt.azure_bgp_ip
+        else:  # static routing: a host in the site's first prefix pings one in the VNet's
+            lt.ping_from, lt.ping_to = (str(next(p.hosts())) for p in (t.local_prefixes[0], t.remote_prefixes[0]))
+            for ep, host in ((lt.device, lt.ping_from), (lt.azure, lt.ping_to)):
+                if host not in ep.hosts:
+                    ep.hosts.append(host)
     plan = Plan(name, model, list(endpoints.values()), tunnels, mode)
     for endpoint in plan.endpoints:
         if endpoint.kind == "device":
@@ -232,10 +244,17 @@ def _emulated_device(plan: Plan, endpoint: Endpoint, env: jinja2.Environment, ke
             "ike": proposals.ike_proposal(t.policy),
             "esp": proposals.esp_proposal(t.policy),
             "psk": keys[t.psk.parameter],
+            "remote_prefixes": t.remote_prefixes,
         }
         for t in model.device_tunnels[device.name]
     ]
-    view = {"device": device, "tunnels": tunnels, "asn": site.asn, "prefixes": site.prefixes}
+    view = {
+        "device": device,
+        "tunnels": tunnels,
+        "bgp": any(t["bgp"] for t in tunnels),
+        "asn": site.asn,
+        "prefixes": site.prefixes,
+    }
     return {
         "swanctl": env.get_template("lab/device.swanctl.conf.j2").render(view),
         "frr": env.get_template("lab/device.frr.conf.j2").render(view),
@@ -291,6 +310,7 @@ def _azure_files(plan: Plan, endpoint: Endpoint, env: jinja2.Environment, keys: 
         "public_ip": endpoint.public_ip,
         "tunnels": tunnels,
         "asn": first.azure_asn,
+        "bgp": any(t["bgp"] for t in tunnels),
         "bgp_ip": endpoint.bgp_ips[0] if endpoint.bgp_ips else endpoint.public_ip,
         "prefixes": endpoint.prefixes,
     }

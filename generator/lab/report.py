@@ -52,5 +52,5 @@ def summary(result: LabResult) -> str:
         f"emulated from the model: {', '.join(emulated) or 'none'}",
     ]
     if result.seconds_to_established is not None:
-        parts.append(f"all Established after {result.seconds_to_established:.1f} s")
+        parts.append(f"all up after {result.seconds_to_established:.1f} s")
     return "; ".join(parts)

@@ -85,7 +85,7 @@ class LabResult:
 
 
 def default_name(model_name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", model_name.lower())[:12] or "lab"
+    return re.sub(r"[^a-z0-9]", "", model_name.lower())[:16] or "lab"
 
 
 class Lab:
@@ -140,9 +140,8 @@ class Lab:
             run(["ip", "-n", ns, "route", "add", f"{peer}/32", "dev", ep.outside])
         for prefix in ep.prefixes:  # the site LAN or the VNet behind this endpoint
             run(["ip", "-n", ns, "route", "add", "blackhole", str(prefix)])
-        if ep.kind == "azure":
-            for bgp_ip in ep.bgp_ips:
-                run(["ip", "-n", ns, "addr", "add", f"{bgp_ip}/32", "dev", "lo"])
+        for host in ep.hosts + (ep.bgp_ips if ep.kind == "azure" else []):
+            run(["ip", "-n", ns, "addr", "add", f"{host}/32", "dev", "lo"])
 
     # ------------------------------------------------------------------ daemons
     def start_daemons(self) -> None:
@@ -196,8 +195,11 @@ class Lab:
                         dev = f"xfrm{n}"
                         run(["ip", "-n", ns, "link", "add", dev, "type", "xfrm", "if_id", str(n), "dev", ep.outside])
                         run(["ip", "-n", ns, "link", "set", dev, "mtu", "1400", "up"])
-                    if t.device_bgp_ip:
+                    if self.status[t.key].bgp_expected:
                         run(["ip", "-n", ns, "route", "replace", f"{t.device_bgp_ip}/32", "dev", dev])
+                    else:  # static routing: the site's prefixes through the tunnel
+                        for prefix in t.tunnel.local_prefixes:
+                            run(["ip", "-n", ns, "route", "replace", str(prefix), "dev", dev])
 
     def write_files(self) -> None:
         names = {"swanctl": "swanctl.conf", "frr": "frr.conf", "interfaces": "interfaces.sh"}
@@ -291,13 +293,11 @@ class Lab:
     def ping(self) -> None:
         def one(t: LabTunnel) -> tuple[str, str]:
             st = self.status[t.key]
-            if not st.bgp_expected:
-                return t.key, "n/a"
             if not st.ike_up:
                 return t.key, "-"
             for _ in range(3):
                 proc = run(
-                    ["ping", "-c", "1", "-W", "1", "-I", t.device_bgp_ip, t.azure_bgp_ip],
+                    ["ping", "-c", "1", "-W", "1", "-I", t.ping_from, t.ping_to],
                     netns=t.device.netns,
                     check=False,
                 )
