@@ -158,3 +158,96 @@ def test_interrupt_removes_everything():
     assert "interrupted" in out
     assert namespaces("gl-tint-") == []
     assert not [p for p in state["pids"] if alive(p)]
+
+
+class StandInOnprem:
+    """Until the strongswan_frr target is merged: files shaped by its contract (one connection per Azure
+    instance, if_id = device_index, 0.0.0.0/0 selectors; BGP from the loopback, ebgp-multihop, /32 routes
+    via xfrmN; a plain, non-idempotent interfaces.sh; connections not started by charon itself)."""
+
+    key = "onprem"
+    description = "test stand-in for the strongswan_frr device target"
+
+    def render(self, model, env, options):
+        from generator.lab.proposals import esp_proposal, ike_proposal
+        from generator.targets import OutputFile
+
+        files = []
+        for device in model.devices:
+            if device.platform != "strongswan_frr":
+                continue
+            site = next(s for s in model.sites if s.name == device.site)
+            tunnels = model.device_tunnels[device.name]
+            conns, secrets, routes, neighbors, links = [], [], [], [], []
+            for t in tunnels:
+                n = t.device_index
+                conns.append(
+                    f"  azure{n} {{\n    version = 2\n    local_addrs = {device.local_address}\n"
+                    f"    remote_addrs = {t.azure_public_ip}\n    proposals = {ike_proposal(t.policy)}\n"
+                    f"    if_id_in = {n}\n    if_id_out = {n}\n"
+                    f"    local {{\n      auth = psk\n      id = {device.public_ip}\n    }}\n"
+                    f"    remote {{\n      auth = psk\n      id = {t.azure_public_ip}\n    }}\n"
+                    f"    children {{\n      azure{n} {{\n        local_ts = 0.0.0.0/0\n        remote_ts = 0.0.0.0/0\n"
+                    f"        esp_proposals = {esp_proposal(t.policy)}\n        if_id_in = {n}\n        if_id_out = {n}\n"
+                    f"      }}\n    }}\n  }}\n"
+                )
+                key = (options.secrets or {}).get(t.psk.parameter, t.psk.placeholder)
+                secrets.append(
+                    f'  ike-azure{n} {{\n    id-1 = {device.public_ip}\n    id-2 = {t.azure_public_ip}\n    secret = "{key}"\n  }}\n'
+                )
+                routes.append(f"ip route {t.azure_bgp_ip}/32 xfrm{n}\n")
+                neighbors.append(
+                    f" neighbor {t.azure_bgp_ip} remote-as {t.azure_asn}\n"
+                    f" neighbor {t.azure_bgp_ip} ebgp-multihop 2\n"
+                    f" neighbor {t.azure_bgp_ip} update-source lo\n"
+                )
+                links.append(
+                    f"ip link add xfrm{n} type xfrm if_id {n} dev {device.outside_interface}\n"
+                    f"ip link set xfrm{n} up\nip route add {t.azure_bgp_ip}/32 dev xfrm{n}\n"
+                )
+            base = f"onprem/{device.site}/{device.name}"
+            networks = "".join(f"  network {p}\n" for p in site.prefixes)
+            files += [
+                OutputFile(
+                    f"{base}.swanctl.conf",
+                    "connections {\n" + "".join(conns) + "}\nsecrets {\n" + "".join(secrets) + "}\n",
+                    True,
+                ),
+                OutputFile(
+                    f"{base}.frr.conf",
+                    "".join(routes)
+                    + f"router bgp {site.asn}\n bgp router-id {device.bgp_ip}\n no bgp ebgp-requires-policy\n"
+                    + "".join(neighbors)
+                    + " address-family ipv4 unicast\n"
+                    + networks
+                    + " exit-address-family\nexit\n",
+                ),
+                OutputFile(
+                    f"{base}.interfaces.sh", f"set -e\nip addr add {device.bgp_ip}/32 dev lo\n" + "".join(links)
+                ),
+            ]
+        return files
+
+    def verify(self, files):
+        return []
+
+
+def test_strongswan_frr_devices_run_the_rendered_files(monkeypatch):
+    """The lab loads the on-prem target's files unchanged and reports those devices as verified."""
+    from generator.lab.run import run_lab
+    from generator.targets import TARGETS
+
+    if "onprem" not in TARGETS:  # once the real target is registered, this runs it instead
+        monkeypatch.setitem(TARGETS, "onprem", StandInOnprem())
+    result = run_lab(CSP_LINUX, name="tver", timeout=90)
+    try:
+        sources = {st.device: st.source for st in result.tunnels}
+        assert sources == {
+            "dc1-linux1": "verified",
+            "dc1-linux2": "verified",
+            "dc2-edge1": "emulated",  # juniper_srx
+            "dc3-edge1": "verified",
+        }
+        assert result.ok, [(st.key, st.reasons) for st in result.tunnels if not st.ok]
+    finally:
+        assert_gone(result)
