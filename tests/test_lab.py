@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from conftest import ROOT
 
 from generator.cli import main
+from generator.lab.system import LAB_ROOT
 
 CSP_LINUX = ROOT / "inventories" / "csp-advanced-linux.yaml"
 ONE = Path(__file__).resolve().parent / "data" / "lab" / "one-tunnel.yaml"
@@ -131,7 +132,7 @@ def test_keep_leaves_the_lab_running_until_down():
         assert result.exit_code == 0, result.output
         assert "gen lab --down tkeep" in result.output
         assert len(namespaces("gl-tkeep-")) == 3  # the "internet", the device, the gateway instance
-        state = json.loads(Path("/var/tmp/gen-lab/tkeep/lab.json").read_text(encoding="utf-8"))
+        state = json.loads((LAB_ROOT / "tkeep" / "lab.json").read_text(encoding="utf-8"))
         assert all(alive(p) for p in state["pids"])
     finally:
         down = runner.invoke(main, ["lab", "--down", "tkeep"])
@@ -151,7 +152,7 @@ def test_interrupt_removes_everything():
     deadline = time.monotonic() + 20
     while len(namespaces("gl-tint-")) < 5 and time.monotonic() < deadline:
         time.sleep(0.05)
-    state = json.loads(Path("/var/tmp/gen-lab/tint/lab.json").read_text(encoding="utf-8"))
+    state = json.loads((LAB_ROOT / "tint" / "lab.json").read_text(encoding="utf-8"))
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 130, out
