@@ -44,7 +44,7 @@ def preflight() -> None:
     if missing:
         raise LabError(
             "missing: " + ", ".join(missing) + " (apt-get install frr strongswan-swanctl strongswan-charon "
-            "libcharon-extra-plugins libstrongswan-standard-plugins iproute2 iputils-ping)"
+            "libcharon-extra-plugins libstrongswan-standard-plugins iproute2 iputils-ping iptables)"
         )
 
 
