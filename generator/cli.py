@@ -333,3 +333,75 @@ def schema() -> None:
     from .pipeline import schema_text
 
     click.echo(schema_text(), nl=False)
+
+
+@main.command()
+@click.argument("inventory", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--keep", is_flag=True, help="Leave the lab running for inspection; prints the command that removes it.")
+@click.option(
+    "--timeout", default=60.0, show_default=True, type=float, help="Seconds to wait for every tunnel and BGP session."
+)
+@click.option("--name", "name", help="Lab name (default: from the inventory's name).")
+@click.option("--down", "down_name", metavar="NAME", help="Tear down a lab started with --keep, and exit.")
+@click.option(
+    "--inject", "inject", multiple=True, hidden=True, help="Test hook: FAULT:TUNNEL with FAULT psk, asn or proposal."
+)
+@click.pass_obj
+def lab(
+    obj: _Context,
+    inventory: Path | None,
+    keep: bool,
+    timeout: float,
+    name: str | None,
+    down_name: str | None,
+    inject: tuple[str, ...],
+) -> None:
+    """Bring INVENTORY's tunnels and BGP sessions up for real in network namespaces (root, Linux).
+
+    Devices of platform strongswan_frr run the files `gen render` writes; other devices and every
+    Azure gateway instance are emulated from the same model. Exit 0 only if every tunnel is up.
+
+    \b
+    Examples:
+      sudo gen lab inventories/csp-advanced-linux.yaml
+      sudo gen lab inventories/csp-advanced-linux.yaml --keep
+      sudo gen lab --down cspadvancedlinux
+    """
+    from .lab.system import LabError
+
+    try:
+        if down_name:
+            from .lab.run import down
+
+            left = down(down_name)
+            if left:
+                click.secho("could not remove: " + "; ".join(left), err=True, fg="red")
+                sys.exit(1)
+            obj.info(f"lab {down_name} removed")
+            return
+        if inventory is None:
+            raise click.UsageError("give an INVENTORY (or --down NAME)")
+        from .lab.plan import FAULTS
+        from .lab.report import summary, table
+        from .lab.run import run_lab
+
+        faults = {}
+        for item in inject:
+            fault, _, tunnel = item.partition(":")
+            if fault not in FAULTS or not tunnel:
+                raise click.UsageError(f"--inject {item}: use FAULT:TUNNEL with FAULT one of {', '.join(FAULTS)}")
+            faults[tunnel] = fault
+        result = run_lab(inventory, name=name, keep=keep, timeout=timeout, faults=faults, log=obj.info)
+    except GenError as error:
+        _fail(error)
+    except (LabError, ValueError, OSError) as error:
+        click.secho(f"gen lab: {error}", err=True, fg="red")
+        sys.exit(EXIT_USER_ERROR)
+    except KeyboardInterrupt:
+        click.secho("gen lab: interrupted; the lab was removed", err=True, fg="red")
+        sys.exit(130)
+    click.echo(table(result))
+    obj.info(summary(result))
+    if keep:
+        obj.info(f"the lab is running; inspect it with `ip netns` and remove it with: gen lab --down {result.name}")
+    sys.exit(0 if result.ok else 1)

@@ -1,0 +1,461 @@
+"""Bring a lab up, wait for every tunnel and BGP session, report, and (unless kept) tear it down."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network
+from pathlib import Path
+
+from .daemons import Charon, Frr, wait_for
+from .plan import Endpoint, LabTunnel, Plan, build_plan, throwaway_keys, write_state
+from .system import LAB_ROOT, LabError, Registry, detect_mode, ip_binary, preflight, run
+
+LIBIPSEC_TABLE = "2200"  # device side: what enters an xfrm stand-in leaves through ipsec0
+REASONS = (  # (reason, pattern in charon's log)
+    (
+        "AUTHENTICATION_FAILED",
+        re.compile(r"AUTHENTICATION_FAILED|authentication of '.*' with pre-shared key failed|MAC mismatched"),
+    ),
+    ("NO_PROPOSAL_CHOSEN", re.compile(r"NO_PROPOSAL_CHOSEN|no acceptable proposal found|no matching proposal found")),
+    ("TS_UNACCEPTABLE", re.compile(r"TS_UNACCEPTABLE|no acceptable traffic selectors")),
+    ("no matching peer config", re.compile(r"no matching peer config found|peer config not found")),
+    ("peer not responding", re.compile(r"giving up after \d+ retransmits")),
+)
+
+
+@dataclass
+class TunnelStatus:
+    key: str
+    device: str
+    source: str  # verified | emulated
+    ike: str = "-"
+    child: str = "-"
+    azure_ike: str = "-"
+    bgp: str = "-"
+    azure_bgp: str = "-"
+    bgp_expected: bool = True
+    learned_onprem: list[str] = field(default_factory=list)
+    learned_azure: list[str] = field(default_factory=list)
+    expected_onprem: list[str] = field(default_factory=list)
+    expected_azure: list[str] = field(default_factory=list)
+    ping: str = "-"
+    reasons: list[str] = field(default_factory=list)
+    failed: bool = False  # a definitive failure (no point waiting)
+
+    @property
+    def ike_up(self) -> bool:
+        return self.ike == "ESTABLISHED" and self.child == "INSTALLED" and self.azure_ike == "ESTABLISHED"
+
+    @property
+    def bgp_up(self) -> bool:
+        if not self.bgp_expected:
+            return True
+        return (
+            self.bgp == "Established"
+            and self.azure_bgp == "Established"
+            and set(self.expected_onprem) <= set(self.learned_onprem)
+            and set(self.expected_azure) <= set(self.learned_azure)
+        )
+
+    @property
+    def ok(self) -> bool:
+        return self.ike_up and self.bgp_up and self.ping in ("ok", "n/a") and not self.reasons
+
+
+@dataclass
+class LabResult:
+    name: str
+    mode: str
+    tunnels: list[TunnelStatus]
+    seconds_to_established: float | None
+    kept: bool
+    endpoints: list[Endpoint]
+    namespaces: list[str] = field(default_factory=list)
+    pids: list[int] = field(default_factory=list)  # every process the lab started
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.tunnels) and all(t.ok for t in self.tunnels)
+
+
+def default_name(model_name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", model_name.lower())[:16] or "lab"
+
+
+class Lab:
+    def __init__(self, plan: Plan, registry: Registry, inet: str, log=None):
+        self.plan, self.registry, self.inet = plan, registry, inet
+        self.log = log or (lambda message: None)
+        self.charons: dict[str, Charon] = {}
+        self.frrs: dict[str, Frr] = {}
+        self.status = {
+            t.key: TunnelStatus(
+                key=t.key,
+                device=t.tunnel.device,
+                source=t.device.source,
+                bgp_expected=bool(t.azure_bgp_ip and t.device_bgp_ip and t.tunnel.bgp),
+                expected_onprem=[str(p) for p in t.tunnel.remote_prefixes],
+                expected_azure=[str(p) for p in t.tunnel.local_prefixes],
+            )
+            for t in plan.tunnels
+        }
+        self.pool = ThreadPoolExecutor(max_workers=8)
+
+    def folder(self, endpoint: Endpoint) -> Path:
+        return self.registry.dir / endpoint.netns
+
+    # ------------------------------------------------------------------ network
+    def build_network(self) -> None:
+        inet = self.inet
+        run(["ip", "-n", inet, "link", "add", "br0", "type", "bridge"])
+        run(["ip", "-n", inet, "link", "set", "br0", "up"])
+        for ep in self.plan.endpoints:
+            self.registry.add_netns(ep.netns)
+        list(self.pool.map(self.build_endpoint, range(len(self.plan.endpoints)), self.plan.endpoints))
+
+    def build_endpoint(self, n: int, ep: Endpoint) -> None:
+        inet = self.inet
+        ns = ep.netns
+        folder = self.folder(ep)
+        folder.mkdir(parents=True, exist_ok=True)
+        for key, value in (
+            ("ipv4/ip_forward", "1"),
+            ("ipv4/conf/all/rp_filter", "0"),
+            ("ipv4/conf/default/rp_filter", "0"),
+            ("ipv4/conf/all/accept_local", "1"),
+        ):
+            run(["sh", "-c", f"echo {value} > /proc/sys/net/{key}"], netns=ns)
+        port = f"p{n}"
+        run(["ip", "-n", inet, "link", "add", port, "type", "veth", "peer", "name", ep.outside, "netns", ns])
+        run(["ip", "-n", inet, "link", "set", port, "master", "br0", "up"])
+        run(["ip", "-n", ns, "addr", "add", f"{ep.public_ip}/32", "dev", ep.outside])
+        run(["ip", "-n", ns, "link", "set", ep.outside, "up"])
+        for peer in ep.peers:
+            run(["ip", "-n", ns, "route", "add", f"{peer}/32", "dev", ep.outside])
+        for prefix in ep.prefixes:  # the site LAN or the VNet behind this endpoint
+            run(["ip", "-n", ns, "route", "add", "blackhole", str(prefix)])
+        for host in ep.hosts + (ep.bgp_ips if ep.kind == "azure" else []):
+            run(["ip", "-n", ns, "addr", "add", f"{host}/32", "dev", "lo"])
+
+    # ------------------------------------------------------------------ daemons
+    def start_daemons(self) -> None:
+        for ep in self.plan.endpoints:
+            folder = self.folder(ep)
+            self.charons[ep.key] = Charon(self.registry, ep.netns, folder, ep.title, self.plan.mode)
+            self.frrs[ep.key] = Frr(self.registry, ep.netns, folder, ep.title)
+        for ep in self.plan.endpoints:
+            wait_for(self.charons[ep.key].ready, 15, f"charon in {ep.netns}")
+            wait_for(self.frrs[ep.key].zebra_ready, 15, f"zebra in {ep.netns}")
+        if self.plan.mode == "libipsec":
+            for ep in self.plan.endpoints:
+                wait_for(
+                    lambda ns=ep.netns: run(["ip", "-n", ns, "link", "show", "ipsec0"], check=False).returncode == 0,
+                    10,
+                    f"ipsec0 in {ep.netns}",
+                )
+                self.drop_table_220(ep.netns)
+
+    def drop_table_220(self, netns: str) -> None:
+        """kernel-libipsec routes everything into ipsec0 via table 220; without the rule only routes that
+        point at the tunnel are encrypted, which is route-based behaviour (validators.md 3)."""
+        while run(["ip", "-n", netns, "rule", "del", "table", "220"], check=False).returncode == 0:
+            pass
+
+    def configure_interfaces(self) -> None:
+        shim_dir = self.registry.dir / "bin"
+        shim_dir.mkdir(exist_ok=True)
+        shim = shim_dir / "ip"
+        shim.write_text((Path(__file__).with_name("ipshim.sh")).read_text(encoding="utf-8"), encoding="utf-8")
+        shim.chmod(0o755)
+        real_ip = ip_binary()
+        for ep in self.plan.endpoints:
+            ns = ep.netns
+            if ep.kind == "device":
+                env = dict(os.environ)
+                if self.plan.mode == "libipsec":
+                    run(["ip", "-n", ns, "route", "add", "default", "dev", "ipsec0", "table", LIBIPSEC_TABLE])
+                    env.update(
+                        PATH=f"{shim_dir}:{env.get('PATH', '/usr/sbin:/usr/bin:/sbin:/bin')}",
+                        GEN_LAB_REAL_IP=real_ip,
+                        GEN_LAB_TABLE=LIBIPSEC_TABLE,
+                    )
+                script = self.folder(ep) / "interfaces.sh"
+                run(["sh", str(script)], netns=ns, env=env)
+            else:
+                tunnels = [t for t in self.plan.tunnels if t.azure is ep]
+                for n, t in enumerate(tunnels, start=1):
+                    dev = "ipsec0"
+                    if self.plan.mode == "xfrm":
+                        dev = f"xfrm{n}"
+                        run(["ip", "-n", ns, "link", "add", dev, "type", "xfrm", "if_id", str(n), "dev", ep.outside])
+                        run(["ip", "-n", ns, "link", "set", dev, "mtu", "1400", "up"])
+                    if self.status[t.key].bgp_expected:
+                        run(["ip", "-n", ns, "route", "replace", f"{t.device_bgp_ip}/32", "dev", dev])
+                    else:  # static routing: the site's prefixes through the tunnel
+                        for prefix in t.tunnel.local_prefixes:
+                            run(["ip", "-n", ns, "route", "replace", str(prefix), "dev", dev])
+
+    def write_files(self) -> None:
+        names = {"swanctl": "swanctl.conf", "frr": "frr.conf", "interfaces": "interfaces.sh"}
+        for ep in self.plan.endpoints:
+            for role, text in ep.files.items():
+                path = self.folder(ep) / names[role]
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds the throwaway keys
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(text)
+
+    def load_ipsec(self) -> None:
+        for kind in ("azure", "device"):  # responders first
+            for ep in self.plan.endpoints:
+                if ep.kind == kind:
+                    self.charons[ep.key].load(self.folder(ep) / "swanctl.conf")
+
+    def start_bgp(self) -> None:
+        """Start staticd and bgpd with each frr.conf once the tunnels are settled (a first TCP attempt
+        into a tunnel that is not up yet would wait out bgpd's connect-retry timer)."""
+        list(
+            self.pool.map(
+                lambda ep: self.frrs[ep.key].start_protocols(self.folder(ep) / "frr.conf"), self.plan.endpoints
+            )
+        )
+        for ep in self.plan.endpoints:
+            wait_for(self.frrs[ep.key].ready, 15, f"staticd and bgpd in {ep.netns}")
+
+    # ------------------------------------------------------------------ state
+    def sa_for(self, sas: list[dict], remote: str) -> tuple[str, dict]:
+        for item in sas:
+            for name, sa in item.items():
+                if sa.get("remote-host") == remote:
+                    return name, sa
+        return "", {}
+
+    def poll_ipsec(self) -> None:
+        sas = dict(zip(self.charons, self.pool.map(lambda c: c.sas(), self.charons.values()), strict=True))
+        for t in self.plan.tunnels:
+            st = self.status[t.key]
+            if t.skip:
+                st.reasons, st.failed = [t.skip], True
+                continue
+            _, dev = self.sa_for(sas[t.device.key], t.azure_public_ip)
+            _, az = self.sa_for(sas[t.azure.key], t.device.public_ip)
+            st.ike = dev.get("state", "-")
+            children = list((dev.get("child-sas") or {}).values())
+            st.child = children[0].get("state", "-") if children else "-"
+            st.azure_ike = az.get("state", "-")
+            if not st.ike_up:
+                reason = self.ike_reason(t)
+                if reason:
+                    st.reasons, st.failed = [reason], True
+
+    def ike_reason(self, t: LabTunnel) -> str:
+        """The failure reason from charon's own log: the device's lines for this connection, then Azure's."""
+        conns = self.charons[t.device.key].conns()
+        names = [n for n, c in conns.items() if t.azure_public_ip in (c.get("remote_addrs") or [])]
+        for ep, marks in (
+            (t.device, [f"<{n}|" for n in names]),
+            (t.azure, [f"<{t.tunnel.device}|", t.device.public_ip]),
+        ):
+            log = self.folder(ep) / "charon.log"
+            lines = log.read_text(encoding="utf-8", errors="replace").splitlines() if log.exists() else []
+            mine = [line for line in lines if any(m in line for m in marks)]
+            for reason, pattern in REASONS:
+                hit = next((line for line in mine if pattern.search(line)), None)
+                if hit:
+                    side = "on-prem" if ep is t.device else "Azure"
+                    return f"IKE {reason} ({side} charon: {hit.split('> ', 1)[-1].strip()})"
+        return ""
+
+    def poll_bgp(self) -> None:
+        states = dict(zip(self.frrs, self.pool.map(lambda f: f.bgp_state(), self.frrs.values()), strict=True))
+        for t in self.plan.tunnels:
+            st = self.status[t.key]
+            if not st.bgp_expected or not st.ike_up:
+                continue
+            dev_neighbors, dev_learned = states[t.device.key]
+            az_neighbors, az_learned = states[t.azure.key]
+            dev, az = dev_neighbors.get(t.azure_bgp_ip, {}), az_neighbors.get(t.device_bgp_ip, {})
+            st.bgp, st.azure_bgp = dev.get("bgpState", "-"), az.get("bgpState", "-")
+            st.learned_onprem = dev_learned.get(t.azure_bgp_ip, [])
+            st.learned_azure = az_learned.get(t.device_bgp_ip, [])
+            st.reasons = []
+            if st.bgp != "Established" or st.azure_bgp != "Established":
+                reason = _bgp_reason(dev, "on-prem") or _bgp_reason(az, "Azure")
+                if reason:
+                    st.reasons = [reason]
+                    st.failed = "Bad Peer AS" in reason or "OPEN Message Error" in reason
+
+    def ping(self) -> None:
+        def one(t: LabTunnel) -> tuple[str, str]:
+            st = self.status[t.key]
+            if not st.ike_up:
+                return t.key, "-"
+            for _ in range(3):
+                proc = run(
+                    ["ping", "-c", "1", "-W", "1", "-I", t.ping_from, t.ping_to],
+                    netns=t.device.netns,
+                    check=False,
+                )
+                if proc.returncode == 0:
+                    return t.key, "ok"
+            return t.key, "lost"
+
+        for key, result in self.pool.map(one, self.plan.tunnels):
+            self.status[key].ping = result
+
+    def settled(self, phase: str) -> bool:
+        def done(st: TunnelStatus) -> bool:
+            return st.failed or (st.ike_up if phase == "ipsec" else st.bgp_up)
+
+        return all(done(st) for st in self.status.values())
+
+    def initiate_missing(self) -> None:
+        """Devices whose files do not start their connections: initiate them as the engineer would."""
+        for t in self.plan.tunnels:
+            st = self.status[t.key]
+            if st.ike == "-" and not st.failed and not t.skip:
+                charon = self.charons[t.device.key]
+                for _name, conn in charon.conns().items():
+                    if t.azure_public_ip in (conn.get("remote_addrs") or []):
+                        for child in conn.get("children") or {}:
+                            charon.initiate(child)
+
+
+def run_lab(
+    inventory: Path,
+    *,
+    name: str | None = None,
+    keep: bool = False,
+    timeout: float = 60.0,
+    faults: dict[str, str] | None = None,
+    log=None,
+) -> LabResult:
+    """Build, run and check the lab of INVENTORY. Raises GenError (bad inventory) or LabError."""
+    from ..pipeline import build_model
+    from ..render import environment
+
+    preflight()
+    log = log or (lambda message: None)
+    model = build_model(inventory).model
+    name = name or default_name(model.name)
+    registry = Registry(name)
+    if registry.exists():
+        raise LabError(f"a lab named {name} exists ({registry.dir}); remove it with: gen lab --down {name}")
+    registry.save()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if _main_thread() else None
+    lab = None
+    started = time.monotonic()
+    try:
+        inet = f"gl-{name}-0-inet"
+        registry.add_netns(inet)
+        mode = detect_mode(inet)
+        log(
+            f"kernel: {'XFRM interfaces + ESP' if mode == 'xfrm' else 'no XFRM interfaces/ESP -> strongSwan kernel-libipsec (TUN)'}"
+        )
+        model = build_model(inventory, (write_state(model, registry.dir),)).model
+        plan = build_plan(model, environment(None), name, mode, throwaway_keys(model), faults)
+        lab = Lab(plan, registry, inet, log)
+        phase = _phases(log, started)
+        lab.build_network()
+        lab.write_files()
+        phase("namespaces and links")
+        lab.start_daemons()
+        phase("charon and zebra started")
+        lab.configure_interfaces()
+        lab.load_ipsec()
+        phase("swanctl loaded")
+        deadline = started + timeout
+        loaded = time.monotonic()
+        lab.poll_ipsec()
+        initiated = False
+        while not lab.settled("ipsec") and time.monotonic() < deadline:
+            time.sleep(0.2)
+            lab.poll_ipsec()
+            if not initiated and time.monotonic() - loaded > 1:
+                lab.initiate_missing()
+                initiated = True
+        if plan.mode == "libipsec":
+            for ep in plan.endpoints:  # in case a daemon re-added it
+                lab.drop_table_220(ep.netns)
+        phase("IKE/CHILD SAs settled")
+        lab.start_bgp()
+        phase("staticd and bgpd started with each frr.conf")
+        lab.poll_bgp()
+        while not lab.settled("bgp") and time.monotonic() < deadline:
+            time.sleep(0.25)
+            lab.poll_bgp()
+        phase("BGP settled")
+        up = all(st.ike_up and st.bgp_up for st in lab.status.values())
+        seconds = time.monotonic() - started if up else None
+        lab.ping()
+        for st in lab.status.values():
+            if not st.ok and not st.reasons:
+                st.reasons = [_pending_reason(st, timeout)]
+        return LabResult(
+            name, mode, list(lab.status.values()), seconds, keep, plan.endpoints, registry.namespaces, registry.pids
+        )
+    except BaseException:
+        keep = False
+        raise
+    finally:
+        if lab is not None:
+            lab.pool.shutdown(wait=True)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        if not keep:
+            left = registry.teardown()
+            if left:
+                print("gen lab: could not remove: " + "; ".join(left), file=sys.stderr)
+
+
+def _bgp_reason(info: dict, side: str) -> str:
+    """bgpd's own account of why a session is down (last notification / reset)."""
+    keys = ("lastNotificationReason", "lastResetDueTo", "lastErrorCodeSubcode")
+    parts = [f"{k}: {info[k]}" for k in keys if info.get(k)]
+    return f"BGP {info.get('bgpState', '?')} ({side} bgpd: {'; '.join(parts)})" if parts else ""
+
+
+def _phases(log, started: float):
+    def phase(what: str) -> None:
+        log(f"{time.monotonic() - started:6.2f} s  {what}")
+
+    return phase
+
+
+def _pending_reason(st: TunnelStatus, timeout: float) -> str:
+    if not st.ike_up:
+        return f"IKE not established within {timeout:.0f} s (on-prem {st.ike}/{st.child}, Azure {st.azure_ike})"
+    if st.bgp != "Established" or st.azure_bgp != "Established":
+        return f"BGP not Established within {timeout:.0f} s (on-prem {st.bgp}, Azure {st.azure_bgp})"
+    missing_onprem = sorted(set(st.expected_onprem) - set(st.learned_onprem))
+    missing_azure = sorted(set(st.expected_azure) - set(st.learned_azure))
+    if missing_onprem or missing_azure:
+        return f"prefixes missing: on-prem lacks {missing_onprem}, Azure lacks {missing_azure}"
+    return f"ping across the tunnel: {st.ping}"
+
+
+def down(name: str) -> list[str]:
+    """Tear down a kept lab; return what could not be removed."""
+    registry = Registry.load(name)
+    if not registry.exists():
+        raise LabError(f"no lab named {name} (nothing under {LAB_ROOT})")
+    return registry.teardown()
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def prefixes(values: list[IPv4Network]) -> list[str]:
+    return [str(v) for v in values]

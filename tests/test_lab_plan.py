@@ -1,0 +1,71 @@
+"""The lab's plan, without root: the Azure state it invents, the proposals it gives the Azure side."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+
+from conftest import ROOT
+
+from generator.lab import proposals
+from generator.lab.plan import build_plan, lab_state, throwaway_keys
+from generator.pipeline import build_model
+from generator.render import environment
+
+CSP_LINUX = ROOT / "inventories" / "csp-advanced-linux.yaml"
+
+
+def model():
+    return build_model(CSP_LINUX).model
+
+
+def test_lab_state_is_deterministic_documentation_addresses_not_used_by_devices():
+    m = model()
+    state = lab_state(m)
+    assert state == lab_state(m)
+    devices = {str(d.public_ip) for d in m.devices}
+    ips = [i["public_ip"] for g in state["gateways"].values() for i in g["instances"]]
+    assert len(set(ips)) == len(ips) == 4
+    assert all(IPv4Address(ip) in proposals_range() and ip not in devices for ip in ips)
+    sea = state["gateways"]["SEA-VNET-gw"]["instances"]
+    assert [i["bgp_ips"] for i in sea] == [["10.1.255.4"], ["10.1.255.5"]]  # active-active: .4 and .5
+    assert state["gateways"]["LON-VNET-gw"]["instances"][0]["bgp_ips"] == ["10.2.255.30"]
+
+
+def proposals_range():
+    from generator.lab.plan import AZURE_PUBLIC_POOL
+
+    return AZURE_PUBLIC_POOL
+
+
+def test_azure_side_accepts_exactly_a_custom_policy():
+    tunnel = model().tunnels[0]
+    assert proposals.azure_proposals(tunnel.policy) == ("aes256-sha256-modp2048", "aes256gcm16-modp2048")
+
+
+def test_azure_defaults_include_what_a_default_device_offers():
+    from generator.facts import DEFAULT_POLICY
+    from generator.model import IpsecPolicy
+
+    policy = IpsecPolicy(custom=False, **DEFAULT_POLICY)
+    ike, esp = proposals.azure_proposals(policy)
+    assert proposals.ike_proposal(policy) in ike.split(",")
+    assert proposals.esp_proposal(policy) in esp.split(",")
+
+
+def test_libipsec_plan_narrows_each_child_sa_to_its_bgp_addresses_and_keys_stay_secret(tmp_path):
+    from generator.lab.plan import write_state
+
+    m = build_model(CSP_LINUX, (write_state(model(), tmp_path),)).model
+    assert m.pending == ()  # the lab's Azure state fills every placeholder
+    keys = throwaway_keys(m)
+    first = m.tunnels[0]
+    assert first.key == "SEA-VNET-gw.i0~dc1-linux1"
+    plan = build_plan(m, environment(None), "t", "libipsec", keys, {first.key: "psk"})
+    sea0 = next(e for e in plan.endpoints if e.key == "az:SEA-VNET-gw.i0").files["swanctl"]
+    assert sea0.count("local_ts = 10.1.255.4/32") == 2
+    assert "remote_ts = 172.16.255.1/32" in sea0 and "remote_ts = 172.16.255.2/32" in sea0
+    assert sea0.count(keys[first.psk.parameter]) == 1  # dc1-linux2's key; dc1-linux1's is a wrong one
+    device = next(e for e in plan.endpoints if e.key == "dev:dc1-linux1").files["swanctl"]
+    assert "remote_addrs = " + str(first.azure_public_ip) in device and "local_ts = 0.0.0.0/0" in device
+    xfrm = build_plan(m, environment(None), "t", "xfrm", keys)
+    assert "local_ts = 0.0.0.0/0" in next(e for e in xfrm.endpoints if e.key == "az:SEA-VNET-gw.i0").files["swanctl"]
