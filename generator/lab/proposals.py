@@ -1,41 +1,13 @@
 """Azure IPsec/IKE vocabulary -> strongSwan proposal keywords, for the lab's emulated peers.
 
-Token names: strongSwan docs/modules/ROOT/pages/config/proposals.adoc (IKEv2 cipher suites).
+The tokens come from generator/crypto.py, the table the strongSwan device target uses.
 Azure defaults (route-based, responder): docs/router-facts.md A1/A2 (vpn-gateway-about-vpn-devices).
 """
 
 from __future__ import annotations
 
+from .. import crypto
 from ..model import IpsecPolicy
-
-ENCRYPTION = {
-    "AES256": "aes256",
-    "AES192": "aes192",
-    "AES128": "aes128",
-    "GCMAES256": "aes256gcm16",
-    "GCMAES192": "aes192gcm16",
-    "GCMAES128": "aes128gcm16",
-    "DES3": "3des",
-    "DES": "des",
-    "None": "null",
-}
-INTEGRITY = {"SHA384": "sha384", "SHA256": "sha256", "SHA1": "sha1", "MD5": "md5"}
-DH_GROUP = {
-    "DHGroup1": "modp768",
-    "DHGroup2": "modp1024",
-    "DHGroup14": "modp2048",
-    "DHGroup2048": "modp2048",
-    "DHGroup24": "modp2048s256",
-    "ECP256": "ecp256",
-    "ECP384": "ecp384",
-    "PFS1": "modp768",
-    "PFS2": "modp1024",
-    "PFS14": "modp2048",
-    "PFS2048": "modp2048",
-    "PFS24": "modp2048s256",
-    "PFSMM": "modp2048s256",
-    "None": "",
-}
 
 # What an Azure gateway accepts as responder with its default policy (A1/A2, a representative subset).
 AZURE_DEFAULT_IKE = (
@@ -60,24 +32,14 @@ AZURE_DEFAULT_ESP = (
 )
 
 
-def _join(*parts: str) -> str:
-    return "-".join(p for p in parts if p)
-
-
 def ike_proposal(policy: IpsecPolicy) -> str:
-    """The one IKE proposal of a policy, e.g. aes256-sha256-modp2048 (GCM: PRF from the integrity)."""
-    enc = ENCRYPTION[policy.ike_encryption]
-    integrity = INTEGRITY[policy.ike_integrity]
-    if "gcm" in enc:
-        integrity = "prf" + integrity
-    return _join(enc, integrity, DH_GROUP[policy.dh_group])
+    """The one IKE proposal of a policy, in the device target's own vocabulary (generator/crypto.py)."""
+    return crypto.swan_ike_proposal(policy)
 
 
 def esp_proposal(policy: IpsecPolicy) -> str:
-    """The one ESP proposal of a policy, e.g. aes256gcm16-modp2048 (GCM carries its own integrity)."""
-    enc = ENCRYPTION[policy.ipsec_encryption]
-    integrity = "" if "gcm" in enc else INTEGRITY.get(policy.ipsec_integrity, "")
-    return _join(enc, integrity, DH_GROUP[policy.pfs_group])
+    """The one ESP proposal of a policy, in the device target's own vocabulary (generator/crypto.py)."""
+    return crypto.swan_esp_proposal(policy)
 
 
 def azure_proposals(policy: IpsecPolicy) -> tuple[str, str]:
