@@ -74,8 +74,14 @@ class _Resolver:
         self.problems: list[Problem] = []
         self.secrets: dict[tuple[str, str], SecretRef] = {}
         self.parameters: set[str] = set()  # parameter names taken by self.secrets
+        self.tunnel_counts: dict[str, int] = {}  # device -> tunnels numbered so far
 
     # ------------------------------------------------------------------ helpers
+    def next_tunnel(self, device: str) -> int:
+        """The 1-based index of the device's next tunnel (in inventory order)."""
+        self.tunnel_counts[device] = self.tunnel_counts.get(device, 0) + 1
+        return self.tunnel_counts[device]
+
     def problem(self, path: Path, message: str, rule: str) -> None:
         self.problems.append(Problem(path, message, rule))
 
@@ -443,7 +449,7 @@ class _Resolver:
                 tunnels = tuple(
                     Tunnel(
                         key=f"{gateway.name}.i{inst.index}~{device.name}",
-                        device_index=0,
+                        device_index=self.next_tunnel(device.name),
                         connection=name,
                         gateway=gateway.name,
                         instance=inst.index,
@@ -520,7 +526,10 @@ class _Resolver:
         lbs = self.load_balancers(by_vnet)
         if self.problems:
             raise Unresolvable(self.problems)
-        connections, device_tunnels = _number_tunnels(connections)
+        device_tunnels: dict[str, list[Tunnel]] = {}
+        for connection in connections:
+            for tunnel in connection.tunnels:
+                device_tunnels.setdefault(tunnel.device, []).append(tunnel)
         gateways = tuple(v.gateway for v in vnets if v.gateway)
         secrets = tuple(self.secrets.values())
         return Model(
@@ -539,28 +548,8 @@ class _Resolver:
             tunnels=tuple(t for c in connections for t in c.tunnels),
             resource_groups=_resource_groups(vnets, connections, links, peerings, lbs),
             secrets=secrets,
-            device_tunnels=device_tunnels,
+            device_tunnels={k: tuple(v) for k, v in device_tunnels.items()},
         )
-
-
-def _number_tunnels(
-    connections: tuple[Connection, ...],
-) -> tuple[tuple[Connection, ...], dict[str, tuple[Tunnel, ...]]]:
-    """Give every tunnel its 1-based index on its device (in inventory order)."""
-    from dataclasses import replace
-
-    counters: dict[str, int] = {}
-    per_device: dict[str, list[Tunnel]] = {}
-    numbered = []
-    for connection in connections:
-        tunnels = []
-        for tunnel in connection.tunnels:
-            counters[tunnel.device] = counters.get(tunnel.device, 0) + 1
-            tunnel = replace(tunnel, device_index=counters[tunnel.device])
-            tunnels.append(tunnel)
-            per_device.setdefault(tunnel.device, []).append(tunnel)
-        numbered.append(replace(connection, tunnels=tuple(tunnels)))
-    return tuple(numbered), {k: tuple(v) for k, v in per_device.items()}
 
 
 def _resource_groups(vnets, connections, links, peerings, lbs) -> tuple[ResourceGroup, ...]:
