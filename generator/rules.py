@@ -313,18 +313,30 @@ def _bgp_ip_missing(model: Model) -> Iterator[Problem]:
 @rule("bgp-ip-sane", "A device's BGP address is not its public IP, not inside a VNet, and unique.")
 def _bgp_ip_sane(model: Model) -> Iterator[Problem]:
     seen: dict[IPv4Address, str] = {}
-    for d in model.devices:
+    inside = _vnets_holding(model, [d.bgp_ip for d in model.devices])
+    for i, d in enumerate(model.devices):
         if d.bgp_ip is None:
             continue
         path = d.path + ("bgp_ip",)
         if d.bgp_ip == d.public_ip:
             yield _p(path, "the BGP address must differ from the device's public IP; use a loopback address")
-        for vnet in model.vnets:
-            if any(d.bgp_ip in space for space in vnet.address_space):
-                yield _p(path, f"{d.bgp_ip} lies inside VNet '{vnet.name}'; use an on-premises loopback address")
+        for vnet in inside.get(i, ()):
+            yield _p(path, f"{d.bgp_ip} lies inside VNet '{vnet.name}'; use an on-premises loopback address")
         if d.bgp_ip in seen:
             yield _p(path, f"{d.bgp_ip} is already the BGP address of device '{seen[d.bgp_ip]}'")
         seen.setdefault(d.bgp_ip, d.name)
+
+
+def _vnets_holding(model: Model, addresses: list[IPv4Address | None]) -> dict[int, list]:
+    """address index -> the VNets (in inventory order) whose address space holds that address."""
+    items = [(space, (0, v, 0)) for v, vnet in enumerate(model.vnets) for space in vnet.address_space]
+    items += [(IPv4Network(a), (1, i, 0)) for i, a in enumerate(addresses) if a is not None]
+    found: dict[int, set[int]] = {}
+    for a, b in overlapping_pairs(items):
+        if a[0] != b[0]:
+            space, address = (a, b) if a[0] == 0 else (b, a)
+            found.setdefault(address[1], set()).add(space[1])
+    return {i: [model.vnets[v] for v in sorted(vnets)] for i, vnets in found.items()}
 
 
 @rule("two-devices-need-bgp", "A site with two devices uses BGP on its connections.")
