@@ -69,10 +69,12 @@ def plain(value: Any, depth: int = 0) -> Any:
 
     The whole Model is cut down to its scalar fields: a device host must not carry the estate.
     """
-    from generator.model import Model
+    from generator.model import Deferred, Model
 
     if depth > 12:
         raise ValueError("too deep to flatten")
+    if isinstance(value, (IPv4Address, IPv4Network, Deferred)):
+        return str(value)
     if isinstance(value, Model):
         return {
             f.name: getattr(value, f.name) for f in dataclasses.fields(value) if f.type in ("str", "dict[str, str]")
@@ -87,6 +89,4 @@ def plain(value: Any, depth: int = 0) -> Any:
         return {str(k): plain(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [plain(v, depth + 1) for v in value]
-    if isinstance(value, (IPv4Address, IPv4Network)) or type(value).__name__ == "Deferred":
-        return str(value)
     return value
