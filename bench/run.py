@@ -14,6 +14,7 @@ jobs (bench/workload.py) and the Ansible inventories. Output goes to bench/resul
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import pickle
 import platform
@@ -49,6 +50,7 @@ class Case:
     warmup: bool = True
     times: list[float] = field(default_factory=list)
     rss: list[int] = field(default_factory=list)  # KiB
+    cpu: list[float] = field(default_factory=list)  # user + system seconds of the process tree
 
 
 def timed(case: Case) -> None:
@@ -59,7 +61,7 @@ def timed(case: Case) -> None:
     log, peak = RESULTS / "last-stderr.txt", RESULTS / "last-rss.txt"
     # GNU time reports the peak RSS of the command alone: a child forked from this (large) process
     # would count this process's pages until exec.
-    argv = [TIME, "-f", "%M", "-o", str(peak), *case.argv]
+    argv = [TIME, "-f", "%M %U %S", "-o", str(peak), *case.argv]
     with open(log, "wb") as err:
         start = time.perf_counter()
         code = subprocess.call(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err, env=case.env)
@@ -67,7 +69,9 @@ def timed(case: Case) -> None:
     if code != 0:
         raise SystemExit(f"{case.name} failed ({code}):\n{log.read_text()[-3000:]}")
     case.times.append(wall)
-    case.rss.append(int(peak.read_text().split()[-1]))
+    rss, user, system = peak.read_text().split()[-3:]
+    case.rss.append(int(rss))
+    case.cpu.append(float(user) + float(system))
 
 
 # ------------------------------------------------------------------ inputs (untimed)
@@ -167,49 +171,56 @@ def fmt(seconds: float) -> str:
 
 
 def table(cases: dict[str, Case]) -> list[str]:
-    lines = ["| case | runs | median s | min–max s | spread | max RSS MiB |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| case | runs | wall median s | wall min–max s | CPU median s | max RSS MiB |",
+        "|---|---|---|---|---|---|",
+    ]
     for c in cases.values():
         if not c.times:
             continue
-        med = statistics.median(c.times)
-        spread = (max(c.times) - min(c.times)) / med if med else 0
         lines.append(
-            f"| {c.name} | {len(c.times)} | {fmt(med)} | {fmt(min(c.times))}–{fmt(max(c.times))} | "
-            f"±{spread / 2:.0%} | {statistics.median(c.rss) / 1024:.1f} |"
+            f"| {c.name} | {len(c.times)} | {fmt(statistics.median(c.times))} | {fmt(min(c.times))}–{fmt(max(c.times))} | "
+            f"{fmt(statistics.median(c.cpu))} | {statistics.median(c.rss) / 1024:.1f} |"
         )
     return lines
 
 
 def ratios(cases: dict[str, Case], sizes: list[int], ansible_sizes: list[int], lin: tuple[int, int]) -> list[str]:
-    def med(name: str) -> float | None:
+    """Ratios of medians, wall time and CPU time (user+sys: robust when the machine is shared)."""
+
+    def med(name: str, what: str) -> float | None:
         c = cases.get(name)
-        return statistics.median(c.times) if c and c.times else None
+        values = getattr(c, what) if c else None
+        return statistics.median(values) if values else None
 
-    def rss(name: str) -> float | None:
-        c = cases.get(name)
-        return statistics.median(c.rss) / 1024 if c and c.rss else None
+    lines = ["| ratio | wall | CPU | target |", "|---|---|---|---|"]
 
-    lines = ["| ratio | value | target |", "|---|---|---|"]
-
-    def add(label: str, value: float | None, target: str, unit: str = "×") -> None:
-        if value is not None:
-            lines.append(f"| {label} | {value:.2f}{unit} | {target} |")
+    def add(label: str, a: str, b: str, target: str) -> None:
+        walls = (med(a, "times"), med(b, "times"))
+        cpus = (med(a, "cpu"), med(b, "cpu"))
+        if None in walls:
+            return
+        cpu = f"{cpus[0] / cpus[1]:.2f}×" if None not in cpus and cpus[1] else "–"
+        lines.append(f"| {label} | {walls[0] / walls[1]:.2f}× | {cpu} | {target} |")
 
     for n in sizes:
-        g, f = med(f"gen render N={n}"), med(f"floor N={n}")
-        add(f"gen render / floor, N={n}", g / f if g and f else None, "≤ 1.3× at N=1000" if n == 1000 else "")
+        add(f"gen render / floor, N={n}", f"gen render N={n}", f"floor N={n}", "≤ 1.3× at N=1000" if n == 1000 else "")
     for n in ansible_sizes:
-        a, g = med(f"ansible N={n}"), med(f"gen render N={n}")
-        add(f"Ansible / gen render, N={n}", a / g if a and g else None, "≥ 200× at N=1000" if n == 1000 else "")
+        add(
+            f"Ansible / gen render, N={n}",
+            f"ansible N={n}",
+            f"gen render N={n}",
+            "≥ 200× at N=1000" if n == 1000 else "",
+        )
     small, large = lin
     for who in ("gen render", "floor"):
-        a, b = med(f"{who} N={large}"), med(f"{who} N={small}")
-        add(f"{who}: time(N={large}) / time(N={small})", a / b if a and b else None, "≤ 11 (linear: 10)")
-    add("gen render N=1000 max RSS", rss("gen render N=1000"), "≤ 100 MiB", " MiB")
-    v, p = med("gen validate example"), med("python -c 'import jinja2, yaml'")
-    add("gen validate example / python -c 'import jinja2, yaml'", v / p if v and p else None, "≤ 2×")
-    v = med("gen --version")
-    add("gen --version / python -c 'import jinja2, yaml'", v / p if v and p else None, "")
+        add(f"{who}: time(N={large}) / time(N={small})", f"{who} N={large}", f"{who} N={small}", "≤ 11 (linear: 10)")
+    imports = "python -c 'import jinja2, yaml'"
+    add("gen validate example / python -c 'import jinja2, yaml'", "gen validate example", imports, "≤ 2×")
+    add("gen --version / python -c 'import jinja2, yaml'", "gen --version", imports, "")
+    rss = med("gen render N=1000", "rss")
+    if rss is not None:
+        lines.append(f"| gen render N=1000 max RSS | {rss / 1024:.1f} MiB | | ≤ 100 MiB |")
     return lines
 
 
@@ -249,9 +260,9 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.quick:
-        sizes, ansible_sizes, reps, lin = [100, 1000], {20: 2}, args.reps or 3, (100, 1000)
+        sizes, ansible_sizes, reps, lin = [100, 1000], {10: 2}, args.reps or 3, (100, 1000)
     else:
-        sizes, ansible_sizes, reps, lin = [100, 500, 1000, 5000], {100: 3, 1000: 2}, args.reps or 5, (500, 5000)
+        sizes, ansible_sizes, reps, lin = [100, 500, 1000, 5000], {100: 3, 1000: 1}, args.reps or 5, (500, 5000)
     if args.no_ansible:
         ansible_sizes = {}
     RESULTS.mkdir(exist_ok=True)
@@ -327,11 +338,14 @@ def main() -> None:
                     timed(case)
                     case.times.clear()
                     case.rss.clear()
+                    case.cpu.clear()
                 continue
             if case.reps is not None and len(case.times) >= case.reps:
                 continue
             timed(case)
         print(f"round {round_no}/{reps} done at {time.perf_counter() - started:.0f} s", flush=True)
+        partial = {c.name: {"wall": c.times, "cpu": c.cpu, "rss_kib": c.rss} for c in cases.values()}
+        (RESULTS / ("quick.json" if args.quick else "full.json")).write_text(json.dumps(partial, indent=1))
 
     report = ["", *table(cases), "", *ratios(cases, sizes, list(ansible_sizes), lin), ""]
     n = 1000 if 1000 in sizes else sizes[-1]

@@ -28,6 +28,26 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     def __init__(self, stream: str):
         super().__init__(stream)
         self.duplicates: list[yaml.Node] = []
+        self._tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+    # The C parser calls these three for every node; an inventory repeats its keys and enum values
+    # thousands of times, so the implicit tag of a scalar is looked up once per distinct text.
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = self._tags[key] = super().resolve(kind, value, implicit)
+        return tag
+
+    if not _BaseLoader.yaml_path_resolvers:  # the safe loaders have none: tracking the path is moot
+
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            pass
+
+        def ascend_resolver(self) -> None:
+            pass
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: set[Any] = set()
