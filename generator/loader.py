@@ -6,6 +6,7 @@ deep nesting, oversized files. Every refusal is a Problem with a position.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -27,6 +28,26 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     def __init__(self, stream: str):
         super().__init__(stream)
         self.duplicates: list[yaml.Node] = []
+        self._tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+    # The C parser calls these three for every node; an inventory repeats its keys and enum values
+    # thousands of times, so the implicit tag of a scalar is looked up once per distinct text.
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = self._tags[key] = super().resolve(kind, value, implicit)
+        return tag
+
+    if not _BaseLoader.yaml_path_resolvers:  # the safe loaders have none: tracking the path is moot
+
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            pass
+
+        def ascend_resolver(self) -> None:
+            pass
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: set[Any] = set()
@@ -121,7 +142,12 @@ def load(path: FsPath, display: str | None = None) -> Document:
         text = text[1:]
     loader = _Loader(text)
     try:
-        data = loader.get_single_data()
+        try:
+            data = _construct(loader)
+        except _Unusual:  # merge keys, tags beyond JSON types, complex keys: PyYAML's own constructor
+            loader.dispose()
+            loader = _Loader(text)
+            data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -153,6 +179,68 @@ def load(path: FsPath, display: str | None = None) -> Document:
         raise _bad(display, 1, 1, "the inventory is empty; start from inventories/minimal.yaml", "inventory-empty")
     _check_shape(data, display)
     return Document(path=path, display=display, text=text, data=data)
+
+
+class _Unusual(Exception):
+    """The document needs PyYAML's general constructor."""
+
+
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_SCALARS = {f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float")}
+
+
+def _construct(loader: _Loader) -> Any:
+    """The document's data, like loader.get_single_data() but about twice as fast.
+
+    The C composer builds the node graph; this turns it into Python objects in the same order as
+    PyYAML's constructor (breadth first: containers are made empty, then filled), so aliases share
+    one object and duplicate keys are recorded in the same order. Anything beyond plain mappings,
+    sequences and JSON-like scalars raises _Unusual.
+    """
+    root = loader.get_single_node()
+    if root is None:
+        return None
+    constructors = loader.yaml_constructors
+    made: dict[int, Any] = {}
+    queue: deque[tuple[yaml.Node, Any]] = deque()
+
+    def value(node: yaml.Node) -> Any:
+        tag = node.tag
+        if isinstance(node, yaml.ScalarNode):
+            if tag == _STR:
+                return node.value
+            if tag in _SCALARS:
+                return constructors[tag](loader, node)
+            raise _Unusual
+        found = made.get(id(node))
+        if found is not None:
+            return found
+        if tag == _MAP:
+            container: Any = {}
+        elif tag == _SEQ:
+            container = []
+        else:
+            raise _Unusual
+        made[id(node)] = container
+        queue.append((node, container))
+        return container
+
+    data = value(root)
+    while queue:
+        node, container = queue.popleft()
+        if isinstance(container, list):
+            container.extend([value(item) for item in node.value])
+            continue
+        seen: set[Any] = set()
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                raise _Unusual
+            key = key_node.value
+            if key in seen:
+                loader.duplicates.append(key_node)
+            seen.add(key)
+            container[value(key_node)] = value(value_node)
+    return data
 
 
 def _check_shape(data: Any, display: str) -> None:

@@ -93,6 +93,7 @@ FILTERS = {
     "config_text": config_text,
     "symbol": symbol,
     **MARKUP_FILTERS,
+    **CRYPTO_FILTERS,  # vendor algorithm names and device timers (crypto.py)
 }
 
 
@@ -111,7 +112,6 @@ def environment(override: str | None = None) -> jinja2.Environment:
         autoescape=False,
     )
     env.filters.update(FILTERS)
-    env.filters.update(CRYPTO_FILTERS)  # vendor algorithm names and device timers (crypto.py)
     env.globals["api_version"] = API_VERSION
     return env
 

@@ -73,8 +73,15 @@ class _Resolver:
         self.state = state or {}
         self.problems: list[Problem] = []
         self.secrets: dict[tuple[str, str], SecretRef] = {}
+        self.parameters: set[str] = set()  # parameter names taken by self.secrets
+        self.tunnel_counts: dict[str, int] = {}  # device -> tunnels numbered so far
 
     # ------------------------------------------------------------------ helpers
+    def next_tunnel(self, device: str) -> int:
+        """The 1-based index of the device's next tunnel (in inventory order)."""
+        self.tunnel_counts[device] = self.tunnel_counts.get(device, 0) + 1
+        return self.tunnel_counts[device]
+
     def problem(self, path: Path, message: str, rule: str) -> None:
         self.problems.append(Problem(path, message, rule))
 
@@ -96,10 +103,10 @@ class _Resolver:
             base = "psk" + (
                 _camel(name) if kind == "env" else _camel(re.sub(r"\.[A-Za-z0-9]+$", "", name.rsplit("/", 1)[-1]))
             )
-            taken = {s.parameter for s in self.secrets.values()}
             parameter, n = base, 2
-            while parameter in taken:
+            while parameter in self.parameters:
                 parameter, n = f"{base}{n}", n + 1
+            self.parameters.add(parameter)
             self.secrets[key] = SecretRef(kind, name, parameter)
         return self.secrets[key]
 
@@ -442,7 +449,7 @@ class _Resolver:
                 tunnels = tuple(
                     Tunnel(
                         key=f"{gateway.name}.i{inst.index}~{device.name}",
-                        device_index=0,
+                        device_index=self.next_tunnel(device.name),
                         connection=name,
                         gateway=gateway.name,
                         instance=inst.index,
@@ -519,7 +526,10 @@ class _Resolver:
         lbs = self.load_balancers(by_vnet)
         if self.problems:
             raise Unresolvable(self.problems)
-        connections, device_tunnels = _number_tunnels(connections)
+        device_tunnels: dict[str, list[Tunnel]] = {}
+        for connection in connections:
+            for tunnel in connection.tunnels:
+                device_tunnels.setdefault(tunnel.device, []).append(tunnel)
         gateways = tuple(v.gateway for v in vnets if v.gateway)
         secrets = tuple(self.secrets.values())
         return Model(
@@ -538,52 +548,41 @@ class _Resolver:
             tunnels=tuple(t for c in connections for t in c.tunnels),
             resource_groups=_resource_groups(vnets, connections, links, peerings, lbs),
             secrets=secrets,
-            device_tunnels=device_tunnels,
+            device_tunnels={k: tuple(v) for k, v in device_tunnels.items()},
         )
-
-
-def _number_tunnels(
-    connections: tuple[Connection, ...],
-) -> tuple[tuple[Connection, ...], dict[str, tuple[Tunnel, ...]]]:
-    """Give every tunnel its 1-based index on its device (in inventory order)."""
-    from dataclasses import replace
-
-    counters: dict[str, int] = {}
-    per_device: dict[str, list[Tunnel]] = {}
-    numbered = []
-    for connection in connections:
-        tunnels = []
-        for tunnel in connection.tunnels:
-            counters[tunnel.device] = counters.get(tunnel.device, 0) + 1
-            tunnel = replace(tunnel, device_index=counters[tunnel.device])
-            tunnels.append(tunnel)
-            per_device.setdefault(tunnel.device, []).append(tunnel)
-        numbered.append(replace(connection, tunnels=tuple(tunnels)))
-    return tuple(numbered), {k: tuple(v) for k, v in per_device.items()}
 
 
 def _resource_groups(vnets, connections, links, peerings, lbs) -> tuple[ResourceGroup, ...]:
     names = list(dict.fromkeys(v.resource_group for v in vnets))
+    by_rg = {kind: _group(items) for kind, items in (("vnets", vnets), ("connections", connections))}
+    by_rg.update((kind, _group(items)) for kind, items in (("links", links), ("peerings", peerings), ("lbs", lbs)))
     groups = []
     for rg in names:
-        conns = tuple(c for c in connections if c.resource_group == rg)
-        rg_links = tuple(x for x in links if x.resource_group == rg)
+        rg_vnets = by_rg["vnets"].get(rg, ())
+        conns = by_rg["connections"].get(rg, ())
+        rg_links = by_rg["links"].get(rg, ())
         groups.append(
             ResourceGroup(
                 name=rg,
-                vnets=tuple(v for v in vnets if v.resource_group == rg),
-                gateways=tuple(
-                    v.gateway for v in vnets if v.resource_group == rg and v.gateway and not v.gateway.existing
-                ),
+                vnets=rg_vnets,
+                gateways=tuple(v.gateway for v in rg_vnets if v.gateway and not v.gateway.existing),
                 connections=conns,
-                load_balancers=tuple(lb for lb in lbs if lb.resource_group == rg),
+                load_balancers=by_rg["lbs"].get(rg, ()),
                 links=rg_links,
-                peerings=tuple(p for p in peerings if p.resource_group == rg),
+                peerings=by_rg["peerings"].get(rg, ()),
                 secrets=tuple(dict.fromkeys(c.psk for c in conns)),
                 link_secrets=tuple(dict.fromkeys(x.psk for x in rg_links)),
             )
         )
     return tuple(groups)
+
+
+def _group(items) -> dict[str, tuple]:
+    """Items by resource group, each group in input order."""
+    groups: dict[str, list] = {}
+    for item in items:
+        groups.setdefault(item.resource_group, []).append(item)
+    return {rg: tuple(found) for rg, found in groups.items()}
 
 
 def _dotted(path: Path) -> str:

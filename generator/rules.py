@@ -6,6 +6,7 @@ of them; `RULES` is the table docs/rules.md is generated from.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
@@ -14,6 +15,7 @@ from itertools import combinations
 from . import facts
 from .errors import Problem, Severity
 from .model import Model
+from .netindex import overlapping_pairs
 
 Check = Callable[[Model], Iterable[Problem]]
 
@@ -169,9 +171,11 @@ def _sku_features(model: Model) -> Iterator[Problem]:
 
 @rule("gateway-tunnel-budget", "A gateway has no more S2S and VNet-to-VNet connections than its SKU allows.")
 def _tunnel_budget(model: Model) -> Iterator[Problem]:
+    s2s_count = Counter(c.gateway.name for c in model.connections)
+    v2v_count = Counter(x.local.name for x in model.links)
     for gw in model.gateways:
-        s2s = sum(1 for c in model.connections if c.gateway.name == gw.name)
-        v2v = sum(1 for x in model.links if x.local.name == gw.name)
+        s2s = s2s_count[gw.name]
+        v2v = v2v_count[gw.name]
         if s2s + v2v > gw.max_connections:
             yield _p(
                 gw.path + ("sku",),
@@ -207,14 +211,22 @@ def _custom_policy_sku(model: Model) -> Iterator[Problem]:
 # ---------------------------------------------------------------- addresses
 @rule("vnet-overlap", "VNet address spaces do not overlap each other.")
 def _vnet_overlap(model: Model) -> Iterator[Problem]:
-    for a, b in combinations(model.vnets, 2):
-        for pa in a.address_space:
-            for j, pb in enumerate(b.address_space):
-                if pa.overlaps(pb):
-                    yield _p(
-                        b.path + ("address_space", j),
-                        f"{pb} overlaps {pa} of VNet '{a.name}'; give each VNet its own range",
-                    )
+    vnets = model.vnets
+    items = ((space, (i, k)) for i, v in enumerate(vnets) for k, space in enumerate(v.address_space))
+    pairs = sorted((a[0], b[0], a[1], b[1]) for a, b in _cross_pairs(items))
+    for ai, bi, ak, j in pairs:
+        a, b = vnets[ai], vnets[bi]
+        pa, pb = a.address_space[ak], b.address_space[j]
+        yield _p(b.path + ("address_space", j), f"{pb} overlaps {pa} of VNet '{a.name}'; give each VNet its own range")
+
+
+def _cross_pairs(items) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Overlapping ((owner, index), (owner, index)) pairs of different owners, lower owner first."""
+    found = []
+    for a, b in overlapping_pairs(items):
+        if a[0] != b[0]:
+            found.append((a, b) if a[0] < b[0] else (b, a))
+    return found
 
 
 @rule("subnet-outside-vnet", "Every subnet lies inside its VNet's address space.")
@@ -238,24 +250,32 @@ def _subnet_overlap(model: Model) -> Iterator[Problem]:
 
 @rule("onprem-overlap", "On-premises prefixes do not overlap any VNet (nor equal one: Azure filters it).")
 def _onprem_overlap(model: Model) -> Iterator[Problem]:
-    for site in model.sites:
-        for j, prefix in enumerate(site.prefixes):
-            for vnet in model.vnets:
-                for space in vnet.address_space:
-                    if prefix.overlaps(space):
-                        yield _p(
-                            site.path + ("prefixes", j),
-                            f"{prefix} overlaps VNet '{vnet.name}' ({space}); routes would conflict",
-                        )
+    sites, vnets = model.sites, model.vnets
+    items = [(p, (1, i, j)) for i, s in enumerate(sites) for j, p in enumerate(s.prefixes)]
+    items += [(space, (0, i, k)) for i, v in enumerate(vnets) for k, space in enumerate(v.address_space)]
+    found = sorted(
+        (s[1], s[2], v[1], v[2])
+        for a, b in overlapping_pairs(items)
+        if a[0] != b[0]
+        for v, s in [(a, b) if a[0] == 0 else (b, a)]
+    )
+    for si, j, vi, k in found:
+        site, vnet = sites[si], vnets[vi]
+        prefix, space = site.prefixes[j], vnet.address_space[k]
+        yield _p(
+            site.path + ("prefixes", j),
+            f"{prefix} overlaps VNet '{vnet.name}' ({space}); routes would conflict",
+        )
 
 
 @rule("site-overlap", "Prefixes of different sites do not overlap.")
 def _site_overlap(model: Model) -> Iterator[Problem]:
-    for a, b in combinations(model.sites, 2):
-        for pa in a.prefixes:
-            for j, pb in enumerate(b.prefixes):
-                if pa.overlaps(pb):
-                    yield _p(b.path + ("prefixes", j), f"{pb} overlaps {pa} of site '{a.name}'")
+    sites = model.sites
+    items = ((p, (i, k)) for i, s in enumerate(sites) for k, p in enumerate(s.prefixes))
+    pairs = sorted((a[0], b[0], a[1], b[1]) for a, b in _cross_pairs(items))
+    for ai, bi, ak, j in pairs:
+        a, b = sites[ai], sites[bi]
+        yield _p(b.path + ("prefixes", j), f"{b.prefixes[j]} overlaps {a.prefixes[ak]} of site '{a.name}'")
 
 
 @rule("device-public-ip-unique", "Every device has its own public IP (one local network gateway each).")
@@ -293,18 +313,30 @@ def _bgp_ip_missing(model: Model) -> Iterator[Problem]:
 @rule("bgp-ip-sane", "A device's BGP address is not its public IP, not inside a VNet, and unique.")
 def _bgp_ip_sane(model: Model) -> Iterator[Problem]:
     seen: dict[IPv4Address, str] = {}
-    for d in model.devices:
+    inside = _vnets_holding(model, [d.bgp_ip for d in model.devices])
+    for i, d in enumerate(model.devices):
         if d.bgp_ip is None:
             continue
         path = d.path + ("bgp_ip",)
         if d.bgp_ip == d.public_ip:
             yield _p(path, "the BGP address must differ from the device's public IP; use a loopback address")
-        for vnet in model.vnets:
-            if any(d.bgp_ip in space for space in vnet.address_space):
-                yield _p(path, f"{d.bgp_ip} lies inside VNet '{vnet.name}'; use an on-premises loopback address")
+        for vnet in inside.get(i, ()):
+            yield _p(path, f"{d.bgp_ip} lies inside VNet '{vnet.name}'; use an on-premises loopback address")
         if d.bgp_ip in seen:
             yield _p(path, f"{d.bgp_ip} is already the BGP address of device '{seen[d.bgp_ip]}'")
         seen.setdefault(d.bgp_ip, d.name)
+
+
+def _vnets_holding(model: Model, addresses: list[IPv4Address | None]) -> dict[int, list]:
+    """address index -> the VNets (in inventory order) whose address space holds that address."""
+    items = [(space, (0, v, 0)) for v, vnet in enumerate(model.vnets) for space in vnet.address_space]
+    items += [(IPv4Network(a), (1, i, 0)) for i, a in enumerate(addresses) if a is not None]
+    found: dict[int, set[int]] = {}
+    for a, b in overlapping_pairs(items):
+        if a[0] != b[0]:
+            space, address = (a, b) if a[0] == 0 else (b, a)
+            found.setdefault(address[1], set()).add(space[1])
+    return {i: [model.vnets[v] for v in sorted(vnets)] for i, vnets in found.items()}
 
 
 @rule("two-devices-need-bgp", "A site with two devices uses BGP on its connections.")

@@ -25,8 +25,34 @@ def _validator():
     return Draft202012Validator(schema())
 
 
+@lru_cache(maxsize=1)
+def _fast_validator():
+    """The compiled validator (jsonschema-rs), or None where it is not installed."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    return jsonschema_rs.Draft202012Validator(schema())
+
+
 def validate(data: Any) -> list[Problem]:
-    """Every schema problem in `data`, in document order."""
+    """Every schema problem in `data`, in document order.
+
+    Valid input is accepted by the compiled validator (~50x faster, and jsonschema is not even
+    imported); anything else goes to jsonschema, which explains every error.
+    """
+    fast = _fast_validator()
+    if fast is not None:
+        try:
+            if fast.is_valid(data):
+                return []
+        except Exception:  # a value JSON cannot hold (date, non-string key): jsonschema judges
+            pass
+    return explain(data)
+
+
+def explain(data: Any) -> list[Problem]:
+    """Every schema problem in `data` found by jsonschema, in document order (empty when valid)."""
     problems = [p for error in _leaves(_validator().iter_errors(data)) for p in _problems(error)]
     return sorted(problems, key=lambda p: [str(x) for x in p.path])
 

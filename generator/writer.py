@@ -127,16 +127,23 @@ def _apply(out: Path, changed: list[OutputFile], stale: list[str]) -> None:
         staging = Path(tempfile.mkdtemp(prefix=".gen-staging-", dir=out.parent))
     except OSError as exc:
         raise GenError([f"{out}: cannot write the output folder: {exc.strerror} (rule output-write)"]) from None
+    made: set[Path] = set()
+
+    def folder(path: Path) -> None:
+        if path.parent not in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(path.parent)
+
     try:
         for f in changed:
             path = staging / f.path
-            path.parent.mkdir(parents=True, exist_ok=True)
+            folder(path)
             with open(path, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(f.text)  # no fsync: os.replace makes each file appear whole (issue 9)
             os.chmod(path, 0o600 if f.secret else 0o644)
         for f in changed:
             final = out / f.path
-            final.parent.mkdir(parents=True, exist_ok=True)
+            folder(final)
             os.replace(staging / f.path, final)
         for path in stale:
             (out / path).unlink()

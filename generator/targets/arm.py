@@ -12,6 +12,7 @@ import json
 
 import jinja2
 
+from ..jsonfmt import reformat
 from ..model import Model, ResourceGroup
 from ..render import render
 from .azure_items import stage1, stage2
@@ -20,7 +21,7 @@ from .base import Options, OutputFile
 
 def canonical_json(text: str, name: str) -> str:
     try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+        return reformat(text)
     except json.JSONDecodeError as exc:  # a template bug, not a user error
         raise AssertionError(f"{name}: rendered ARM is not JSON: {exc}") from None
 

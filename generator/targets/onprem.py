@@ -7,6 +7,7 @@ Tunnel objects (model.device_tunnels); vendor tokens come from generator/crypto.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import jinja2
@@ -40,15 +41,23 @@ class DeviceView:
     psk_placeholders: bool  # pre-shared keys are placeholders (no --secrets)
 
 
+@dataclass(frozen=True)
+class KeyText:
+    """What a template prints for a pre-shared key: the real key with --secrets, else the placeholder."""
+
+    keys: Mapping[str, str]
+
+    def __call__(self, ref: SecretRef) -> str:
+        return self.keys.get(ref.parameter, ref.placeholder)
+
+
 class OnpremTarget:
     key = "onprem"
     description = "Router snippets per on-prem device (Cisco IOS-XE, Juniper SRX, strongSwan + FRR)"
 
     def render(self, model: Model, env: jinja2.Environment, options: Options) -> list[OutputFile]:
         keys = options.secrets or {}
-
-        def psk(ref: SecretRef) -> str:
-            return keys.get(ref.parameter, ref.placeholder)
+        psk = KeyText(keys)
 
         files = []
         sites = {s.name: s for s in model.sites}
