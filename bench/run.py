@@ -132,12 +132,14 @@ def _device_hosts(jobs: list) -> tuple[dict | None, str]:
     if not workload.device_templates() or not device:
         return None, "stand-in device template (no templates/onprem/ yet)"
     env = environment(None)
+    plain_env = env.overlay()
+    plain_env.filters = {**env.filters, **workload.plain_filters()}
     hosts: dict[str, dict] = {}
     for path, template, context in device:
         host = Path(path).name.split(".")[0]
         try:
             variables = workload.plain(context)
-            same = env.get_template(template).render(variables) == env.get_template(template).render(context)
+            same = plain_env.get_template(template).render(variables) == env.get_template(template).render(context)
         except (jinja2.TemplateError, ValueError, TypeError, AttributeError) as exc:
             return None, f"stand-in device template ({template} needs gen's objects: {exc})"
         if not same:

@@ -80,6 +80,28 @@ def device_templates() -> dict[str, list[str]]:
     return found
 
 
+def plain_filters() -> dict[str, Any]:
+    """gen's filters for templates fed plain data (Ansible host variables): the vendor filters read
+    attributes (policy.ike_encryption), so a mapping they filter becomes an attribute object first."""
+    from types import SimpleNamespace
+
+    from generator.crypto import FILTERS as VENDOR
+    from generator.render import FILTERS
+
+    def attributes(value: Any) -> Any:
+        if isinstance(value, dict):
+            return SimpleNamespace(**{k: attributes(v) for k, v in value.items()})
+        return value
+
+    def wrap(function):
+        def call(value, *args, **kwargs):
+            return function(attributes(value), *args, **kwargs)
+
+        return call
+
+    return {**FILTERS, **{name: wrap(function) for name, function in VENDOR.items()}}
+
+
 def plain(value: Any, depth: int = 0) -> Any:
     """The value as YAML-able data (dataclasses -> mappings with their properties, IPs -> strings).
 

@@ -11,10 +11,12 @@ strongSwan proposal keywords: docs.strongswan.org/docs/latest/config/proposals.h
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import facts
-from .model import IpsecPolicy
+from .model import IpsecPolicy, SecretRef
 
 # Lifetimes are local (A5); keep the device below Azure's: IKE <= 28800 s (fixed on Azure),
 # child SA <= the policy's saLifeTimeSeconds and <= Azure's default 27000 s.
@@ -273,7 +275,25 @@ def quoted(value: object) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def net_address(prefix: object) -> str:
+    """Network address of a prefix (an IPv4Network or its text), e.g. 172.16.0.0."""
+    return str(ipaddress.IPv4Network(str(prefix)).network_address)
+
+
+def net_mask(prefix: object) -> str:
+    """Dotted netmask of a prefix, as IOS wants it, e.g. 255.255.0.0."""
+    return str(ipaddress.IPv4Network(str(prefix)).netmask)
+
+
+def psk_text(ref: SecretRef, keys: Mapping[str, str]) -> str:
+    """What a device file says for a pre-shared key: the key with --secrets, else its placeholder."""
+    return keys.get(ref.parameter, ref.placeholder)
+
+
 FILTERS = {
+    "psk_text": psk_text,
+    "net_address": net_address,
+    "net_mask": net_mask,
     "quoted": quoted,
     "ios_ike_proposal": ios_ike_proposal,
     "ios_transform_set": ios_transform_set,

@@ -7,13 +7,12 @@ Tunnel objects (model.device_tunnels); vendor tokens come from generator/crypto.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import jinja2
 
 from ..crypto import IKE_LIFETIME_SECONDS
-from ..model import Connection, Device, Model, SecretRef, Site, Tunnel
+from ..model import Connection, Device, Model, Site, Tunnel
 from ..platforms import PLATFORMS, Platform
 from ..render import render
 from .base import Options, OutputFile
@@ -41,23 +40,12 @@ class DeviceView:
     psk_placeholders: bool  # pre-shared keys are placeholders (no --secrets)
 
 
-@dataclass(frozen=True)
-class KeyText:
-    """What a template prints for a pre-shared key: the real key with --secrets, else the placeholder."""
-
-    keys: Mapping[str, str]
-
-    def __call__(self, ref: SecretRef) -> str:
-        return self.keys.get(ref.parameter, ref.placeholder)
-
-
 class OnpremTarget:
     key = "onprem"
     description = "Router snippets per on-prem device (Cisco IOS-XE, Juniper SRX, strongSwan + FRR)"
 
     def render(self, model: Model, env: jinja2.Environment, options: Options) -> list[OutputFile]:
         keys = options.secrets or {}
-        psk = KeyText(keys)
 
         files = []
         sites = {s.name: s for s in model.sites}
@@ -85,7 +73,7 @@ class OnpremTarget:
                     device=device,
                     site=view.site,
                     tunnels=tunnels,
-                    psk=psk,
+                    keys=keys,
                     mss=MSS,
                     multihop=EBGP_MULTIHOP,
                     ike_lifetime=IKE_LIFETIME_SECONDS,
