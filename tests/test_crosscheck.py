@@ -59,7 +59,7 @@ DRIFTS = [
     ("onprem/juniper_srx/set.j2", "autonomous-system {{ site.asn }}", "autonomous-system 65000", "device ASN"),
     (
         "onprem/strongswan_frr/swanctl.conf.j2",
-        "{{ psk(t.psk) | quoted }}",
+        "{{ t.psk | psk_text(keys) | quoted }}",
         '"REPLACE_WITH_PSK_FROM_ENV_pskGenPskDc1"',
         "pre-shared key",
     ),
