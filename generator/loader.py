@@ -121,19 +121,30 @@ def load(path: FsPath, display: str | None = None) -> Document:
         text = text[1:]
     loader = _Loader(text)
     try:
-        data = loader.get_single_data()
+        _scan(text, display)
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         raise _bad(display, line, column, f"invalid YAML: {message}", "yaml-syntax") from None
+    except yaml.reader.ReaderError as exc:  # control characters: position is a character offset
+        before = text[: exc.position]
+        line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        raise _bad(
+            display,
+            line,
+            column,
+            f"invalid YAML: control character U+{_code(exc.character):04X} is not allowed; remove it",
+            "yaml-syntax",
+        ) from None
     except yaml.YAMLError as exc:
         raise _bad(display, 1, 1, f"invalid YAML: {exc}", "yaml-syntax") from None
-    except RecursionError:
-        raise _bad(display, 1, 1, f"the YAML is nested too deeply (limit {MAX_DEPTH})", "yaml-too-deep") from None
     finally:
         loader.dispose()
     if loader.duplicates:
+        paths = _key_paths(root, {id(n) for n in loader.duplicates})
         raise InventoryError(
             [
                 Located(
@@ -141,7 +152,7 @@ def load(path: FsPath, display: str | None = None) -> Document:
                     n.start_mark.line + 1,
                     n.start_mark.column + 1,
                     Problem(
-                        (),
+                        paths.get(id(n), ()),
                         f"duplicate key '{n.value}': YAML keeps only the last one; remove or rename one",
                         "yaml-duplicate-key",
                     ),
@@ -151,28 +162,89 @@ def load(path: FsPath, display: str | None = None) -> Document:
         )
     if data is None:
         raise _bad(display, 1, 1, "the inventory is empty; start from inventories/minimal.yaml", "inventory-empty")
-    _check_shape(data, display)
-    return Document(path=path, display=display, text=text, data=data)
+    return Document(path=path, display=display, text=text, data=data, _root=root)
 
 
-def _check_shape(data: Any, display: str) -> None:
-    """Bound the expanded size and depth (billion-laughs aliases, pathological nesting)."""
-    count = 0
-    stack: list[tuple[Any, int]] = [(data, 1)]
+def _code(character: int | str) -> int:
+    return character if isinstance(character, int) else ord(character)
+
+
+def _key_paths(root: yaml.Node | None, wanted: set[int]) -> dict[int, Path]:
+    """Path of each wanted mapping-key node (by identity), walking the composed tree iteratively."""
+    found: dict[int, Path] = {}
+    stack: list[tuple[yaml.Node, Path]] = [(root, ())] if root is not None else []
+    seen: set[int] = set()
     while stack:
-        value, depth = stack.pop()
-        count += 1
-        if count > MAX_NODES:
-            raise _bad(
-                display,
-                1,
-                1,
-                f"the inventory expands to more than {MAX_NODES} values (YAML aliases?); remove the aliases",
-                "yaml-alias-bomb",
-            )
-        if depth > MAX_DEPTH:
-            raise _bad(display, 1, 1, f"the YAML is nested deeper than {MAX_DEPTH} levels", "yaml-too-deep")
-        if isinstance(value, dict):
-            stack.extend((v, depth + 1) for v in value.values())
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value)
+        node, where = stack.pop()
+        if id(node) in seen:  # aliases share nodes
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                part = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                if id(key) in wanted:
+                    found[id(key)] = where + (part,)
+                stack.append((value, where + (part,)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, where + (i,)) for i, child in enumerate(node.value))
+    return found
+
+
+class _Frame:
+    """One open mapping or sequence while scanning events."""
+
+    __slots__ = ("mapping", "want_key", "part", "anchor", "start")
+
+    def __init__(self, mapping: bool, anchor: str | None, start: int):
+        self.mapping, self.want_key, self.anchor, self.start = mapping, True, anchor, start
+        self.part: str | int = "?" if mapping else -1
+
+
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_OPEN_EVENTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSE_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _scan(text: str, display: str) -> None:
+    """Walk the YAML events (no tree built) and refuse deep nesting and alias bombs, with a position.
+
+    libyaml's composer recurses in C (a few thousand levels crash the interpreter) and aliases can
+    expand a small file into billions of values, so both are bounded here, before composing.
+    """
+    frames: list[_Frame] = []
+    sizes: dict[str, int] = {}  # anchor -> expanded node count
+    count = 0
+
+    def refuse(event: yaml.Event, message: str, rule: str) -> InventoryError:
+        path = tuple(f.part for f in frames)
+        mark = event.start_mark
+        return InventoryError([Located(display, mark.line + 1, mark.column + 1, Problem(path, message, rule))])
+
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, _NODE_EVENTS):
+            parent = frames[-1] if frames else None
+            if parent is not None and parent.mapping:
+                if parent.want_key:
+                    parent.part = event.value if isinstance(event, yaml.ScalarEvent) else "?"
+                parent.want_key = not parent.want_key
+            elif parent is not None:
+                parent.part = int(parent.part) + 1
+            count += sizes.get(event.anchor, 1) if isinstance(event, yaml.AliasEvent) else 1
+            if count > MAX_NODES:
+                raise refuse(
+                    event,
+                    f"the inventory expands to more than {MAX_NODES:,} values (YAML aliases?); remove the aliases",
+                    "yaml-alias-bomb",
+                )
+            if isinstance(event, yaml.ScalarEvent) and event.anchor:
+                sizes[event.anchor] = 1
+            if isinstance(event, _OPEN_EVENTS):
+                if len(frames) >= MAX_DEPTH:
+                    raise refuse(
+                        event, f"the YAML is nested deeper than {MAX_DEPTH} levels; flatten it", "yaml-too-deep"
+                    )
+                frames.append(_Frame(isinstance(event, yaml.MappingStartEvent), event.anchor, count - 1))
+        elif isinstance(event, _CLOSE_EVENTS):
+            frame = frames.pop()
+            if frame.anchor:
+                sizes[frame.anchor] = count - frame.start

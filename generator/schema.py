@@ -20,9 +20,30 @@ def schema() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _validator():
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, validators
 
-    return Draft202012Validator(schema())
+    # JSON Schema counts 65001.0 as an integer; a router config must not get "65001.0", so floats
+    # are never integers here (YAML writes integers without a point).
+    checker = Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+    )
+    strict = validators.extend(Draft202012Validator, type_checker=checker)
+    return strict(schema(), format_checker=_formats())
+
+
+def _formats():
+    """Formats the patterns cannot express (host bits of a prefix); JSON Schema tools ignore them."""
+    from ipaddress import IPv4Network
+
+    from jsonschema import FormatChecker
+
+    formats = FormatChecker(formats=())
+
+    @formats.checks("ipv4-prefix", raises=ValueError)
+    def _prefix(value: object) -> bool:
+        return not isinstance(value, str) or bool(IPv4Network(value))
+
+    return formats
 
 
 def validate(data: Any) -> list[Problem]:
@@ -89,12 +110,24 @@ def _problem(error) -> Problem:
         return Problem(path, f"has {len(instance)} {noun}; must have {word} {value}", "schema-size")
     if kind in ("minLength", "maxLength"):
         word = "at least" if kind == "minLength" else "at most"
-        return Problem(path, f"is {len(instance)} characters long; must be {word} {value}", "schema-size")
+        return Problem(
+            path,
+            f"is {len(instance)} character{'s' if len(instance) != 1 else ''} long; must be {word} {value}",
+            "schema-size",
+        )
     if kind == "uniqueItems":
         return Problem(path, "has duplicate items; list each value once", "schema-unique")
     if kind == "oneOf":
         options = " or ".join(f"'{branch['required'][0]}'" for branch in value if "required" in branch)
         return Problem(path, f"give exactly one of {options}", "schema-one-of")
+    if kind == "format" and value == "ipv4-prefix":
+        try:
+            from ipaddress import IPv4Interface
+
+            network = IPv4Interface(instance).network
+        except ValueError:
+            return Problem(path, f"{_show(instance)} is not an IPv4 prefix", "schema-format")
+        return Problem(path, f"{_show(instance)} has host bits set; did you mean {network}?", "schema-format")
     if kind == "propertyNames":
         return Problem(path, f"invalid key: {error.message}", "schema-pattern")
     return Problem(path, error.message, f"schema-{kind}")
