@@ -6,6 +6,7 @@ deep nesting, oversized files. Every refusal is a Problem with a position.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -126,8 +127,13 @@ def load(path: FsPath, display: str | None = None) -> Document:
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        if exc.context_mark is not None and "end of stream" in str(exc.problem):
+            mark = exc.context_mark  # an unclosed quote or bracket: point at where it opened
+            message += " (opened here)"
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if mark is not None and text[mark.index : mark.index + 1] == "\t":
+            message = "a tab character; YAML indents with spaces only"
         raise _bad(display, line, column, f"invalid YAML: {message}", "yaml-syntax") from None
     except yaml.reader.ReaderError as exc:  # control characters: position is a character offset
         before = text[: exc.position]
@@ -153,7 +159,7 @@ def load(path: FsPath, display: str | None = None) -> Document:
                     n.start_mark.column + 1,
                     Problem(
                         paths.get(id(n), ()),
-                        f"duplicate key '{n.value}': YAML keeps only the last one; remove or rename one",
+                        f"duplicate key {json.dumps(n.value)}: YAML keeps only the last one; remove or rename one",
                         "yaml-duplicate-key",
                     ),
                 )

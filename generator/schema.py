@@ -76,8 +76,8 @@ def _problems(error) -> list[Problem]:
             hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(known)}"
             found.append(
                 Problem(
-                    tuple(error.absolute_path) + (extra,),
-                    f"unknown field '{extra}'{hint}",
+                    tuple(error.absolute_path) + (str(extra),),  # a key is a name, even `1:`
+                    f"unknown field {_quote(extra)}{hint}",
                     "schema-unknown-field",
                     at_key=True,
                 )
@@ -89,6 +89,13 @@ def _problems(error) -> list[Problem]:
 def _problem(error) -> Problem:
     path = tuple(error.absolute_path)
     kind, value, instance = error.validator, error.validator_value, error.instance
+    if "propertyNames" in error.schema_path:  # a key of the mapping is wrong: point at the key
+        return Problem(
+            path + (str(instance),),
+            f"{_show(instance)} is not a valid key: must match {value}",
+            "schema-pattern",
+            at_key=True,
+        )
     described = error.schema.get("description", "") if isinstance(error.schema, dict) else ""
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
@@ -128,9 +135,13 @@ def _problem(error) -> Problem:
         except ValueError:
             return Problem(path, f"{_show(instance)} is not an IPv4 prefix", "schema-format")
         return Problem(path, f"{_show(instance)} has host bits set; did you mean {network}?", "schema-format")
-    if kind == "propertyNames":
-        return Problem(path, f"invalid key: {error.message}", "schema-pattern")
     return Problem(path, error.message, f"schema-{kind}")
+
+
+def _quote(key: Any) -> str:
+    """'key' for a plain key; a JSON string (escapes visible, one line) for anything else."""
+    text = str(key)
+    return f"'{text}'" if text.isprintable() and "'" not in text else _show(text)
 
 
 def _show(value: Any) -> str:
