@@ -1,7 +1,12 @@
 """Write rendered files: a complete new output folder is staged beside the target, then swapped in.
 
-Only files whose bytes changed are rewritten. A manifest (`.gen-manifest.json`, paths and
-SHA-256) records what gen wrote, so files it no longer generates are removed and files it did not
+The staging folder starts as a hard-linked mirror of the output folder (files gen did not write
+stay, untouched), gets the changed files and loses the stale ones, and then replaces the output
+folder in one renameat2(RENAME_EXCHANGE) call: after any failure or crash the output folder is
+entirely the previous one or entirely the new one, never a mix. Files are not fsynced one by one
+(issue 9: a power cut may lose the newest output, which a re-run writes again). Only files whose
+bytes changed are rewritten. A manifest (`.gen-manifest.json`, paths and SHA-256) records what gen
+wrote, so files it no longer generates are removed (unless edited since), and files it did not
 write are never touched.
 """
 
@@ -30,6 +35,19 @@ class WriteReport:
     written: tuple[str, ...]
     unchanged: tuple[str, ...]
     removed: tuple[str, ...]
+    kept: tuple[str, ...] = ()  # no longer generated but edited since gen wrote them: left alone
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What writing `files` into `out` would do."""
+
+    new: list[OutputFile]
+    changed: list[OutputFile]
+    unchanged: list[OutputFile]
+    stale: list[str]  # generated before, no longer generated, untouched since: to remove
+    kept: list[str]  # generated before, no longer generated, edited by someone: left alone
+    foreign: list[str]  # exist, not written by gen, and would be overwritten: refused
 
 
 def digest(data: bytes) -> str:
@@ -43,43 +61,76 @@ def manifest_text(files: list[OutputFile]) -> str:
 
 def read_manifest(out: Path) -> dict[str, str]:
     try:
-        return dict(json.loads((out / MANIFEST).read_text(encoding="utf-8")).get("files", {}))
+        files = json.loads((out / MANIFEST).read_text(encoding="utf-8")).get("files", {})
+        return {str(k): str(v) for k, v in files.items()}
     except (OSError, ValueError, AttributeError):
         return {}
 
 
-def plan(out: Path, files: list[OutputFile]) -> tuple[list[OutputFile], list[OutputFile], list[str]]:
-    """(changed, unchanged, stale paths) against what is on disk."""
-    changed, unchanged = [], []
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def plan(out: Path, files: list[OutputFile]) -> Plan:
+    """Compare `files` with what is on disk, using the manifest to know which files gen wrote."""
+    manifest = read_manifest(out)
+    result = Plan([], [], [], [], [], [])
     for f in files:
         target = out / f.path
-        try:
-            same = target.read_bytes() == f.text.encode("utf-8") and (
-                not f.secret or (target.stat().st_mode & 0o077) == 0
-            )
-        except OSError:
-            same = False
-        (unchanged if same else changed).append(f)
+        old = _read(target)
+        if old is None:
+            result.new.append(f)
+        elif old == f.text.encode("utf-8") and (not f.secret or (target.stat().st_mode & 0o077) == 0):
+            result.unchanged.append(f)
+        else:
+            result.changed.append(f)
+            if f.path not in manifest:
+                result.foreign.append(f.path)
     current = {f.path for f in files}
-    stale = sorted(p for p in read_manifest(out) if p not in current and (out / p).is_file())
-    return changed, unchanged, stale
+    for path in sorted(p for p in manifest if p not in current):
+        old = _read(out / path)
+        if old is None:
+            continue
+        (result.stale if digest(old) == manifest[path] else result.kept).append(path)
+    return result
 
 
 def write(out: Path, files: list[OutputFile]) -> WriteReport:
-    """Build the complete new output folder beside `out`, then swap it in with one rename.
+    """Stage every changed file, then move them into place; on failure `out` keeps its old files.
 
-    The staging folder starts as a hard-linked mirror of `out` (so files gen did not write stay,
-    untouched), gets the changed files and loses the stale ones; then `swap` exchanges it with
-    `out` atomically. Any failure before the swap leaves `out` exactly as it was.
+    Files gen did not write are never touched: overwriting one is refused (rule output-not-ours),
+    and a file gen wrote before but someone edited since is kept when gen no longer generates it.
     """
     for f in files:
-        if f.path.startswith("/") or ".." in Path(f.path).parts:
+        if f.path.startswith("/") or ".." in Path(f.path).parts or f.path == MANIFEST:
             raise AssertionError(f"unsafe output path {f.path}")
-    changed, unchanged, stale = plan(out, files)
+    p = plan(out, files)
+    if p.foreign:
+        raise GenError(
+            [
+                f"{out / path}: exists and was not written by gen (not in {MANIFEST}); move it away or choose another output folder (rule output-not-ours)"
+                for path in p.foreign
+            ]
+        )
     manifest = OutputFile(MANIFEST, manifest_text(files))
-    report = WriteReport(tuple(f.path for f in changed), tuple(f.path for f in unchanged), tuple(stale))
-    if not changed and not stale and _same(out / MANIFEST, manifest.text):
-        return report  # nothing to do: not even a rename
+    changed = [*p.new, *p.changed]
+    if _read(out / MANIFEST) != manifest.text.encode("utf-8"):
+        changed.append(manifest)
+    if changed or p.stale:
+        _apply(out, changed, p.stale)
+    return WriteReport(
+        tuple(f.path for f in [*p.new, *p.changed]),
+        tuple(f.path for f in p.unchanged),
+        tuple(p.stale),
+        tuple(p.kept),
+    )
+
+
+def _apply(out: Path, changed: list[OutputFile], stale: list[str]) -> None:
+    """Build the new output folder beside `out` and swap it in; on any failure `out` is untouched."""
     out = out.resolve() if out.is_symlink() else out.absolute()  # replace the folder a link points to
     if out.exists() and not out.is_dir():
         raise GenError([f"{out}: exists and is not a folder (rule output-write)"])
@@ -99,28 +150,60 @@ def write(out: Path, files: list[OutputFile]) -> WriteReport:
             os.chmod(staging, 0o755)
         for path in stale:
             (staging / path).unlink()
-        for f in [*changed, manifest]:
+            _prune(staging, (staging / path).parent)
+        for f in changed:
             write_file(staging / f.path, f)
-        _fsync_dir(staging)
         staging = swap(staging, out)  # now holds the previous output (or nothing)
-        _fsync_dir(out.parent)
     except OSError as exc:
         where = exc.filename or out
         raise GenError([f"{out}: cannot write the output ({where}): {exc.strerror} (rule output-write)"]) from None
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
-    return report
+
+
+def _prune(out: Path, folder: Path) -> None:
+    """Remove folders emptied by removing stale files, up to (not including) the output folder."""
+    while folder != out and out in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or not ours to remove)
+            return
+        folder = folder.parent
+
+
+def differences(out: Path, files: list[OutputFile], unchecked: tuple[str, ...] = ()) -> tuple[Plan, str]:
+    """For `gen check`: the plan and a unified diff of every difference (keys never shown).
+
+    Paths in `unchecked` are not reported as no longer generated.
+    """
+    import difflib
+
+    p = plan(out, files)
+    p.stale[:] = [path for path in p.stale if path not in unchecked]
+    chunks = []
+    for f in sorted([*p.new, *p.changed], key=lambda f: f.path):
+        if f.secret:
+            chunks.append(f"--- {out / f.path}\n+++ rendered {f.path}\n(holds pre-shared keys; not shown)\n")
+            continue
+        old = (_read(out / f.path) or b"").decode("utf-8", "replace")
+        chunks.append(
+            "".join(
+                difflib.unified_diff(
+                    old.splitlines(True),
+                    f.text.splitlines(True),
+                    str(out / f.path) if f in p.changed else "/dev/null",
+                    f"rendered {f.path}",
+                )
+            )
+        )
+    for path in p.stale:
+        old = (_read(out / path) or b"").decode("utf-8", "replace")
+        chunks.append("".join(difflib.unified_diff(old.splitlines(True), [], str(out / path), "/dev/null")))
+    return p, "".join(c if c.endswith("\n") else c + "\n" for c in chunks)
 
 
 STAGING = ".gen-staging-"
-
-
-def _same(path: Path, text: str) -> bool:
-    try:
-        return path.read_bytes() == text.encode("utf-8")
-    except OSError:
-        return False
 
 
 def _mirror(source: Path, target: Path) -> None:
@@ -147,30 +230,15 @@ def _mirror(source: Path, target: Path) -> None:
 
 
 def write_file(path: Path, f: OutputFile) -> None:
-    """Write one file fresh (never through a hard link to the old output), flushed to disk."""
+    """Write one file fresh (never through a hard link to the old output)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.is_symlink() or path.exists():
         path.unlink()
     mode = 0o600 if f.secret else 0o644
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     with open(fd, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(f.text)
-        handle.flush()
-        os.fsync(handle.fileno())
+        handle.write(f.text)  # no fsync (issue 9): the folder swap, not each file, is the atomic step
     os.chmod(path, mode)  # whatever the umask
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def swap(staging: Path, out: Path) -> Path | None:
