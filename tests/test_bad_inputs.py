@@ -228,3 +228,30 @@ def test_every_schema_constraint_kind_is_broken_by_a_corpus_file() -> None:
             for error in _errors(schema._validator().iter_errors(data)):
                 hit |= {error.validator} | ({"propertyNames"} & set(error.schema_path))
     assert used - hit == set(), f"no corpus file breaks: {sorted(used - hit)}"
+
+
+def test_documented_limits_are_the_enforced_ones() -> None:
+    """README 'Guarantees' lists the limits; they must be the loader's constants and the schema's maxItems."""
+    from generator import loader, schema
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Guarantees") :]
+    section = section[: section.index("\n## ", 4)]
+    rows = dict(re.findall(r"^\| `?([^|`]+?)`? \| ([^|]+?) \| `[a-z-]+` \|$", section, re.M))
+    assert rows["inventory file"] == f"{loader.MAX_BYTES // 2**20} MiB"
+    assert rows["values after expanding YAML aliases"] == f"{loader.MAX_NODES:,}"
+    assert rows["nesting depth"] == str(loader.MAX_DEPTH)
+    properties = schema.schema()["properties"]
+    for path in ("azure.vnets", "azure.vnet_links", "azure.peerings", "azure.load_balancers"):
+        assert rows[path] == str(properties["azure"]["properties"][path.split(".")[1]]["maxItems"]), path
+    for path in ("onprem.sites", "onprem.connections"):
+        assert rows[path] == str(properties["onprem"]["properties"][path.split(".")[1]]["maxItems"]), path
+    definitions = schema.schema()["$defs"]
+    assert rows["devices per site"] == str(definitions["site"]["properties"]["devices"]["maxItems"])
+    assert rows["prefixes per site"] == str(definitions["site"]["properties"]["prefixes"]["maxItems"])
+    vnet = definitions["vnet"]["properties"]
+    assert rows["subnets / address prefixes per VNet"] == (
+        f"{vnet['subnets']['maxItems']} / {vnet['address_space']['maxItems']}"
+    )
+    assert rows["tags"] == str(properties["tags"]["maxProperties"])
+    assert rows["free text (descriptions, locations, tag values)"] == f"{definitions['text']['maxLength']} characters"
