@@ -3,7 +3,8 @@ byte-identically across runs and hash seeds; random invalid mutations are always
 
 Examples: N = GEN_HYPOTHESIS_EXAMPLES (default 4, for CI) valid inventories through the real validators
 (the official ARM schemas take 0.3-1 s a file), 5N rendered twice, N/4 batches of three under two hash
-seeds, 15N invalid mutations. Run more with e.g. GEN_HYPOTHESIS_EXAMPLES=100. Every `tests/checks_*.py`
+seeds, 15N invalid mutations. Run more with e.g. GEN_HYPOTHESIS_EXAMPLES=100; a failing example is
+printed as drawn (add GEN_HYPOTHESIS_SHRINK=1 to shrink it first: slow with the real validators). Every `tests/checks_*.py`
 (`check_files(files: dict[str, str]) -> list[str]`) that exists joins automatically.
 """
 
@@ -20,7 +21,7 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 from conftest import ROOT
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from strategies import invalid, inventories
 
@@ -28,9 +29,11 @@ from generator.cli import main
 from generator.pipeline import build_model, render_all
 
 EXAMPLES = int(os.environ.get("GEN_HYPOTHESIS_EXAMPLES", "4"))
+SHRINK = os.environ.get("GEN_HYPOTHESIS_SHRINK") == "1"  # shrinking slow examples can take many minutes
 SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, *([Phase.shrink] if SHRINK else [])],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
     database=None,  # no .hypothesis folder in the work tree; a failure prints how to reproduce it
 )
