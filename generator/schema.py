@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -27,8 +28,24 @@ def _validator():
     checker = Draft202012Validator.TYPE_CHECKER.redefine(
         "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
     )
-    strict = validators.extend(Draft202012Validator, type_checker=checker)
+    strict = validators.extend(Draft202012Validator, {"pattern": _pattern_keyword}, type_checker=checker)
     return strict(schema(), format_checker=_formats())
+
+
+@lru_cache(maxsize=256)
+def _ecma(pattern: str) -> re.Pattern:
+    """ECMA-262 semantics for a final '$': end of input. Python's '$' also matches before a final
+    newline, which would let "name\\n" through every anchored pattern."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + "\\Z"
+    return re.compile(pattern)
+
+
+def _pattern_keyword(validator, pattern, instance, schema):
+    from jsonschema.exceptions import ValidationError
+
+    if validator.is_type(instance, "string") and not _ecma(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
 def _formats():

@@ -171,7 +171,7 @@ def tmpfs(tmp_path: Path):
 
 
 def test_disk_full_leaves_the_output(tmpfs) -> None:
-    disk = tmpfs("disk", "256k")
+    disk = tmpfs("disk", "4m")
     out = disk / "out"
     assert gen("-q", "render", str(MINIMAL), "-o", str(out)).exit_code == 0
     filler = disk / "filler"
