@@ -39,6 +39,19 @@ DH_GROUPS = ["DHGroup24", "ECP384", "ECP256", "DHGroup14", "DHGroup2048"]
 PFS_GROUPS = ["PFS24", "ECP384", "ECP256", "PFS2048", "PFS14", "None"]
 
 
+POLICY_BASED_PLATFORMS = {"juniper_srx", "strongswan_frr"}  # one selector per prefix pair (not IOS-XE VTIs)
+
+
+def _devices_can(platforms: set[str], policy: dict[str, Any]) -> bool:
+    """Whether every platform can render the policy (the vendor tables, where the device targets exist)."""
+    try:
+        from generator import crypto
+        from generator.model import IpsecPolicy
+    except ImportError:  # no device targets yet: any Azure policy will do
+        return True
+    return not any(crypto.unsupported(p, IpsecPolicy(custom=True, **policy)) for p in platforms)
+
+
 @st.composite
 def policies(draw) -> dict[str, Any] | None:
     if not draw(st.booleans()):
@@ -137,9 +150,10 @@ def inventories(draw) -> dict[str, Any]:
             if static[target]:
                 connection["bgp"] = False
             policy = draw(policies())
-            if policy:
+            platforms = {d["platform"] for d in devices}
+            if policy and _devices_can(platforms, policy):
                 connection["ipsec_policy"] = policy
-                if draw(st.booleans()):
+                if platforms <= POLICY_BASED_PLATFORMS and draw(st.booleans()):
                     connection["policy_based_traffic_selectors"] = True
             if draw(st.booleans()):
                 connection["dpd_timeout_seconds"] = draw(st.integers(9, 3600))
