@@ -232,13 +232,21 @@ def expected_crypto(platform: str, policy: IpsecPolicy) -> tuple[Any, Any]:
     return crypto.swan_ike_proposal(policy), (crypto.swan_esp_proposal(policy),)
 
 
-def _arm_resources(files: list[OutputFile]) -> dict[tuple[str, str], dict]:
+def _arm_resources(files: list[OutputFile]) -> dict[tuple[str, str, str], dict]:
+    """(resource group, short type, name) -> properties; a template's group is its file name."""
     found = {}
     for f in files:
         if f.path.startswith("azure/arm/") and not f.path.endswith(".parameters.json"):
+            group = f.path.removeprefix("azure/arm/").removesuffix(".json").removesuffix(".links")
             for resource in json.loads(f.text).get("resources", []):
-                found[(resource["type"].split("/")[-1], resource["name"])] = resource.get("properties", {})
+                found[(group, resource["type"].split("/")[-1], resource["name"])] = resource.get("properties", {})
     return found
+
+
+def _group_in(expression: str, current: str) -> str:
+    """Resource group of an ARM resourceId() expression: its first argument when that is not a type."""
+    names = re.findall(r"'([^']*)'", expression)
+    return names[0] if names and "/" not in names[0] else current
 
 
 def _name_in(expression: str) -> str:
@@ -281,6 +289,7 @@ def cross_check(model: Model, files: list[OutputFile], keys: dict[str, str] | No
     if not arm or not any(p.startswith("onprem/") for p in texts):
         return []  # one side was not rendered (target selection): nothing to compare
     secrets = {s.parameter: s for s in model.secrets}
+    groups = {c.name: c.resource_group for c in model.connections}
     problems: list[str] = []
     for device in model.devices:
         stem = f"onprem/{device.site}/{device.name}"
@@ -294,13 +303,15 @@ def cross_check(model: Model, files: list[OutputFile], keys: dict[str, str] | No
 
         for t in model.device_tunnels.get(device.name, ()):
             where = f"tunnel {t.device_index} ({t.connection} instance {t.instance})"
-            conn = arm.get(("connections", t.connection))
+            group = groups[t.connection]
+            conn = arm.get((group, "connections", t.connection))
             if conn is None:
                 problems.append(f"{stem}: {where}: no ARM connection {t.connection}")
                 continue
-            lng = arm.get(("localNetworkGateways", _name_in(conn["localNetworkGateway2"]["id"])), {})
-            gateway_name = _name_in(conn["virtualNetworkGateway1"]["id"])
-            gateway = arm.get(("virtualNetworkGateways", gateway_name))
+            lng_id, gateway_id = conn["localNetworkGateway2"]["id"], conn["virtualNetworkGateway1"]["id"]
+            lng = arm.get((_group_in(lng_id, group), "localNetworkGateways", _name_in(lng_id)), {})
+            gateway_name = _name_in(gateway_id)
+            gateway = arm.get((_group_in(gateway_id, group), "virtualNetworkGateways", gateway_name))
             got = facts_.tunnels.get(t.device_index)
             if got is None:
                 problems.append(f"{stem}: {where}: the device has no tunnel {t.device_index}")

@@ -12,6 +12,7 @@ strongSwan proposal keywords: docs.strongswan.org/docs/latest/config/proposals.h
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -285,6 +286,11 @@ def net_mask(prefix: object) -> str:
     return str(ipaddress.IPv4Network(str(prefix)).netmask)
 
 
+def swan_section(name: object) -> str:
+    """A swanctl section name: letters, digits, '-' and '_' only ('.' would open a subsection)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", str(name))
+
+
 def psk_text(ref: SecretRef, keys: Mapping[str, str]) -> str:
     """What a device file says for a pre-shared key: the key with --secrets, else its placeholder."""
     return keys.get(ref.parameter, ref.placeholder)
@@ -292,6 +298,7 @@ def psk_text(ref: SecretRef, keys: Mapping[str, str]) -> str:
 
 FILTERS = {
     "psk_text": psk_text,
+    "swan_section": swan_section,
     "net_address": net_address,
     "net_mask": net_mask,
     "quoted": quoted,

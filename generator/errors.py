@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -13,8 +15,16 @@ def format_path(path: Path) -> str:
     """('azure', 'vnets', 1, 'name') -> 'azure.vnets[1].name' ('$' for the document root)."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif not _PLAIN_KEY.match(str(part)):  # a key with spaces, quotes or newlines stays on one line
+            text += "[" + json.dumps(str(part)).replace(" ", "\\u0020") + "]"
+        else:
+            text += f".{part}" if text else str(part)
     return text or "$"
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 @dataclass(frozen=True, slots=True)

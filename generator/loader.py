@@ -6,6 +6,7 @@ deep nesting, oversized files. Every refusal is a Problem with a position.
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
@@ -142,24 +143,35 @@ def load(path: FsPath, display: str | None = None) -> Document:
         text = text[1:]
     loader = _Loader(text)
     try:
-        try:
-            data = _construct(loader)
-        except _Unusual:  # merge keys, tags beyond JSON types, complex keys: PyYAML's own constructor
-            loader.dispose()
-            loader = _Loader(text)
-            data = loader.get_single_data()
+        _scan(text, display)
+        root = loader.get_single_node()
+        data = _construct(loader, root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        if exc.context_mark is not None and "end of stream" in str(exc.problem):
+            mark = exc.context_mark  # an unclosed quote or bracket: point at where it opened
+            message += " (opened here)"
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if mark is not None and text[mark.index : mark.index + 1] == "\t":
+            message = "a tab character; YAML indents with spaces only"
         raise _bad(display, line, column, f"invalid YAML: {message}", "yaml-syntax") from None
+    except yaml.reader.ReaderError as exc:  # control characters: position is a character offset
+        before = text[: exc.position]
+        line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        raise _bad(
+            display,
+            line,
+            column,
+            f"invalid YAML: control character U+{_code(exc.character):04X} is not allowed; remove it",
+            "yaml-syntax",
+        ) from None
     except yaml.YAMLError as exc:
         raise _bad(display, 1, 1, f"invalid YAML: {exc}", "yaml-syntax") from None
-    except RecursionError:
-        raise _bad(display, 1, 1, f"the YAML is nested too deeply (limit {MAX_DEPTH})", "yaml-too-deep") from None
     finally:
         loader.dispose()
     if loader.duplicates:
+        paths = _key_paths(root, {id(n) for n in loader.duplicates})
         raise InventoryError(
             [
                 Located(
@@ -167,8 +179,8 @@ def load(path: FsPath, display: str | None = None) -> Document:
                     n.start_mark.line + 1,
                     n.start_mark.column + 1,
                     Problem(
-                        (),
-                        f"duplicate key '{n.value}': YAML keeps only the last one; remove or rename one",
+                        paths.get(id(n), ()),
+                        f"duplicate key {json.dumps(n.value)}: YAML keeps only the last one; remove or rename one",
                         "yaml-duplicate-key",
                     ),
                 )
@@ -177,8 +189,7 @@ def load(path: FsPath, display: str | None = None) -> Document:
         )
     if data is None:
         raise _bad(display, 1, 1, "the inventory is empty; start from inventories/minimal.yaml", "inventory-empty")
-    _check_shape(data, display)
-    return Document(path=path, display=display, text=text, data=data)
+    return Document(path=path, display=display, text=text, data=data, _root=root)
 
 
 class _Unusual(Exception):
@@ -189,17 +200,24 @@ _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.o
 _SCALARS = {f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float")}
 
 
-def _construct(loader: _Loader) -> Any:
-    """The document's data, like loader.get_single_data() but about twice as fast.
+def _construct(loader: _Loader, root: yaml.Node | None) -> Any:
+    """The document's data, like loader.construct_document(root) but about twice as fast.
 
-    The C composer builds the node graph; this turns it into Python objects in the same order as
-    PyYAML's constructor (breadth first: containers are made empty, then filled), so aliases share
-    one object and duplicate keys are recorded in the same order. Anything beyond plain mappings,
-    sequences and JSON-like scalars raises _Unusual.
+    Same order as PyYAML's constructor (breadth first: containers are made empty, then filled), so
+    aliases share one object and duplicate keys are recorded in the same order. Anything beyond
+    plain mappings, sequences and JSON-like scalars (merge keys, tags, complex keys) goes to
+    PyYAML's own constructor.
     """
-    root = loader.get_single_node()
     if root is None:
         return None
+    try:
+        return _construct_plain(loader, root)
+    except _Unusual:
+        loader.duplicates.clear()
+        return loader.construct_document(root)
+
+
+def _construct_plain(loader: _Loader, root: yaml.Node) -> Any:
     constructors = loader.yaml_constructors
     made: dict[int, Any] = {}
     queue: deque[tuple[yaml.Node, Any]] = deque()
@@ -243,24 +261,86 @@ def _construct(loader: _Loader) -> Any:
     return data
 
 
-def _check_shape(data: Any, display: str) -> None:
-    """Bound the expanded size and depth (billion-laughs aliases, pathological nesting)."""
-    count = 0
-    stack: list[tuple[Any, int]] = [(data, 1)]
+def _code(character: int | str) -> int:
+    return character if isinstance(character, int) else ord(character)
+
+
+def _key_paths(root: yaml.Node | None, wanted: set[int]) -> dict[int, Path]:
+    """Path of each wanted mapping-key node (by identity), walking the composed tree iteratively."""
+    found: dict[int, Path] = {}
+    stack: list[tuple[yaml.Node, Path]] = [(root, ())] if root is not None else []
+    seen: set[int] = set()
     while stack:
-        value, depth = stack.pop()
-        count += 1
-        if count > MAX_NODES:
-            raise _bad(
-                display,
-                1,
-                1,
-                f"the inventory expands to more than {MAX_NODES} values (YAML aliases?); remove the aliases",
-                "yaml-alias-bomb",
-            )
-        if depth > MAX_DEPTH:
-            raise _bad(display, 1, 1, f"the YAML is nested deeper than {MAX_DEPTH} levels", "yaml-too-deep")
-        if isinstance(value, dict):
-            stack.extend((v, depth + 1) for v in value.values())
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value)
+        node, where = stack.pop()
+        if id(node) in seen:  # aliases share nodes
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                part = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                if id(key) in wanted:
+                    found[id(key)] = where + (part,)
+                stack.append((value, where + (part,)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, where + (i,)) for i, child in enumerate(node.value))
+    return found
+
+
+class _Frame:
+    """One open mapping or sequence while scanning events."""
+
+    __slots__ = ("mapping", "want_key", "part", "anchor", "start")
+
+    def __init__(self, mapping: bool, anchor: str | None, start: int):
+        self.mapping, self.want_key, self.anchor, self.start = mapping, True, anchor, start
+        self.part: str | int = "?" if mapping else -1
+
+
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_OPEN_EVENTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSE_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _scan(text: str, display: str) -> None:
+    """Walk the YAML events (no tree built) and refuse deep nesting and alias bombs, with a position.
+
+    libyaml's composer recurses in C (a few thousand levels crash the interpreter) and aliases can
+    expand a small file into billions of values, so both are bounded here, before composing.
+    """
+    frames: list[_Frame] = []
+    sizes: dict[str, int] = {}  # anchor -> expanded node count
+    count = 0
+
+    def refuse(event: yaml.Event, message: str, rule: str) -> InventoryError:
+        path = tuple(f.part for f in frames)
+        mark = event.start_mark
+        return InventoryError([Located(display, mark.line + 1, mark.column + 1, Problem(path, message, rule))])
+
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, _NODE_EVENTS):
+            parent = frames[-1] if frames else None
+            if parent is not None and parent.mapping:
+                if parent.want_key:
+                    parent.part = event.value if isinstance(event, yaml.ScalarEvent) else "?"
+                parent.want_key = not parent.want_key
+            elif parent is not None:
+                parent.part = int(parent.part) + 1
+            count += sizes.get(event.anchor, 1) if isinstance(event, yaml.AliasEvent) else 1
+            if count > MAX_NODES:
+                raise refuse(
+                    event,
+                    f"the inventory expands to more than {MAX_NODES:,} values (YAML aliases?); remove the aliases",
+                    "yaml-alias-bomb",
+                )
+            if isinstance(event, yaml.ScalarEvent) and event.anchor:
+                sizes[event.anchor] = 1
+            if isinstance(event, _OPEN_EVENTS):
+                if len(frames) >= MAX_DEPTH:
+                    raise refuse(
+                        event, f"the YAML is nested deeper than {MAX_DEPTH} levels; flatten it", "yaml-too-deep"
+                    )
+                frames.append(_Frame(isinstance(event, yaml.MappingStartEvent), event.anchor, count - 1))
+        elif isinstance(event, _CLOSE_EVENTS):
+            frame = frames.pop()
+            if frame.anchor:
+                sizes[frame.anchor] = count - frame.start

@@ -178,6 +178,11 @@ class Tunnel:
     local_prefixes: tuple[IPv4Network, ...]  # the site's prefixes (device side)
     remote_prefixes: tuple[IPv4Network, ...]  # the VNet's address space (Azure side)
 
+    @property
+    def name(self) -> str:
+        """The tunnel's name on devices: Azure connection + gateway instance, e.g. cn-SEA-VNET-dc1-edge1-i0."""
+        return f"{self.connection}-i{self.instance}"
+
 
 @dataclass(frozen=True, slots=True)
 class Connection:

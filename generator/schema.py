@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -20,9 +21,46 @@ def schema() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _validator():
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, validators
 
-    return Draft202012Validator(schema())
+    # JSON Schema counts 65001.0 as an integer; a router config must not get "65001.0", so floats
+    # are never integers here (YAML writes integers without a point).
+    checker = Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+    )
+    strict = validators.extend(Draft202012Validator, {"pattern": _pattern_keyword}, type_checker=checker)
+    return strict(schema(), format_checker=_formats())
+
+
+@lru_cache(maxsize=256)
+def _ecma(pattern: str) -> re.Pattern:
+    """ECMA-262 semantics for a final '$': end of input. Python's '$' also matches before a final
+    newline, which would let "name\\n" through every anchored pattern."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + "\\Z"
+    return re.compile(pattern)
+
+
+def _pattern_keyword(validator, pattern, instance, schema):
+    from jsonschema.exceptions import ValidationError
+
+    if validator.is_type(instance, "string") and not _ecma(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _formats():
+    """Formats the patterns cannot express (host bits of a prefix); JSON Schema tools ignore them."""
+    from ipaddress import IPv4Network
+
+    from jsonschema import FormatChecker
+
+    formats = FormatChecker(formats=())
+
+    @formats.checks("ipv4-prefix", raises=ValueError)
+    def _prefix(value: object) -> bool:
+        return not isinstance(value, str) or bool(IPv4Network(value))
+
+    return formats
 
 
 @lru_cache(maxsize=1)
@@ -32,7 +70,30 @@ def _fast_validator():
         import jsonschema_rs
     except ImportError:
         return None
-    return jsonschema_rs.Draft202012Validator(schema())
+    return jsonschema_rs.Draft202012Validator(schema(), formats={"ipv4-prefix": _no_host_bits}, validate_formats=True)
+
+
+def _no_host_bits(value: str) -> bool:
+    from ipaddress import IPv4Network
+
+    try:
+        return bool(IPv4Network(value))
+    except ValueError:
+        return False
+
+
+def _has_float(data: Any) -> bool:
+    """JSON Schema (and jsonschema-rs) counts 65001.0 as an integer; gen does not (see _validator)."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, float):
+            return True
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def validate(data: Any) -> list[Problem]:
@@ -44,7 +105,7 @@ def validate(data: Any) -> list[Problem]:
     fast = _fast_validator()
     if fast is not None:
         try:
-            if fast.is_valid(data):
+            if fast.is_valid(data) and not _has_float(data):
                 return []
         except Exception:  # a value JSON cannot hold (date, non-string key): jsonschema judges
             pass
@@ -81,8 +142,8 @@ def _problems(error) -> list[Problem]:
             hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(known)}"
             found.append(
                 Problem(
-                    tuple(error.absolute_path) + (extra,),
-                    f"unknown field '{extra}'{hint}",
+                    tuple(error.absolute_path) + (str(extra),),  # a key is a name, even `1:`
+                    f"unknown field {_quote(extra)}{hint}",
                     "schema-unknown-field",
                     at_key=True,
                 )
@@ -94,6 +155,13 @@ def _problems(error) -> list[Problem]:
 def _problem(error) -> Problem:
     path = tuple(error.absolute_path)
     kind, value, instance = error.validator, error.validator_value, error.instance
+    if "propertyNames" in error.schema_path:  # a key of the mapping is wrong: point at the key
+        return Problem(
+            path + (str(instance),),
+            f"{_show(instance)} is not a valid key: must match {value}",
+            "schema-pattern",
+            at_key=True,
+        )
     described = error.schema.get("description", "") if isinstance(error.schema, dict) else ""
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
@@ -115,15 +183,31 @@ def _problem(error) -> Problem:
         return Problem(path, f"has {len(instance)} {noun}; must have {word} {value}", "schema-size")
     if kind in ("minLength", "maxLength"):
         word = "at least" if kind == "minLength" else "at most"
-        return Problem(path, f"is {len(instance)} characters long; must be {word} {value}", "schema-size")
+        return Problem(
+            path,
+            f"is {len(instance)} character{'s' if len(instance) != 1 else ''} long; must be {word} {value}",
+            "schema-size",
+        )
     if kind == "uniqueItems":
         return Problem(path, "has duplicate items; list each value once", "schema-unique")
     if kind == "oneOf":
         options = " or ".join(f"'{branch['required'][0]}'" for branch in value if "required" in branch)
         return Problem(path, f"give exactly one of {options}", "schema-one-of")
-    if kind == "propertyNames":
-        return Problem(path, f"invalid key: {error.message}", "schema-pattern")
+    if kind == "format" and value == "ipv4-prefix":
+        try:
+            from ipaddress import IPv4Interface
+
+            network = IPv4Interface(instance).network
+        except ValueError:
+            return Problem(path, f"{_show(instance)} is not an IPv4 prefix", "schema-format")
+        return Problem(path, f"{_show(instance)} has host bits set; did you mean {network}?", "schema-format")
     return Problem(path, error.message, f"schema-{kind}")
+
+
+def _quote(key: Any) -> str:
+    """'key' for a plain key; a JSON string (escapes visible, one line) for anything else."""
+    text = str(key)
+    return f"'{text}'" if text.isprintable() and "'" not in text else _show(text)
 
 
 def _show(value: Any) -> str:

@@ -1,19 +1,27 @@
-"""Write rendered files: staged beside the output folder, then moved into place.
+"""Write rendered files: a complete new output folder is staged beside the target, then swapped in.
 
-Each file appears whole or not at all (os.replace), without an fsync per file (a power cut may
-lose the newest output, which a re-run writes again). Only files whose bytes changed are replaced.
-A manifest (`.gen-manifest.json`, paths and SHA-256) records what gen wrote, so files it no longer
-generates are removed (unless edited since), and files it did not write are never touched.
+The staging folder starts as a hard-linked mirror of the output folder (files gen did not write
+stay, untouched), gets the changed files and loses the stale ones, and then replaces the output
+folder in one renameat2(RENAME_EXCHANGE) call: after any failure or crash the output folder is
+entirely the previous one or entirely the new one, never a mix. Files are not fsynced one by one
+(issue 9: a power cut may lose the newest output, which a re-run writes again). Only files whose
+bytes changed are rewritten. A manifest (`.gen-manifest.json`, paths and SHA-256) records what gen
+wrote, so files it no longer generates are removed (unless edited since), and files it did not
+write are never touched.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import GenError
@@ -122,36 +130,36 @@ def write(out: Path, files: list[OutputFile]) -> WriteReport:
 
 
 def _apply(out: Path, changed: list[OutputFile], stale: list[str]) -> None:
+    """Build the new output folder beside `out` and swap it in; on any failure `out` is untouched."""
+    out = out.resolve() if out.is_symlink() else out.absolute()  # replace the folder a link points to
+    if out.exists() and not out.is_dir():
+        raise GenError([f"{out}: exists and is not a folder (rule output-write)"])
+    if os.path.ismount(out):
+        raise GenError(
+            [
+                f"{out}: the output folder is a mount point, so it cannot be replaced atomically; write into a folder inside it (rule output-write)"
+            ]
+        )
+    staging: Path | None = None
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".gen-staging-", dir=out.parent))
-    except OSError as exc:
-        raise GenError([f"{out}: cannot write the output folder: {exc.strerror} (rule output-write)"]) from None
-    made: set[Path] = set()
-
-    def folder(path: Path) -> None:
-        if path.parent not in made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            made.add(path.parent)
-
-    try:
-        for f in changed:
-            path = staging / f.path
-            folder(path)
-            with open(path, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(f.text)  # no fsync: os.replace makes each file appear whole (issue 9)
-            os.chmod(path, 0o600 if f.secret else 0o644)
-        for f in changed:
-            final = out / f.path
-            folder(final)
-            os.replace(staging / f.path, final)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}{STAGING}", dir=out.parent))
+        if out.is_dir():
+            _mirror(out, staging)
+        else:
+            os.chmod(staging, 0o755)
         for path in stale:
-            (out / path).unlink()
-            _prune(out, (out / path).parent)
+            (staging / path).unlink()
+            _prune(staging, (staging / path).parent)
+        for f in changed:
+            write_file(staging / f.path, f)
+        staging = swap(staging, out)  # now holds the previous output (or nothing)
     except OSError as exc:
-        raise GenError([f"{out}: cannot write the output: {exc.strerror} (rule output-write)"]) from None
+        where = exc.filename or out
+        raise GenError([f"{out}: cannot write the output ({where}): {exc.strerror} (rule output-write)"]) from None
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _prune(out: Path, folder: Path) -> None:
@@ -193,3 +201,91 @@ def differences(out: Path, files: list[OutputFile], unchecked: tuple[str, ...] =
         old = (_read(out / path) or b"").decode("utf-8", "replace")
         chunks.append("".join(difflib.unified_diff(old.splitlines(True), [], str(out / path), "/dev/null")))
     return p, "".join(c if c.endswith("\n") else c + "\n" for c in chunks)
+
+
+STAGING = ".gen-staging-"
+
+
+def _mirror(source: Path, target: Path) -> None:
+    """Recreate `source` under `target`: folders with their modes, files as hard links (copies if not possible)."""
+    shutil.copymode(source, target)
+    for folder, dirs, names in os.walk(source):
+        here = Path(folder)
+        there = target / here.relative_to(source)
+        for name in dirs:
+            if (here / name).is_symlink():
+                os.symlink(os.readlink(here / name), there / name)
+                continue
+            (there / name).mkdir()
+            shutil.copymode(here / name, there / name)
+        for name in names:
+            src = here / name
+            if src.is_symlink():
+                os.symlink(os.readlink(src), there / name)
+                continue
+            try:
+                os.link(src, there / name, follow_symlinks=False)
+            except OSError:
+                shutil.copy2(src, there / name, follow_symlinks=False)
+
+
+def write_file(path: Path, f: OutputFile) -> None:
+    """Write one file fresh (never through a hard link to the old output)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink() or path.exists():
+        path.unlink()
+    mode = 0o600 if f.secret else 0o644
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with open(fd, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(f.text)  # no fsync (issue 9): the folder swap, not each file, is the atomic step
+    os.chmod(path, mode)  # whatever the umask
+
+
+def swap(staging: Path, out: Path) -> Path | None:
+    """Put `staging` in place of `out`; return where the previous output now is (to be removed).
+
+    Linux: one renameat2(RENAME_EXCHANGE) call, atomic even against a crash. Elsewhere (or on a
+    file system without it): two renames; a crash between them leaves the previous output in
+    `.<out>.gen-staging-*` beside `out` and no `out`.
+    """
+    if not out.exists():
+        os.rename(staging, out)
+        return None
+    if exchange(staging, out):
+        return staging
+    previous = Path(tempfile.mkdtemp(prefix=f".{out.name}{STAGING}", dir=out.parent))
+    os.rename(out, previous / "old")
+    try:
+        os.rename(staging, out)
+    except OSError:
+        os.rename(previous / "old", out)
+        previous.rmdir()
+        raise
+    return previous
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two paths with renameat2(2); False when the system cannot."""
+    function = _renameat2()
+    if function is None:
+        return False
+    if function(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+@lru_cache(maxsize=1)
+def _renameat2():
+    if sys.platform != "linux":
+        return None
+    try:
+        return getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    except OSError:
+        return None

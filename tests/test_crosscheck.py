@@ -156,3 +156,34 @@ def test_changing_one_policy_changes_only_its_connection_and_device(tmp_path) ->
     assert all(" proposal AZURE-" in d or "perfect-forward-secrecy" in d for d in diff), diff
     assert "set security ike proposal AZURE-IKE-PROP-1 dh-group group19" in diff
     assert "set security ipsec proposal AZURE-IPSEC-PROP-1 lifetime-seconds 3600" in diff
+
+
+def test_same_device_in_several_resource_groups_with_and_without_bgp(tmp_path) -> None:
+    """One device, three gateways in three resource groups (two with BGP, one static): each
+    connection has its own local network gateway of the same name in its group, and the check must
+    compare each tunnel with its own group's resources (found by the property tests)."""
+    text = (ROOT / "inventories" / "dr-pair.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "  vnet_links:",
+        """    - name: STATIC-VNET
+      resource_group: rg-static
+      region: westeurope
+      address_space: [10.22.0.0/16]
+      subnets:
+        - {name: GatewaySubnet, prefix: 10.22.255.0/27}
+      gateway: {sku: VpnGw1AZ}
+
+  vnet_links:""",
+    )
+    text += "    - {site: DC1, vnet: STATIC-VNET, psk: {env: GEN_PSK_DC1_DR}, ipsec_policy: *policy}\n"
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(text, encoding="utf-8")
+    files = render_all(_model(inventory))
+    lng_names = [
+        r["name"]
+        for f in files
+        if f.path.startswith("azure/arm/") and not f.path.endswith("parameters.json")
+        for r in json.loads(f.text)["resources"]
+        if r["type"].endswith("localNetworkGateways")
+    ]
+    assert lng_names.count("lng-DC1-dc1-fw1") == 3

@@ -26,7 +26,7 @@ def test_example_loads_with_data() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("name: x\nname: y\nazure: {}\n", "inv.yaml:2:1: $: duplicate key 'name'"),
+        ("name: x\nname: y\nazure: {}\n", 'inv.yaml:2:1: name: duplicate key "name"'),
         ("name: x\nazure:\n\tvnets: []\n", "inv.yaml:3:1: $: invalid YAML"),
         ("name: [x\n", "inv.yaml:2:1: $: invalid YAML"),
         ("", "inv.yaml:1:1: $: the inventory is empty"),

@@ -273,7 +273,7 @@ def test_an_azure_only_inventory_renders_a_valid_runbook(tmp_path: Path) -> None
     text = """name: azure-only
 azure:
   vnets:
-    - {name: a, resource_group: rg, region: westeurope, address_space: [10.0.0.0/16], subnets: [{name: app, prefix: 10.0.1.0/24}]}
+    - {name: app-vnet, resource_group: rg, region: westeurope, address_space: [10.0.0.0/16], subnets: [{name: app, prefix: 10.0.1.0/24}]}
 """
     files = runbook_files(render_files(write_inventory(tmp_path, text)))
     assert check_files(files) == []

@@ -1,0 +1,287 @@
+"""Hypothesis strategies: random VALID inventories, and mutations that always make one invalid.
+
+A generated inventory has 1-4 VNets (some with gateways, BGP or static, active-active or not, custom
+APIPA or not), 1-3 sites with one or two devices, connections with a custom IPsec policy or Azure's
+defaults, VNet-to-VNet links, peerings with gateway transit and an internal load balancer. Every value
+is chosen so that no rule reports an error (warnings are allowed): the property is that such an
+inventory always renders and every output passes the real validators.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from hypothesis import strategies as st
+
+# Names: the characters the schema allows, ending with a fixed index so names stay unique.
+ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _name(first: str, rest: str, size: int = 9) -> st.SearchStrategy[str]:
+    return st.builds(lambda a, b: a + b, st.sampled_from(first), st.text(alphabet=rest, max_size=size))
+
+
+AZURE_BASE = _name(ALNUM, ALNUM + "_.-")
+SLUG_BASE = _name(ALNUM, ALNUM + "_.-")
+HOST_BASE = _name("abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyz0123456789-")
+RG_BASE = st.text(alphabet=ALNUM + "_().-", max_size=10)
+TEXT = st.text(alphabet=ALNUM + " ,.:()/#@%&*+=?<>[]{}|^~_-", max_size=40)
+
+GATEWAY_SKUS = ["VpnGw1", "VpnGw2", "VpnGw3", "VpnGw4", "VpnGw5", "VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ"]
+GENERATIONS = {"VpnGw1": ["Generation1"], "VpnGw1AZ": ["Generation1"], "VpnGw4": ["Generation2"]}
+GENERATIONS |= {"VpnGw5": ["Generation2"], "VpnGw4AZ": ["Generation2"]}
+PLATFORMS = ["cisco_iosxe", "juniper_srx", "strongswan_frr"]
+# Current algorithms only: obsolete ones (DES, MD5, DH group 1) are valid for Azure but not worth a device.
+IKE_ENCRYPTION = ["GCMAES256", "GCMAES128", "AES256", "AES192", "AES128"]
+IKE_INTEGRITY = ["SHA384", "SHA256"]
+DH_GROUPS = ["DHGroup24", "ECP384", "ECP256", "DHGroup14", "DHGroup2048"]
+PFS_GROUPS = ["PFS24", "ECP384", "ECP256", "PFS2048", "None"]
+
+
+POLICY_BASED_PLATFORMS = {"juniper_srx", "strongswan_frr"}  # one selector per prefix pair (not IOS-XE VTIs)
+
+
+def _devices_can(platforms: set[str], policy: dict[str, Any]) -> bool:
+    """Whether every platform can render the policy (the vendor tables, where the device targets exist)."""
+    try:
+        from generator import crypto
+        from generator.model import IpsecPolicy
+    except ImportError:  # no device targets yet: any Azure policy will do
+        return True
+    return not any(crypto.unsupported(p, IpsecPolicy(custom=True, **policy)) for p in platforms)
+
+
+@st.composite
+def policies(draw) -> dict[str, Any] | None:
+    if not draw(st.booleans()):
+        return None
+    encryption = draw(st.sampled_from(["GCMAES256", "GCMAES192", "GCMAES128", "AES256", "AES192", "AES128"]))
+    integrity = encryption if encryption.startswith("GCM") else draw(st.sampled_from(["SHA256", "SHA1"]))
+    return {
+        "ike_encryption": draw(st.sampled_from(IKE_ENCRYPTION)),
+        "ike_integrity": draw(st.sampled_from(IKE_INTEGRITY)),
+        "dh_group": draw(st.sampled_from(DH_GROUPS)),
+        "ipsec_encryption": encryption,
+        "ipsec_integrity": integrity,
+        "pfs_group": draw(st.sampled_from(PFS_GROUPS)),
+        "sa_lifetime_seconds": draw(st.integers(300, 172799)),
+        "sa_datasize_kilobytes": draw(st.integers(1024, 2147483647)),
+    }
+
+
+@st.composite
+def inventories(draw) -> dict[str, Any]:
+    """One valid inventory as plain data (dump it with yaml.safe_dump)."""
+    asns = iter(draw(st.lists(st.integers(64512, 65514), min_size=8, max_size=8, unique=True)))
+    vnets: list[dict[str, Any]] = []
+    gateways: dict[str, dict[str, Any]] = {}  # vnet name -> gateway (raw)
+    for i in range(draw(st.integers(1, 4))):
+        name = draw(AZURE_BASE) + str(i)
+        vnet: dict[str, Any] = {
+            "name": name,
+            "resource_group": draw(RG_BASE) + f"rg{i}",
+            "region": draw(st.sampled_from(["westeurope", "northeurope", "westus", "westindia"])),
+            "address_space": [f"10.{i}.0.0/16"],
+            "subnets": [{"name": "app", "prefix": f"10.{i}.1.0/24"}],
+        }
+        if draw(st.booleans()):
+            vnet["existing"] = draw(st.booleans())
+        if i == 0 or draw(st.booleans()):
+            sku = draw(st.sampled_from(GATEWAY_SKUS))
+            gateway: dict[str, Any] = {"sku": sku}
+            if draw(st.booleans()):
+                gateway["generation"] = draw(st.sampled_from(GENERATIONS.get(sku, ["Generation1", "Generation2"])))
+            active = draw(st.booleans())
+            if active:
+                gateway["active_active"] = True
+            if draw(st.booleans()):
+                gateway["name"] = draw(AZURE_BASE) + f"gw{i}"
+            if draw(st.booleans()):
+                gateway["bgp"] = {"asn": next(asns)}
+                if draw(st.booleans()):
+                    gateway["bgp"]["apipa_addresses"] = [
+                        [f"169.254.21.{4 * i + 2 * k + 1}"] for k in range(2 if active else 1)
+                    ]
+            vnet["gateway"] = gateway
+            vnet["subnets"].insert(
+                0, {"name": "GatewaySubnet", "prefix": f"10.{i}.255.0/{draw(st.sampled_from([27, 26]))}"}
+            )
+            gateways[name] = gateway
+        vnets.append(vnet)
+    names = [v["name"] for v in vnets]
+    with_gateway = [n for n in names if n in gateways]
+    bgp_gateways = [n for n in with_gateway if "bgp" in gateways[n]]
+
+    sites, connections = [], []
+    for j in range(draw(st.integers(1, 3))):
+        two = bool(bgp_gateways) and draw(st.booleans())
+        targets = draw(
+            st.lists(st.sampled_from(bgp_gateways if two else with_gateway), min_size=1, max_size=3, unique=True)
+        )
+        static = {t: (not two and t in bgp_gateways and draw(st.booleans())) for t in targets}
+        bgp_targets = [t for t in targets if t in bgp_gateways and not static[t]]
+        apipa_ok = bool(bgp_targets) and all("apipa_addresses" in gateways[t]["bgp"] for t in bgp_targets)
+        devices = []
+        for k in range(2 if two else 1):
+            device: dict[str, Any] = {
+                "name": draw(HOST_BASE) + f"-{j}{k}",
+                "platform": draw(st.sampled_from(PLATFORMS)),
+                "public_ip": f"198.51.100.{10 + 2 * j + k}",
+            }
+            if apipa_ok and draw(st.booleans()):
+                device["bgp_ip"] = f"169.254.21.{100 + 2 * j + k}"
+            else:
+                device["bgp_ip"] = f"172.{16 + j}.255.{k + 1}"
+            if draw(st.booleans()):
+                device["local_address"] = f"192.168.{j}.{k + 2}"
+            devices.append(device)
+        site: dict[str, Any] = {
+            "name": draw(SLUG_BASE) + f"s{j}",
+            "asn": next(asns),
+            "prefixes": [f"172.{16 + j}.0.0/16"],
+            "devices": devices,
+        }
+        if draw(st.booleans()):
+            site["location"] = draw(TEXT)
+        sites.append(site)
+        for target in targets:
+            connection: dict[str, Any] = {"site": site["name"], "vnet": target, "psk": {"env": f"GEN_PSK_S{j}"}}
+            if static[target]:
+                connection["bgp"] = False
+            policy = draw(policies())
+            platforms = {d["platform"] for d in devices}
+            if policy and _devices_can(platforms, policy):
+                connection["ipsec_policy"] = policy
+                if platforms <= POLICY_BASED_PLATFORMS and draw(st.booleans()):
+                    connection["policy_based_traffic_selectors"] = True
+            if draw(st.booleans()):
+                connection["dpd_timeout_seconds"] = draw(st.integers(9, 3600))
+            if draw(st.booleans()):
+                connection["connection_mode"] = draw(st.sampled_from(["Default", "InitiatorOnly", "ResponderOnly"]))
+            connections.append(connection)
+
+    azure: dict[str, Any] = {"vnets": vnets}
+    if len(with_gateway) >= 2 and draw(st.booleans()):
+        link: dict[str, Any] = {"psk": {"file": "keys/link.txt"}}
+        if draw(st.booleans()):
+            link["full_mesh"] = with_gateway
+        else:
+            link["pair"] = with_gateway[:2]
+        policy = draw(policies())
+        if policy:
+            link["ipsec_policy"] = policy
+        azure["vnet_links"] = [link]
+    spokes = [n for n in names if n not in gateways]
+    if spokes and draw(st.booleans()):
+        hub = draw(st.sampled_from(with_gateway))
+        azure["peerings"] = [{"vnets": [hub, spoke], "transit_via": hub} for spoke in spokes]
+    if draw(st.booleans()):
+        vnet = vnets[0]
+        probe = draw(st.sampled_from([{"protocol": "Tcp"}, {"protocol": "Http", "request_path": "/health"}]))
+        rule: dict[str, Any] = {"name": "rule0", "probe": "probe0"}
+        rule |= {"ha_ports": True} if draw(st.booleans()) else {"protocol": "Tcp", "frontend_port": 443}
+        azure["load_balancers"] = [
+            {
+                "name": draw(AZURE_BASE) + "lb",
+                "vnet": vnet["name"],
+                "subnet": "app",
+                "frontend_ip": "10.0.1.10",
+                "backend_pool": "pool0",
+                "probes": [{"name": "probe0", "port": draw(st.integers(1, 65535)), **probe}],
+                "rules": [rule],
+            }
+        ]
+    inventory: dict[str, Any] = {"name": draw(SLUG_BASE) + "x", "azure": azure}
+    if draw(st.booleans()):
+        inventory["description"] = draw(TEXT)
+    if draw(st.booleans()):
+        inventory["tags"] = {"owner": draw(TEXT), "cost centre": "net"}
+    inventory["onprem"] = {"sites": sites, "connections": connections}
+    return inventory
+
+
+# ---------------------------------------------------------------- invalid mutations
+BAD_SUFFIXES = ["'", '"', "\n", ";", "$(id)", "`id`", "!", "\\", "\u0000"]
+
+
+def _nodes(data: Any, path: tuple = ()) -> list[tuple]:
+    found = [path]
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += _nodes(value, path + (key,))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found += _nodes(value, path + (index,))
+    return found
+
+
+def _get(data: Any, path: tuple) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _set(data: Any, path: tuple, value: Any) -> None:
+    _get(data, path[:-1])[path[-1]] = value
+
+
+@st.composite
+def invalid(draw, valid: dict[str, Any]) -> tuple[str, str]:
+    """(description, YAML text) of a mutation of `valid` that no correct gen may accept."""
+    import yaml
+
+    data = copy.deepcopy(valid)
+    kind = draw(
+        st.sampled_from(
+            [
+                "wrong-type",
+                "bad-string",
+                "bad-number",
+                "unknown-field",
+                "tab",
+                "duplicate-key",
+                "reserved-asn",
+                "small-gateway-subnet",
+                "unknown-site",
+            ]
+        )
+    )
+    if kind in ("wrong-type", "bad-string", "bad-number", "unknown-field"):
+        nodes = [p for p in _nodes(data) if p]
+        leaf_types = {"bad-string": str, "bad-number": int, "unknown-field": dict}
+        if kind in leaf_types:
+            wanted = leaf_types[kind]
+            nodes = [p for p in nodes if type(_get(data, p)) is wanted] or [()]
+            if kind == "unknown-field" and nodes == [()]:
+                nodes = [()]
+        path = draw(st.sampled_from(nodes))
+        value = _get(data, path) if path else data
+        if kind == "wrong-type":
+            replacement = "text" if isinstance(value, (dict, list, bool)) else [value]
+            if isinstance(value, str):
+                replacement = {"x": value}
+            _set(data, path, replacement)
+        elif kind == "bad-string":
+            _set(data, path, value + draw(st.sampled_from(BAD_SUFFIXES)))
+        elif kind == "bad-number":
+            _set(data, path, draw(st.sampled_from([-1, 0.5 + value, str(value), 2**64])))
+        else:
+            value["!unknown"] = 1
+        kind += f" at {path}"
+    elif kind == "reserved-asn":
+        draw(st.sampled_from(data["onprem"]["sites"]))["asn"] = draw(st.sampled_from([65515, 23456, 65520, 64496]))
+    elif kind == "small-gateway-subnet":
+        vnet = next(v for v in data["azure"]["vnets"] if "gateway" in v)
+        vnet["subnets"][0]["prefix"] = vnet["subnets"][0]["prefix"].rsplit("/", 1)[0] + "/30"
+    elif kind == "unknown-site":
+        draw(st.sampled_from(data["onprem"]["connections"]))["site"] = "nowhere"
+    text = yaml.dump(data, Dumper=yaml.CSafeDumper, sort_keys=False, width=10**6, allow_unicode=True)
+    if kind == "tab":
+        lines = text.splitlines(keepends=True)
+        index = draw(st.integers(0, len(lines) - 1))
+        lines[index] = "\t" + lines[index]
+        text = "".join(lines)
+    elif kind == "duplicate-key":
+        text += f"name: {valid['name']}\n"
+    return kind, text
