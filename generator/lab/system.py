@@ -46,6 +46,10 @@ def preflight() -> None:
             "missing: " + ", ".join(missing) + " (apt-get install frr strongswan-swanctl strongswan-charon "
             "libcharon-extra-plugins libstrongswan-standard-plugins iproute2 iputils-ping iptables)"
         )
+    try:
+        import vici  # noqa: F401  (strongSwan's VICI client: SA state)
+    except ImportError:
+        raise LabError("missing: the Python package vici (pip install 'gen[lab]')") from None
 
 
 def run(args: list[str], *, check: bool = True, netns: str | None = None, env: dict | None = None, timeout: float = 20):
