@@ -325,9 +325,14 @@ class Model:
     @property
     def pending(self) -> tuple[str, ...]:
         """Placeholders still waiting for an Azure state file, in order, without repeats."""
-        seen: dict[str, None] = {}
-        for tunnel in self.tunnels:
-            for value in (tunnel.azure_public_ip, tunnel.azure_bgp_ip):
-                if value is not None and not value.known:
-                    seen[value.placeholder] = None
-        return tuple(seen)
+        return pending(self.tunnels)
+
+
+def pending(tunnels: tuple[Tunnel, ...]) -> tuple[str, ...]:
+    """Placeholders of these tunnels still waiting for an Azure state file, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for tunnel in tunnels:
+        for value in (tunnel.azure_public_ip, tunnel.azure_bgp_ip):
+            if value is not None and not value.known:
+                seen[value.placeholder] = None
+    return tuple(seen)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import jinja2
 
 from ..crypto import IKE_LIFETIME_SECONDS
-from ..model import Connection, Device, Model, Site, Tunnel
+from ..model import Connection, Device, Model, Site, Tunnel, pending
 from ..platforms import PLATFORMS, Platform
 from ..render import render
 from .base import Options, OutputFile
@@ -60,7 +60,7 @@ class OnpremTarget:
                 platform=PLATFORMS[device.platform],
                 tunnels=tunnels,
                 connections=tuple(c for c in model.connections if c.device.name == device.name),
-                pending=_pending(tunnels),
+                pending=pending(tunnels),
                 psk_placeholders=any(t.psk.parameter not in keys for t in tunnels),
             )
             used = {keys[t.psk.parameter] for t in tunnels if t.psk.parameter in keys}
@@ -90,12 +90,3 @@ class OnpremTarget:
             if f.path.endswith(".sh") and not f.text.startswith("#!/bin/sh\n"):
                 problems.append(f"{f.path}: the interface script does not start with #!/bin/sh")
         return problems
-
-
-def _pending(tunnels: tuple[Tunnel, ...]) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
-    for t in tunnels:
-        for value in (t.azure_public_ip, t.azure_bgp_ip):
-            if value is not None and not value.known:
-                seen[value.placeholder] = None
-    return tuple(seen)

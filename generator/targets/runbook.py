@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import jinja2
 
 from .. import plan, topology
-from ..model import Device, Model, ResourceGroup, SecretRef, Tunnel
+from ..model import Device, Model, ResourceGroup, SecretRef, Tunnel, pending
 from ..platforms import APPLY_STEPS, PLATFORMS, Platform
 from ..render import render
 from .base import Options, OutputFile
@@ -86,15 +86,6 @@ def deployments(model: Model) -> tuple[Deployment, ...]:
     return tuple(result)
 
 
-def _pending(tunnels: tuple[Tunnel, ...]) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
-    for t in tunnels:
-        for value in (t.azure_public_ip, t.azure_bgp_ip):
-            if value is not None and not value.known:
-                seen[value.placeholder] = None
-    return tuple(seen)
-
-
 def devices(model: Model) -> tuple[DeviceView, ...]:
     views = []
     for d in model.devices:
@@ -110,7 +101,7 @@ def devices(model: Model) -> tuple[DeviceView, ...]:
                 apply=tuple(step.format(**names) for step in APPLY_STEPS.get(d.platform, ())),
                 tunnels=tunnels,
                 bgp_sessions=sum(1 for t in tunnels if t.bgp),
-                pending=_pending(tunnels),
+                pending=pending(tunnels),
             )
         )
     return tuple(views)
