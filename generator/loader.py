@@ -6,6 +6,7 @@ deep nesting, oversized files. Every refusal is a Problem with a position.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import deque
 from dataclasses import dataclass, field
@@ -148,6 +149,10 @@ def load(path: FsPath, display: str | None = None) -> Document:
         data = _construct(loader, root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if "nesting depth" in str(exc.problem) and mark is not None:
+            # libyaml 0.2.5+ (PyYAML 6.0.4) stops at its own depth limit while looking ahead, before
+            # _scan sees the events: scan the text up to there to report our limit, where it was crossed.
+            _scan_prefix(text[: mark.index], display)
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         if exc.context_mark is not None and "end of stream" in str(exc.problem):
             mark = exc.context_mark  # an unclosed quote or bracket: point at where it opened
@@ -299,6 +304,12 @@ class _Frame:
 _NODE_EVENTS = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _OPEN_EVENTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _CLOSE_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _scan_prefix(text: str, display: str) -> None:
+    """_scan on the start of a document: raises at our depth or alias limit; other errors don't matter."""
+    with contextlib.suppress(yaml.YAMLError):
+        _scan(text, display)
 
 
 def _scan(text: str, display: str) -> None:
