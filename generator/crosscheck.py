@@ -123,9 +123,14 @@ def _unquote(text: str) -> str:
 def parse_junos(text: str) -> DeviceFacts:
     lines = [line.strip()[4:] for line in text.splitlines() if line.startswith("set ")]
     device = DeviceFacts()
+    by_head: dict[tuple[str, ...], list[str]] = {}  # lines by their first three words: queries scan one group
+    for line in lines:
+        by_head.setdefault(tuple(line.split(" ", 3)[:3]), []).append(line)
 
     def values(prefix: str) -> list[str]:
-        return [line[len(prefix) :].strip() for line in lines if line.startswith(prefix)]
+        words = prefix.split(" ")
+        group = by_head.get(tuple(words[:3]), ()) if len(words) > 3 else lines
+        return [line[len(prefix) :].strip() for line in group if line.startswith(prefix)]
 
     def one(prefix: str) -> str:
         found = values(prefix)

@@ -151,8 +151,9 @@ def _apply(out: Path, changed: list[OutputFile], stale: list[str]) -> None:
         for path in stale:
             (staging / path).unlink()
             _prune(staging, (staging / path).parent)
+        folders: set[Path] = set()
         for f in changed:
-            write_file(staging / f.path, f)
+            write_file(staging / f.path, f, folders)
         staging = swap(staging, out)  # now holds the previous output (or nothing)
     except OSError as exc:
         where = exc.filename or out
@@ -229,9 +230,13 @@ def _mirror(source: Path, target: Path) -> None:
                 shutil.copy2(src, there / name, follow_symlinks=False)
 
 
-def write_file(path: Path, f: OutputFile) -> None:
-    """Write one file fresh (never through a hard link to the old output)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_file(path: Path, f: OutputFile, folders: set[Path] | None = None) -> None:
+    """Write one file fresh (never through a hard link to the old output); `folders` remembers the
+    folders already made, so a large estate costs one mkdir per folder, not per file."""
+    if folders is None or path.parent not in folders:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if folders is not None:
+            folders.add(path.parent)
     if path.is_symlink() or path.exists():
         path.unlink()
     mode = 0o600 if f.secret else 0o644

@@ -99,11 +99,11 @@ def test_failure_mid_write_leaves_the_output(previous: Path, monkeypatch, failur
     calls = []
     real = writer.write_file
 
-    def failing(path, f):
+    def failing(path, f, folders=None):
         calls.append(f.path)
         if len(calls) == 3:
             raise failure
-        return real(path, f)
+        return real(path, f, folders)
 
     monkeypatch.setattr(writer, "write_file", failing)
     before, siblings = state(previous), sorted(p.name for p in previous.parent.iterdir())

@@ -225,28 +225,21 @@ def _existing(rg: ResourceGroup, items: list[Item], symbols: Symbols) -> list[Ex
     return [Existing(r, symbols.add(r, r.names[-1]), r.resource_group != rg.name) for r in refs]
 
 
+_TOKENS = re.compile(r"//[^\n]*|'(?:[^'\\\n]|\\.)*'|'|[()\[\]{}]")
+_PAIRS = {")": "(", "]": "[", "}": "{"}
+
+
 def _balance(text: str) -> str | None:
     """First unbalanced bracket or unterminated string outside comments, if any."""
-    pairs = {")": "(", "]": "[", "}": "{"}
     stack: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if text.startswith("//", i):
-            i = text.find("\n", i)
-            i = n if i < 0 else i
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token[0] == "/" or len(token) > 1:  # a comment or a whole string
             continue
-        if ch == "'":
-            j = i + 1
-            while j < n and text[j] != "'":
-                if text[j] == "\n":
-                    return f"unterminated string on line {text.count(chr(10), 0, i) + 1}"
-                j += 2 if text[j] == "\\" else 1
-            i = j + 1
-            continue
-        if ch in "([{":
-            stack.append(ch)
-        elif ch in pairs and (not stack or stack.pop() != pairs[ch]):
-            return f"unbalanced '{ch}' on line {text.count(chr(10), 0, i) + 1}"
-        i += 1
+        if token == "'":
+            return f"unterminated string on line {text.count(chr(10), 0, match.start()) + 1}"
+        if token in "([{":
+            stack.append(token)
+        elif not stack or stack.pop() != _PAIRS[token]:
+            return f"unbalanced '{token}' on line {text.count(chr(10), 0, match.start()) + 1}"
     return f"unclosed '{stack[-1]}'" if stack else None

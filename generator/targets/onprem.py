@@ -49,6 +49,9 @@ class OnpremTarget:
 
         files = []
         sites = {s.name: s for s in model.sites}
+        connections: dict[str, list[Connection]] = {}
+        for c in model.connections:
+            connections.setdefault(c.device.name, []).append(c)
         for device in model.devices:
             tunnels = model.device_tunnels.get(device.name, ())
             if not tunnels:
@@ -59,7 +62,7 @@ class OnpremTarget:
                 site=sites[device.site],
                 platform=PLATFORMS[device.platform],
                 tunnels=tunnels,
-                connections=tuple(c for c in model.connections if c.device.name == device.name),
+                connections=tuple(connections.get(device.name, ())),
                 pending=pending(tunnels),
                 psk_placeholders=any(t.psk.parameter not in keys for t in tunnels),
             )
