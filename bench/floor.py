@@ -21,20 +21,13 @@ sys.path.insert(0, str(ROOT))  # the pickled context is made of generator.model 
 import jinja2  # noqa: E402
 
 from generator.facts import API_VERSION  # noqa: E402
-from generator.render import FILTERS  # noqa: E402
+from generator.render import FILTERS, JINJA_OPTIONS  # noqa: E402
 
 
 def main(jobs_file: str, out: str) -> None:
     with open(jobs_file, "rb") as handle:
         jobs = pickle.load(handle)
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(ROOT / "templates")),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
-    )
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(ROOT / "templates")), **JINJA_OPTIONS)
     env.filters.update(FILTERS)
     env.globals["api_version"] = API_VERSION
     made: set[str] = set()

@@ -39,6 +39,16 @@ class Vendor:
 
 
 _GCM_INTEGRITY = {"GCMAES256": "", "GCMAES192": "", "GCMAES128": ""}
+# IOS-XE (`set pfs groupN`) and Junos (`perfect-forward-secrecy keys groupN`) name PFS groups alike.
+_PFS_GROUP_NAMES = {
+    "PFS24": "group24",
+    "ECP384": "group20",
+    "ECP256": "group19",
+    "PFS2048": "group14",
+    "PFS2": "group2",
+    "PFS1": "group1",
+    "None": "",
+}
 
 CISCO = Vendor(
     ike_encryption={
@@ -70,16 +80,7 @@ CISCO = Vendor(
         "None": "esp-null",
     },
     ipsec_integrity={"SHA256": "esp-sha256-hmac", "SHA1": "esp-sha-hmac", "MD5": "esp-md5-hmac", **_GCM_INTEGRITY},
-    pfs_group={
-        "PFS24": "group24",
-        "ECP384": "group20",
-        "ECP256": "group19",
-        "PFS2048": "group14",
-        "PFS14": "group14",
-        "PFS2": "group2",
-        "PFS1": "group1",
-        "None": "",
-    },
+    pfs_group=_PFS_GROUP_NAMES,
 )
 
 JUNOS = Vendor(
@@ -111,16 +112,7 @@ JUNOS = Vendor(
         "DES": "des-cbc",
     },
     ipsec_integrity={"SHA256": "hmac-sha-256-128", "SHA1": "hmac-sha1-96", "MD5": "hmac-md5-96", **_GCM_INTEGRITY},
-    pfs_group={
-        "PFS24": "group24",
-        "ECP384": "group20",
-        "ECP256": "group19",
-        "PFS2048": "group14",
-        "PFS14": "group14",
-        "PFS2": "group2",
-        "PFS1": "group1",
-        "None": "",
-    },
+    pfs_group=_PFS_GROUP_NAMES,
 )
 
 STRONGSWAN = Vendor(
@@ -158,7 +150,6 @@ STRONGSWAN = Vendor(
         "ECP384": "ecp384",
         "ECP256": "ecp256",
         "PFS2048": "modp2048",
-        "PFS14": "modp2048",
         "PFS2": "modp1024",
         "PFS1": "modp768",
         "None": "",

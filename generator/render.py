@@ -97,20 +97,23 @@ FILTERS = {
 }
 
 
+# The Jinja options every renderer of these templates uses (bench/floor.py replays them too).
+JINJA_OPTIONS = {
+    "undefined": jinja2.StrictUndefined,
+    "keep_trailing_newline": True,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "autoescape": False,
+}
+
+
 @lru_cache(maxsize=8)
 def environment(override: str | None = None) -> jinja2.Environment:
     """One environment per process (templates compile once); `override` is a user template folder."""
     paths = [str(resource_path("templates"))]
     if override:
         paths.insert(0, override)
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(paths),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
-    )
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(paths), **JINJA_OPTIONS)
     env.filters.update(FILTERS)
     env.globals["api_version"] = API_VERSION
     return env
