@@ -28,7 +28,7 @@ def build_model(inventory: Path, state_files: tuple[Path, ...] = (), display: st
     problems = schema.validate(document.data)
     if problems:
         raise document.fail(problems)
-    state = read_state(state_files)
+    state = read_state(state_files, document.data)
     try:
         model = resolve(document.data, document.display, state)
     except Unresolvable as exc:

@@ -1,63 +1,147 @@
 """The Azure state file: values Azure assigns at deployment (gateway public IPs, default BGP IPs).
 
-Written by the generated PowerShell (`azure-state.json`), or taken from the `azureState` output of
-the ARM/Bicep deployments (`az deployment group show ... --query properties.outputs`). Its JSON
-Schema is schemas/azure-state.schema.json.
+Written by the generated PowerShell (`azure-state.json`), taken from the `azureState` output of
+the ARM/Bicep deployments (`az deployment group show`), or what Azure prints for the gateways
+(REST, `az network vnet-gateway show`, `Get-AzVirtualNetworkGateway | ConvertTo-Json`): every
+shape is read by generator/azure_read.py. Its JSON Schema is schemas/azure-state.schema.json.
+
+Each file is checked against the inventory before it is used: the gateway exists, its ASN is the
+inventory's, it has one instance (two when active-active:
+https://learn.microsoft.com/azure/vpn-gateway/active-active-portal), and its BGP addresses are
+real IPv4 addresses inside GatewaySubnet (Azure's default BGP IPs come from it:
+https://learn.microsoft.com/azure/vpn-gateway/bgp-howto) or among the gateway's custom APIPA
+addresses.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
+from ipaddress import AddressValueError, IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any
 
+from . import facts
+from .azure_read import GatewayState, StateFile, gateways, read_json
 from .errors import GenError
-from .resources import resource_path
+
+RULES: dict[str, str] = {
+    "state-file": "An `--azure-state` file is JSON in one of the accepted shapes: gen's state file "
+    "(schemas/azure-state.schema.json), an `az deployment group show` with an `azureState` output, or "
+    "virtualNetworkGateways resources as REST, `az network vnet-gateway show/list` or "
+    "`Get-AzVirtualNetworkGateway | ConvertTo-Json -Depth 10` print them.",
+    "state-size": "A state file is at most 10 MiB (refused from its size, before it is read), nested at most "
+    "64 levels, with numbers of at most 40 characters.",
+    "state-ipv4": "Every address in a state file is a real IPv4 address in dotted-decimal form "
+    "(no octet over 255, no leading zeros).",
+    "state-gateway-unknown": "Every gateway in a state file is a gateway of the inventory.",
+    "state-asn-mismatch": "A gateway's ASN in the state file equals the inventory's (65515 without `bgp`).",
+    "state-instance-count": "A gateway has two instances in the state file when the inventory makes it "
+    "active-active, one otherwise.",
+    "state-bgp-ip-outside": "A gateway's BGP addresses lie inside its VNet's GatewaySubnet or among the "
+    "gateway's custom APIPA addresses.",
+}
 
 
-def _gateways(document: Any) -> Mapping[str, Any] | None:
-    """Accept the state file itself, a deployment's outputs, or `az deployment group show` output."""
-    if not isinstance(document, dict):
+def _ipv4(text: Any) -> IPv4Address | None:
+    """A strict dotted-decimal IPv4 address (Python refuses leading zeros and octets over 255)."""
+    if not isinstance(text, str):
         return None
-    if "gen_azure_state" in document:
-        return document
-    if "properties" in document and isinstance(document["properties"], dict):
-        document = document["properties"].get("outputs", {})
-    if "outputs" in document and isinstance(document["outputs"], dict):
-        document = document["outputs"]
-    output = document.get("azureState") if isinstance(document, dict) else None
-    if isinstance(output, dict) and isinstance(output.get("value"), dict):
-        return output["value"]
-    return None
+    try:
+        return IPv4Address(text)
+    except (AddressValueError, ValueError):
+        return None
 
 
-def read_state(paths: tuple[Path, ...]) -> dict[str, Any]:
-    """Merge state files: gateway name -> {"instances": [{"public_ip", "bgp_ips"}]}."""
-    if not paths:
-        return {}
-    from jsonschema import Draft202012Validator
+def _inventory_gateways(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Gateway name -> what the state file must agree with."""
+    result = {}
+    for vnet in data.get("azure", {}).get("vnets", []):
+        raw = vnet.get("gateway")
+        if raw is None:
+            continue
+        subnet = next((s["prefix"] for s in vnet["subnets"] if s["name"] == facts.GATEWAY_SUBNET), None)
+        bgp = raw.get("bgp")
+        result[raw.get("name", f"{vnet['name']}-gw")] = {
+            "asn": bgp["asn"] if bgp else facts.AZURE_DEFAULT_ASN,
+            "instances": 2 if raw.get("active_active") else 1,
+            "subnet": IPv4Network(subnet) if subnet else None,
+            "apipa": {IPv4Address(a) for lst in (bgp or {}).get("apipa_addresses", []) for a in lst},
+        }
+    return result
 
-    schema = json.loads(resource_path("schemas", "azure-state.schema.json").read_text(encoding="utf-8"))
-    validator = Draft202012Validator(schema)
+
+def _check(state: StateFile, gw: GatewayState, known: Mapping[str, dict[str, Any]]) -> list[str]:
+    errors = []
+    for inst in gw.instances:
+        if inst.public_ip is not None and _ipv4(inst.public_ip) is None:
+            errors.append(state.error(inst.public_ip_path, f"{inst.public_ip!r} is not an IPv4 address", "state-ipv4"))
+        for ip, path in zip(inst.bgp_ips, inst.bgp_paths, strict=True):
+            if _ipv4(ip) is None:
+                errors.append(state.error(path, f"{ip!r} is not an IPv4 address", "state-ipv4"))
+    expected = known.get(gw.name)
+    if expected is None:
+        names = ", ".join(sorted(known)) or "none"
+        return errors + [
+            state.error(
+                gw.path, f"gateway {gw.name!r} is not in the inventory (its gateways: {names})", "state-gateway-unknown"
+            )
+        ]
+    if gw.asn is not None and gw.asn != expected["asn"]:
+        errors.append(
+            state.error(
+                gw.asn_path,
+                f"ASN {gw.asn} differs from the inventory's {expected['asn']}: fix the inventory or the gateway",
+                "state-asn-mismatch",
+            )
+        )
+    if len(gw.instances) != expected["instances"]:
+        mode = "active-active" if expected["instances"] == 2 else "active-standby"
+        errors.append(
+            state.error(
+                gw.instances_path,
+                f"{len(gw.instances)} instance(s), but the inventory makes {gw.name!r} {mode} "
+                f"({expected['instances']} instance(s))",
+                "state-instance-count",
+            )
+        )
+    subnet, apipa = expected["subnet"], expected["apipa"]
+    for inst in gw.instances:
+        for ip, path in zip(inst.bgp_ips, inst.bgp_paths, strict=True):
+            address = _ipv4(ip)
+            if address is not None and not ((subnet and address in subnet) or address in apipa):
+                errors.append(
+                    state.error(
+                        path,
+                        f"BGP address {ip} is neither inside GatewaySubnet {subnet} nor a custom APIPA address "
+                        f"of {gw.name!r}",
+                        "state-bgp-ip-outside",
+                    )
+                )
+    return errors
+
+
+def read_state(paths: tuple[Path, ...], inventory: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Read, check and merge state files: gateway name -> {"instances": [{"public_ip", "bgp_ips"}]}."""
     merged: dict[str, Any] = {}
+    errors: list[str] = []
+    known = _inventory_gateways(inventory) if inventory is not None else None
     for path in paths:
         try:
-            document = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise GenError([f"{path}:1:1: cannot read the Azure state file: {exc} (rule state-file)"]) from None
-        state = _gateways(document)
-        if state is None:
-            raise GenError(
-                [f"{path}:1:1: not an Azure state file (no 'gen_azure_state' or 'azureState' output) (rule state-file)"]
-            )
-        errors = sorted(validator.iter_errors(state), key=lambda e: list(map(str, e.absolute_path)))
-        if errors:
-            raise GenError(
-                [
-                    f"{path}:1:1: {'.'.join(map(str, e.absolute_path)) or '$'}: {e.message} (rule state-file)"
-                    for e in errors
-                ]
-            )
-        merged.update(state["gateways"])
+            state = gateways(read_json(Path(path)), str(path))
+        except GenError as exc:
+            errors += exc.lines
+            continue
+        for gw in state.gateways:
+            if known is not None:
+                found = _check(state, gw, known)
+                if found:
+                    errors += found
+                    continue
+            merged[gw.name] = {
+                "resource_group": gw.resource_group,
+                "asn": gw.asn,
+                "instances": [{"public_ip": inst.public_ip, "bgp_ips": list(inst.bgp_ips)} for inst in gw.instances],
+            }
+    if errors:
+        raise GenError(errors)
     return merged
