@@ -178,7 +178,7 @@ def test_same_device_in_several_resource_groups_with_and_without_bgp(tmp_path) -
     text += "    - {site: DC1, vnet: STATIC-VNET, psk: {env: GEN_PSK_DC1_DR}, ipsec_policy: *policy}\n"
     inventory = tmp_path / "inventory.yaml"
     inventory.write_text(text, encoding="utf-8")
-    files = render_all(_model(inventory))
+    files = render_all(_model(inventory, state=()))
     lng_names = [
         r["name"]
         for f in files
