@@ -29,6 +29,7 @@ from .model import (
     ResourceRef,
     SecretRef,
     Site,
+    SiteConnection,
     Subnet,
     Tunnel,
     Vnet,
@@ -407,7 +408,11 @@ class _Resolver:
             )
         return tuple(result)
 
-    def connections(self, vnets: Mapping[str, Vnet], sites: Mapping[str, Site]) -> tuple[Connection, ...]:
+    def connections(
+        self, vnets: Mapping[str, Vnet], sites: Mapping[str, Site]
+    ) -> tuple[tuple[SiteConnection, ...], tuple[Connection, ...]]:
+        """The inventory's site connections and, per device of each, its Azure connection."""
+        shared: list[SiteConnection] = []
         result: list[Connection] = []
         seen: dict[tuple[str, str], Path] = {}
         for i, raw in enumerate((self.data.get("onprem") or {}).get("connections", [])):
@@ -436,6 +441,20 @@ class _Resolver:
             bgp = bool(raw.get("bgp", gateway.bgp))
             psk = self.secret(raw["psk"])
             policy = _policy(raw.get("ipsec_policy"))
+            settings = SiteConnection(
+                site=site,
+                vnet=vnet.name,
+                gateway=gateway,
+                psk=psk,
+                bgp=bgp,
+                ike_version=raw.get("ike_version", "IKEv2"),
+                dpd_timeout_seconds=raw.get("dpd_timeout_seconds", facts.DEFAULT_DPD_TIMEOUT_SECONDS),
+                connection_mode=raw.get("connection_mode", "Default"),
+                policy_based_traffic_selectors=bool(raw.get("policy_based_traffic_selectors", False)),
+                policy=policy,
+                path=path,
+            )
+            shared.append(settings)
             rg = vnet.resource_group
             for device in site.devices:
                 name = f"cn-{vnet.name}-{device.name}"
@@ -466,10 +485,10 @@ class _Resolver:
                         apipa=use_apipa,
                         psk=psk,
                         policy=policy,
-                        ike_version=raw.get("ike_version", "IKEv2"),
-                        dpd_timeout_seconds=raw.get("dpd_timeout_seconds", facts.DEFAULT_DPD_TIMEOUT_SECONDS),
-                        connection_mode=raw.get("connection_mode", "Default"),
-                        policy_based_traffic_selectors=bool(raw.get("policy_based_traffic_selectors", False)),
+                        ike_version=settings.ike_version,
+                        dpd_timeout_seconds=settings.dpd_timeout_seconds,
+                        connection_mode=settings.connection_mode,
+                        policy_based_traffic_selectors=settings.policy_based_traffic_selectors,
                         local_prefixes=site.prefixes,
                         remote_prefixes=vnet.address_space,
                     )
@@ -480,27 +499,18 @@ class _Resolver:
                         name=name,
                         resource_group=rg,
                         region=vnet.region,
-                        vnet=vnet.name,
                         gateway=gateway,
-                        site=site,
                         device=device,
+                        settings=settings,
                         lng_name=lng_name,
                         lng_ref=_ref("localNetworkGateways", lng_name, rg=rg),
                         lng_prefixes=() if bgp else site.prefixes,
                         ref=_ref("connections", name, rg=rg),
-                        psk=psk,
-                        bgp=bgp,
-                        ike_version=raw.get("ike_version", "IKEv2"),
-                        dpd_timeout_seconds=raw.get("dpd_timeout_seconds", facts.DEFAULT_DPD_TIMEOUT_SECONDS),
-                        connection_mode=raw.get("connection_mode", "Default"),
-                        policy_based_traffic_selectors=bool(raw.get("policy_based_traffic_selectors", False)),
-                        policy=policy,
                         custom_bgp_ips=custom,
                         tunnels=tunnels,
-                        path=path,
                     )
                 )
-        return tuple(result)
+        return tuple(shared), tuple(result)
 
     def lookup(self, table: Mapping[str, Any], name: str, path: Path, what: str) -> Any:
         found = table.get(name)
@@ -516,7 +526,7 @@ class _Resolver:
         by_vnet = {v.name: v for v in vnets}
         sites = self.sites()
         by_site = {s.name: s for s in sites}
-        connections = self.connections(by_vnet, by_site)
+        site_connections, connections = self.connections(by_vnet, by_site)
         links = self.links(by_vnet)
         peerings = self.peerings(by_vnet)
         lbs = self.load_balancers(by_vnet)
@@ -537,6 +547,7 @@ class _Resolver:
             gateways=gateways,
             sites=sites,
             devices=tuple(d for s in sites for d in s.devices),
+            site_connections=site_connections,
             connections=connections,
             links=links,
             peerings=peerings,

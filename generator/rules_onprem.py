@@ -14,7 +14,7 @@ from . import crypto
 from .errors import Problem
 from .model import Model
 from .platforms import PLATFORMS, POLICY_BASED_SELECTORS, with_capability
-from .rules import rule
+from .rulebook import rule
 
 DPD_RECOMMENDED = (30, 45)  # seconds (router-facts R5)
 
@@ -37,8 +37,8 @@ def _platform_crypto(model: Model) -> Iterator[Problem]:
 
 @rule("onprem-ike-version", "Device snippets are IKEv2 (route-based VTI); IKEv1 connections are refused.")
 def _ike_version(model: Model) -> Iterator[Problem]:
-    for conn in model.connections:
-        if conn.ike_version != "IKEv2" and conn.device is conn.site.devices[0]:
+    for conn in model.site_connections:
+        if conn.ike_version != "IKEv2":
             yield _p(
                 conn.path + ("ike_version",),
                 f"the device snippets use IKEv2 only; set ike_version: IKEv2 (site '{conn.site.name}')",
@@ -65,8 +65,8 @@ def _policy_based_platform(model: Model) -> Iterator[Problem]:
 @rule("onprem-dpd-recommended", "DPD timeout is within the recommended 30-45 seconds (warning).", "warning")
 def _dpd(model: Model) -> Iterator[Problem]:
     low, high = DPD_RECOMMENDED
-    for conn in model.connections:
-        if not low <= conn.dpd_timeout_seconds <= high and conn.device is conn.site.devices[0]:
+    for conn in model.site_connections:
+        if not low <= conn.dpd_timeout_seconds <= high:
             yield _p(
                 conn.path + ("dpd_timeout_seconds",),
                 f"DPD timeout {conn.dpd_timeout_seconds} s is outside the recommended {low}-{high} s; devices probe every "

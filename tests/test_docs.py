@@ -10,7 +10,9 @@ from conftest import ROOT
 
 from generator import docs
 from generator.platforms import PLATFORMS
-from generator.rules import RULES, STRUCTURAL_RULES
+from generator.rulebook import STRUCTURAL_RULES, registry
+
+RULES = registry()
 
 
 def test_regenerating_the_docs_changes_nothing() -> None:
