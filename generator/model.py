@@ -346,6 +346,15 @@ class Model:
     device_tunnels: dict[str, tuple[Tunnel, ...]] = field(default_factory=dict)
     warnings: tuple[Located, ...] = ()  # rule warnings, set by pipeline.build_model (shown in the runbook)
 
+    def gateway_connections(self) -> dict[str, tuple[int, int]]:
+        """Gateway name -> (site-to-site, VNet-to-VNet) connections on it: what its SKU budget counts."""
+        counts = {gw.name: [0, 0] for gw in self.gateways}
+        for c in self.connections:
+            counts[c.gateway.name][0] += 1
+        for link in self.links:
+            counts[link.local.name][1] += 1
+        return {name: (s2s, v2v) for name, (s2s, v2v) in counts.items()}
+
     @property
     def pending(self) -> tuple[str, ...]:
         """Placeholders still waiting for an Azure state file, in order, without repeats."""

@@ -4,7 +4,6 @@ docs and a test; they register with @rule in the one registry, generator/ruleboo
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv4Network
 from itertools import combinations
@@ -119,11 +118,9 @@ def _sku_features(model: Model) -> Iterator[Problem]:
 
 @rule("gateway-tunnel-budget", "A gateway has no more S2S and VNet-to-VNet connections than its SKU allows.")
 def _tunnel_budget(model: Model) -> Iterator[Problem]:
-    s2s_count = Counter(c.gateway.name for c in model.connections)
-    v2v_count = Counter(x.local.name for x in model.links)
+    counts = model.gateway_connections()
     for gw in model.gateways:
-        s2s = s2s_count[gw.name]
-        v2v = v2v_count[gw.name]
+        s2s, v2v = counts[gw.name]
         if s2s + v2v > gw.max_connections:
             yield _p(
                 gw.path + ("sku",),
