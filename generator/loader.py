@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import stat
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
@@ -20,6 +21,8 @@ from .errors import InventoryError, Located, Path, Problem
 MAX_BYTES = 10 * 1024 * 1024  # documented limit: 10 MiB of YAML
 MAX_NODES = 1_000_000  # expanded nodes (aliases counted every time they are used)
 MAX_DEPTH = 32
+MAX_ITEMS = 10_000  # entries of one list or mapping: the schema's largest maxItems (azure.vnets... are far below)
+MAX_DIGITS = 4_300  # digits of a number: Python's own limit for int() (sys.int_info.default_max_str_digits)
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -112,6 +115,13 @@ def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Nod
     return None, None
 
 
+def _read_bounded(path: FsPath) -> bytes | None:
+    """The file's bytes, or None once it holds more than MAX_BYTES (it grew since stat)."""
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_BYTES + 1)
+    return data if len(data) <= MAX_BYTES else None
+
+
 def _bad(display: str, line: int, column: int, message: str, rule: str) -> InventoryError:
     return InventoryError([Located(display, line, column, Problem((), message, rule))])
 
@@ -120,14 +130,23 @@ def load(path: FsPath, display: str | None = None) -> Document:
     """Read and parse an inventory; raise InventoryError with positions on any problem."""
     display = display or str(path)
     try:
-        raw = path.read_bytes() if path.stat().st_size <= MAX_BYTES else None
+        info = path.stat()  # the size is checked before a byte is read (issue 17: refuse early)
+        if stat.S_ISDIR(info.st_mode):
+            raise _bad(display, 0, 0, "is a folder; give the inventory file", "inventory-unreadable")
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would be read without end
+            raise _bad(display, 0, 0, "is not a regular file; give the inventory file", "inventory-unreadable")
+        raw = _read_bounded(path) if info.st_size <= MAX_BYTES else None
+    except FileNotFoundError:
+        raise _bad(
+            display, 0, 0, "no such file; check the path (or start with gen init)", "inventory-unreadable"
+        ) from None
     except OSError as exc:
-        raise _bad(display, 1, 1, f"cannot read the inventory: {exc.strerror}", "inventory-unreadable") from None
+        raise _bad(display, 0, 0, f"cannot read the inventory: {exc.strerror}", "inventory-unreadable") from None
     if raw is None:
         raise _bad(
             display,
-            1,
-            1,
+            0,
+            0,
             f"the inventory is larger than {MAX_BYTES // (1024 * 1024)} MiB; split it",
             "inventory-too-large",
         )
@@ -294,16 +313,25 @@ def _key_paths(root: yaml.Node | None, wanted: set[int]) -> dict[int, Path]:
 class _Frame:
     """One open mapping or sequence while scanning events."""
 
-    __slots__ = ("mapping", "want_key", "part", "anchor", "start")
+    __slots__ = ("mapping", "want_key", "part", "anchor", "start", "items")
 
     def __init__(self, mapping: bool, anchor: str | None, start: int):
         self.mapping, self.want_key, self.anchor, self.start = mapping, True, anchor, start
+        self.items = 0
         self.part: str | int = "?" if mapping else -1
 
 
 _NODE_EVENTS = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _OPEN_EVENTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _CLOSE_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _is_number(event: yaml.ScalarEvent) -> bool:
+    """A plain scalar YAML reads as an int or a float (which Python converts through int or str)."""
+    if event.style or not event.implicit[0]:  # quoted or tagged: not resolved as a number
+        return False
+    tag = _BaseLoader.resolve(_BaseLoader, yaml.ScalarNode, event.value, (True, False))
+    return tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 
 
 def _scan_prefix(text: str, display: str) -> None:
@@ -327,15 +355,36 @@ def _scan(text: str, display: str) -> None:
         mark = event.start_mark
         return InventoryError([Located(display, mark.line + 1, mark.column + 1, Problem(path, message, rule))])
 
+    open_anchors: set[str] = set()
     for event in yaml.parse(text, Loader=_BaseLoader):
         if isinstance(event, _NODE_EVENTS):
             parent = frames[-1] if frames else None
             if parent is not None and parent.mapping:
                 if parent.want_key:
                     parent.part = event.value if isinstance(event, yaml.ScalarEvent) else "?"
+                    parent.items += 1
                 parent.want_key = not parent.want_key
             elif parent is not None:
                 parent.part = int(parent.part) + 1
+                parent.items += 1
+            if parent is not None and parent.items > MAX_ITEMS:
+                raise refuse(
+                    event,
+                    f"more than {MAX_ITEMS:,} entries in one {'mapping' if parent.mapping else 'list'}; no field takes that many",
+                    "yaml-too-many-items",
+                )
+            if isinstance(event, yaml.AliasEvent) and event.anchor in open_anchors:
+                raise refuse(
+                    event,
+                    f"alias *{event.anchor} refers to the item that contains it (a cycle); write the value out",
+                    "yaml-alias-recursive",
+                )
+            if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_DIGITS and _is_number(event):
+                raise refuse(
+                    event,
+                    f"a number with {len(event.value):,} characters; no field takes more than a few digits",
+                    "yaml-number-too-long",
+                )
             count += sizes.get(event.anchor, 1) if isinstance(event, yaml.AliasEvent) else 1
             if count > MAX_NODES:
                 raise refuse(
@@ -351,7 +400,10 @@ def _scan(text: str, display: str) -> None:
                         event, f"the YAML is nested deeper than {MAX_DEPTH} levels; flatten it", "yaml-too-deep"
                     )
                 frames.append(_Frame(isinstance(event, yaml.MappingStartEvent), event.anchor, count - 1))
+                if event.anchor:
+                    open_anchors.add(event.anchor)
         elif isinstance(event, _CLOSE_EVENTS):
             frame = frames.pop()
             if frame.anchor:
                 sizes[frame.anchor] = count - frame.start
+                open_anchors.discard(frame.anchor)

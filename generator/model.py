@@ -47,6 +47,7 @@ class SecretRef:
     kind: str  # "env" or "file"
     name: str  # variable name or file path as written
     parameter: str  # the ARM/Bicep/PowerShell parameter that carries it, e.g. pskGenPskDc1
+    path: Path = field(default=(), compare=False)  # the first `psk:` that references it (for messages)
 
     @property
     def placeholder(self) -> str:

@@ -64,7 +64,7 @@ def render_all(
     for key, target in TARGETS.items():
         if targets and key not in targets:
             continue
-        rendered = target.render(model, env, options)
+        rendered = [_marked(f) for f in target.render(model, env, options)]
         problems += target.verify(rendered)
         files += rendered
     lines = [f"{line} (rule verify-output)" for line in problems]
@@ -75,6 +75,14 @@ def render_all(
     if lines:
         raise GenError(lines)
     return files
+
+
+def _marked(f):
+    """The file without the key markers of psk_text; secret when it held any (marked at render time)."""
+    from .secrets import unmark
+
+    text, holds_key = unmark(f.text)
+    return replace(f, text=text, secret=True) if holds_key else f
 
 
 def schema_text() -> str:

@@ -96,7 +96,7 @@ class _Resolver:
             else:
                 seen[key] = path
 
-    def secret(self, raw: Mapping[str, str]) -> SecretRef:
+    def secret(self, raw: Mapping[str, str], path: Path) -> SecretRef:
         kind, name = next(iter(raw.items()))
         key = (kind, name)
         if key not in self.secrets:
@@ -107,7 +107,7 @@ class _Resolver:
             while parameter in self.parameters:
                 parameter, n = f"{base}{n}", n + 1
             self.parameters.add(parameter)
-            self.secrets[key] = SecretRef(kind, name, parameter)
+            self.secrets[key] = SecretRef(kind, name, parameter, path)
         return self.secrets[key]
 
     # ------------------------------------------------------------------ azure
@@ -208,7 +208,7 @@ class _Resolver:
                     )
                     continue
                 gateways.append(vnet.gateway)
-            psk = self.secret(raw["psk"])
+            psk = self.secret(raw["psk"], path + ("psk",))
             policy = _policy(raw.get("ipsec_policy"))
             for a_index, a in enumerate(gateways):
                 for b in gateways[a_index + 1 :]:
@@ -438,7 +438,7 @@ class _Resolver:
                 continue
             seen[pair] = path
             bgp = bool(raw.get("bgp", gateway.bgp))
-            psk = self.secret(raw["psk"])
+            psk = self.secret(raw["psk"], path + ("psk",))
             policy = _policy(raw.get("ipsec_policy"))
             rg = vnet.resource_group
             for device in site.devices:

@@ -78,11 +78,12 @@ def refused(inventory: Path, out: Path, rule: str, line: int, col: int, path: st
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     lines = result.stderr.splitlines()
-    prefix = f"{inventory}:{line}:{col}: {path}: "
+    # line 0: the problem has no position in the file: `FILE: message (rule id)`
+    prefix = f"{inventory}:{line}:{col}: {path}: " if line else f"{inventory}: "
     assert any(x.startswith(prefix) and x.endswith(f"(rule {rule})") for x in lines), (
         f"expected '{prefix}... (rule {rule})' in:\n{result.stderr}"
     )
-    assert all(re.match(r"^.+:\d+:\d+: \S+: .+ \(rule [a-z0-9-]+\)$", x) for x in lines), result.stderr
+    assert all(re.match(r"^.+(:\d+:\d+: \S+)?: .+ \(rule [a-z0-9-]+\)$", x) for x in lines), result.stderr
     assert tree_state(out) == before
     assert sorted(p.name for p in out.parent.iterdir()) == siblings  # no staging folder left behind
 
@@ -115,12 +116,15 @@ def _sparse(size: int):
     return make
 
 
-# Cases that cannot be committed as files: name -> (make the file, rule, line, col, path)
+# Cases that cannot be committed as files: name -> (make the file, rule, line, col, path); line 0: no position
 GENERATED = {
     "zero-byte-file": (lambda p: p.write_bytes(b""), "inventory-empty", 1, 1, "$"),
-    "one-byte-over-10-mib": (_sparse(MAX_BYTES + 1), "inventory-too-large", 1, 1, "$"),
-    "fifty-megabytes": (_sparse(50 * 1024 * 1024), "inventory-too-large", 1, 1, "$"),
-    "missing-file": (lambda p: None, "inventory-unreadable", 1, 1, "$"),
+    "one-byte-over-10-mib": (_sparse(MAX_BYTES + 1), "inventory-too-large", 0, 0, ""),
+    "fifty-megabytes": (_sparse(50 * 1024 * 1024), "inventory-too-large", 0, 0, ""),
+    "missing-file": (lambda p: None, "inventory-unreadable", 0, 0, ""),
+    "a-folder": (lambda p: p.mkdir(), "inventory-unreadable", 0, 0, ""),
+    "a-fifo": (lambda p: os.mkfifo(p), "inventory-unreadable", 0, 0, ""),  # read, it would block forever
+    "a-symlink-to-dev-zero": (lambda p: p.symlink_to("/dev/zero"), "inventory-unreadable", 0, 0, ""),
 }
 
 
