@@ -241,7 +241,9 @@ secrets_option = click.option(
 )
 
 
-def _rendered(inventory: Path, state_files: tuple[Path, ...], templates: str | None, with_secrets: bool):
+def _rendered(
+    inventory: Path, state_files: tuple[Path, ...], templates: str | None, with_secrets: bool, out: Path | None
+):
     """Build, check and render, as `gen render` does (topology.svg included when Graphviz is installed)."""
     from .pipeline import render_all
 
@@ -251,7 +253,8 @@ def _rendered(inventory: Path, state_files: tuple[Path, ...], templates: str | N
         from .secrets import resolve_secrets
 
         keys = resolve_secrets(result.model, inventory.parent, result.document)
-    return result, render_all(result.model, templates=templates, secrets=keys, svg=True)
+    output = str(out) if out is not None else None
+    return result, render_all(result.model, templates=templates, secrets=keys, svg=True, output=output)
 
 
 def _warnings(obj: _Context, warnings) -> list[dict]:
@@ -362,7 +365,7 @@ def render(
             from .secrets import resolve_secrets
 
             keys = resolve_secrets(model, inventory.parent, result.document)
-        files = render_all(model, templates=templates, secrets=keys, svg=True)
+        files = render_all(model, templates=templates, secrets=keys, svg=True, output=str(out))
         report = write(out, files)
     except GenError as error:
         _fail(error, obj)
@@ -440,7 +443,7 @@ def check(
     unchecked = () if dot_available() else (SVG,)
     try:
         _check_paths(inventory, out, state_files, templates, writing=False)
-        result, files = _rendered(inventory, state_files, templates, with_secrets)
+        result, files = _rendered(inventory, state_files, templates, with_secrets, out)
         plan, diff = differences(out, files, unchecked)
     except GenError as error:
         _fail(error, obj)
@@ -526,7 +529,7 @@ def plan_command(
         else:
             from .writer import plan as write_plan
 
-            result, files = _rendered(inventory, state_files, templates, False)
+            result, files = _rendered(inventory, state_files, templates, False, out)
             p = write_plan(out, files)
     except GenError as error:
         _fail(error, obj)

@@ -51,7 +51,11 @@ class SecretRef:
 
     @property
     def placeholder(self) -> str:
-        return f"REPLACE_WITH_PSK_FROM_{self.kind.upper()}_{self.parameter}"
+        """What a device file holds without --secrets: names the variable the user sets (an env
+        name is [A-Za-z_][A-Za-z0-9_]*), or for a file the parameter (a path may hold any character)."""
+        if self.kind == "env":
+            return f"REPLACE_WITH_PSK_FROM_ENV_{self.name}"
+        return f"REPLACE_WITH_PSK_FROM_FILE_{self.parameter}"
 
     @property
     def describe(self) -> str:

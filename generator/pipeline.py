@@ -48,6 +48,7 @@ def render_all(
     templates: str | None = None,
     secrets: dict[str, str] | None = None,
     svg: bool = False,
+    output: str | None = None,
 ):
     """Every output file of the selected targets, verified; raise GenError if a check fails.
 
@@ -58,7 +59,7 @@ def render_all(
     from .targets import TARGETS, Options
 
     env = environment(templates)
-    options = Options(secrets=secrets, svg=svg)
+    options = Options(secrets=secrets, svg=svg, output=output)
     files = []
     problems = []
     for key, target in TARGETS.items():
