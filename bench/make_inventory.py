@@ -123,7 +123,7 @@ def make(n: int, seed: int = 42) -> str:
         out += [
             f"    - name: site{i:05d}",
             f"      location: Branch {i}",
-            f"      asn: {65000 + i % 500}",
+            f"      asn: {4_200_000_000 + i}",  # RFC 6996 private 4-byte ASNs: one per site (shared ones warn)
             f"      prefixes: [{', '.join(prefixes)}]",
             "      devices:",
         ]
