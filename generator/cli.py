@@ -185,7 +185,7 @@ Shell completion (bash; zsh and fish likewise with zsh_source, fish_source):
 """
 
 
-@click.group(cls=_Gen, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
+@click.group(name="gen", cls=_Gen, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
 @click.version_option(__version__, prog_name="gen")
 @click.option("-q", "--quiet", "quiet", is_flag=True, help="Print errors only.")
 @click.option("-v", "--verbose", "verbose", count=True, help="Print more (each file written).")

@@ -179,7 +179,12 @@ def load(path: FsPath, display: str | None = None) -> Document:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         if mark is not None and text[mark.index : mark.index + 1] == "\t":
             message = "a tab character; YAML indents with spaces only"
-        raise _bad(display, line, column, f"invalid YAML: {message}", "yaml-syntax") from None
+        else:
+            message += _hint(str(exc.problem))
+        where = _path_before(text[: mark.index]) if mark is not None else ()
+        raise InventoryError(
+            [Located(display, line, column, Problem(where, f"invalid YAML: {message}", "yaml-syntax"))]
+        ) from None
     except yaml.reader.ReaderError as exc:  # control characters: position is a character offset
         before = text[: exc.position]
         line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
@@ -332,6 +337,57 @@ def _is_number(event: yaml.ScalarEvent) -> bool:
         return False
     tag = _BaseLoader.resolve(_BaseLoader, yaml.ScalarNode, event.value, (True, False))
     return tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+_HINTS = (  # what libyaml says -> what to look at
+    (
+        "mapping values are not allowed",
+        "; a ': ' inside a plain value (quote the value) or a key indented too far (check the indentation of the line above)",
+    ),
+    (
+        "did not find expected key",
+        "; check the indentation of this line and the line above (a key lines up with its siblings)",
+    ),
+    (
+        "did not find expected '-' indicator",
+        "; check the indentation of this line and the line above (list items line up with their siblings)",
+    ),
+    ("expected <block end>", "; check the indentation of this line and the line above"),
+    ("could not find expected ':'", "; a key without ':' or an unclosed quote on the line above"),
+)
+
+
+def _hint(problem: str) -> str:
+    return next((hint for words, hint in _HINTS if words in problem), "")
+
+
+def _path_before(text: str) -> Path:
+    """The path of the item being read where the YAML broke at the end of `text`: the parser's events
+    up to there. The key of the last value read counts only if it is on the broken line itself."""
+    frames: list[_Frame] = []
+    last: tuple[Path, Path, int] = ((), (), -1)  # (container path, with its current key, line)
+    error_line = text.count("\n")
+    with contextlib.suppress(yaml.YAMLError):
+        for event in yaml.parse(text, Loader=_BaseLoader):
+            if isinstance(event, _NODE_EVENTS):
+                parent = frames[-1] if frames else None
+                if parent is not None and parent.mapping:
+                    if parent.want_key:
+                        parent.part = event.value if isinstance(event, yaml.ScalarEvent) else "?"
+                    parent.want_key = not parent.want_key
+                elif parent is not None:
+                    parent.part = int(parent.part) + 1
+                path = tuple(f.part for f in frames)
+                inner = path[:-1] if frames and frames[-1].mapping else path
+                last = (inner, path, event.start_mark.line)
+                if isinstance(event, _OPEN_EVENTS):
+                    if len(frames) >= MAX_DEPTH:
+                        break
+                    frames.append(_Frame(isinstance(event, yaml.MappingStartEvent), None, 0))
+            elif isinstance(event, _CLOSE_EVENTS) and frames:
+                frames.pop()
+    inner, path, line = last
+    return path if line == error_line else inner
 
 
 def _scan_prefix(text: str, display: str) -> None:
