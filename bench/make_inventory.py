@@ -153,6 +153,20 @@ def make(n: int, seed: int = 42) -> str:
     return "\n".join(out) + "\n"
 
 
+def prefix_list(size: int = 10_000_000) -> str:
+    """One site whose prefix list fills `size` bytes (issue 17's 10 MB case): refused while reading,
+    after the first 10,000 entries (rule yaml-too-many-items), so it costs a fraction of its parse."""
+    head = make(1).split("      prefixes: [", 1)
+    lines, used, i = [], len(head[0]) + 200, 0
+    while used < size:
+        line = f"        - 172.{16 + (i >> 16) % 16}.{(i >> 8) & 255}.{i & 255}/32\n"
+        lines.append(line)
+        used += len(line)
+        i += 1
+    rest = head[1].split("]\n", 1)[1]
+    return head[0] + "      prefixes:\n" + "".join(lines) + rest
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int, help=f"number of on-prem devices (1..{MAX_DEVICES})")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -138,5 +137,7 @@ def render(env: jinja2.Environment, template: str, **context: Any) -> str:
         filename, lineno = getattr(exc, "filename", None), getattr(exc, "lineno", None)
         if lineno is None:
             filename, lineno = _template_frame(exc) or (filename, None)
-        where = f"{filename or template}:{lineno or '?'}"
-        raise GenError([f"{Path(where).name}: template error: {exc.message or exc} (rule template-error)"]) from None
+        # Jinja knows the line, not the column: `FILE: line N: message` (the form without a position)
+        where = f"{filename or template}: line {lineno}" if lineno else f"{filename or template}"
+        message = str(exc.message or exc).replace("\n", " ")
+        raise GenError([f"{where}: template error: {message} (rule template-error)"]) from None

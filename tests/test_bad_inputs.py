@@ -245,6 +245,8 @@ def test_documented_limits_are_the_enforced_ones() -> None:
     assert rows["inventory file"] == f"{loader.MAX_BYTES // 2**20} MiB"
     assert rows["values after expanding YAML aliases"] == f"{loader.MAX_NODES:,}"
     assert rows["nesting depth"] == str(loader.MAX_DEPTH)
+    assert rows["entries of one list or mapping (while reading, before the schema)"] == f"{loader.MAX_ITEMS:,}"
+    assert rows["characters of a number"] == f"{loader.MAX_DIGITS:,}"
     properties = schema.schema()["properties"]
     for path in ("azure.vnets", "azure.vnet_links", "azure.peerings", "azure.load_balancers"):
         assert rows[path] == str(properties["azure"]["properties"][path.split(".")[1]]["maxItems"]), path
