@@ -34,13 +34,9 @@ from .model import (
     Vnet,
     VnetLink,
 )
+from .platforms import PLATFORMS
 
 NET = "Microsoft.Network"
-PLATFORM_DEFAULTS = {  # platform -> (outside interface, loopback interface)
-    "cisco_iosxe": ("GigabitEthernet1", "Loopback0"),
-    "juniper_srx": ("ge-0/0/0.0", "lo0.0"),
-    "strongswan_frr": ("eth0", "lo"),
-}
 
 AzureState = Mapping[str, Mapping[str, Any]]  # gateway name -> {"instances": [{"public_ip", "bgp_ips"}]}
 
@@ -381,7 +377,7 @@ class _Resolver:
             path: Path = ("onprem", "sites", i)
             devices = []
             for j, d in enumerate(raw["devices"]):
-                outside, loopback = PLATFORM_DEFAULTS[d["platform"]]
+                platform = PLATFORMS[d["platform"]]
                 public = IPv4Address(d["public_ip"])
                 bgp_ip = IPv4Address(d["bgp_ip"]) if "bgp_ip" in d else None
                 devices.append(
@@ -394,8 +390,8 @@ class _Resolver:
                         behind_nat="local_address" in d,
                         bgp_ip=bgp_ip,
                         bgp_ip_is_apipa=bgp_ip is not None and bgp_ip in facts.LINK_LOCAL,
-                        outside_interface=d.get("outside_interface", outside),
-                        loopback_interface=d.get("loopback_interface", loopback),
+                        outside_interface=d.get("outside_interface", platform.outside_interface),
+                        loopback_interface=d.get("loopback_interface", platform.loopback_interface),
                         path=path + ("devices", j),
                     )
                 )

@@ -9,8 +9,7 @@ from checks_runbook import check_markdown
 from conftest import ROOT
 
 from generator import docs
-from generator.platforms import APPLY_STEPS, PLATFORMS
-from generator.resolve import PLATFORM_DEFAULTS
+from generator.platforms import PLATFORMS
 from generator.rules import RULES, STRUCTURAL_RULES
 
 
@@ -75,7 +74,7 @@ def test_every_platform_has_what_the_guide_lists() -> None:
     assert sorted(enum) == sorted(PLATFORMS)
     for key, platform in PLATFORMS.items():
         assert platform.key == key and platform.files and platform.verify_commands
-        assert key in PLATFORM_DEFAULTS, f"{key}: no interface defaults in resolve.PLATFORM_DEFAULTS"
-        assert APPLY_STEPS.get(key), f"{key}: no apply steps in platforms.APPLY_STEPS"
-        for step in APPLY_STEPS[key]:
+        assert platform.outside_interface and platform.loopback_interface, f"{key}: no interface defaults"
+        assert platform.apply_steps, f"{key}: no apply steps"
+        for step in platform.apply_steps:
             step.format(**{"file" if i == 0 else f"file{i + 1}": "x" for i in range(len(platform.files))})
