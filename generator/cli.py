@@ -657,7 +657,7 @@ def lab(
     except GenError as error:
         _fail(error)
     except (LabError, ValueError, OSError) as error:
-        click.secho(f"gen lab: {error}", err=True, fg="red")
+        click.secho(f"gen lab: {error} (rule lab-environment)", err=True, fg="red")
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
         click.secho("gen lab: interrupted; the lab was removed", err=True, fg="red")

@@ -30,6 +30,7 @@ RUN_CHECKS: dict[str, str] = {
     "verify-output": "Every rendered file parses back in its own syntax (JSON, Markdown with Mermaid, DOT, ...).",
     "output-write": "The output folder (`-o`) is a folder, or does not exist yet, and can be written.",
     "output-contains-cwd": "`gen render -o` is neither the working directory nor a folder that holds it: the output folder is replaced as a whole, which would leave the shell in a deleted folder.",
+    "lab-environment": "`gen lab` can run here: root, Linux network namespaces, strongSwan and FRR installed, the lab's names free.",
     "cli-usage": "The command line is complete and known (options, arguments); the message names `gen COMMAND --help`.",
     "output-not-ours": "gen never overwrites a file it did not write (one missing from the output folder's `.gen-manifest.json`).",
 }
