@@ -10,6 +10,7 @@ import click
 
 from . import __version__
 from .errors import GenError
+from .wording import plural
 
 EXIT_USER_ERROR = 2
 
@@ -27,11 +28,6 @@ class _Context:
     def warn(self, message: str) -> None:
         if self.verbosity >= 0 and not self.json:
             click.secho(message, err=True, fg="yellow")
-
-
-def plural(count: int, word: str, words: str | None = None) -> str:
-    """'1 tunnel', '2 tunnels' ('1 key file', '3 key files'; irregular plurals given as `words`)."""
-    return f"{count} {word if count == 1 else (words or word + 's')}"
 
 
 class _Gen(click.Group):
@@ -354,8 +350,8 @@ def render(
                 [
                     file_problem(
                         str(inventory),
-                        f"{plural(len(pending), 'Azure-assigned value is', 'Azure-assigned values are')} still "
-                        f"placeholders ({shown}); pass --azure-state",
+                        f"{plural(len(pending), 'Azure-assigned value is still a placeholder', 'Azure-assigned values are still placeholders')} "
+                        f"({shown}); pass --azure-state",
                         "placeholders-remain",
                     )
                 ]

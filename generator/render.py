@@ -20,6 +20,7 @@ from .markup import MARKUP_FILTERS
 from .model import Deferred, ResourceRef
 from .platforms import template_filters
 from .resources import resource_path
+from .wording import plural
 
 
 def _default(value: Any) -> Any:
@@ -75,6 +76,11 @@ def config_text(value: Any) -> str:
     return re.sub(r"[^\x20-\x7e]|[\"'`$;!\\]", "_", str(value))
 
 
+def counted_items(items: Any, word: str, words: str | None = None) -> str:
+    """{{ tunnels | plural("tunnel") }} -> '1 tunnel' / '2 tunnels'."""
+    return plural(len(items), word, words)
+
+
 def symbol(text: str) -> str:
     """A camelCase identifier from a name: 'SEA-VNET-gw' -> 'seaVnetGw'."""
     parts = [p for p in re.split(r"[^A-Za-z0-9]+", str(text)) if p]
@@ -92,6 +98,7 @@ FILTERS = {
     "bicep_string": bicep_string,
     "config_text": config_text,
     "symbol": symbol,
+    "plural": counted_items,
     **MARKUP_FILTERS,
     **CRYPTO_FILTERS,  # device timers, key text, address formats (crypto.py)
     **template_filters(),  # each platform's vendor tokens (generator/platforms/)

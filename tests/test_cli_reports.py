@@ -121,6 +121,18 @@ def test_counts_are_plural_only_when_more_than_one() -> None:
     result = run("validate", str(MINIMAL))
     assert "valid: 1 VNet, 1 gateway, 1 site, 1 device, 1 tunnel, 0 VNet-to-VNet connections" in result.stderr
     assert "3 VNets, 3 gateways, 3 sites, 4 devices, 6 tunnels" in run("validate", str(CSP)).stderr
+    plan = run("plan", str(MINIMAL)).stdout
+    assert "  1 VNet, 1 gateway, 1 site, 1 device, 1 IPsec tunnel, 0 VNet-to-VNet connections" in plan
+    assert "stage 1: 1 virtual network, 1 public IP, 1 VPN gateway, 1 local network gateway," in plan
+    assert "stage 1: 1 virtual network, 2 public IPs" in run("plan", str(CSP)).stdout
+
+
+def test_the_runbook_and_device_headers_count_in_words(tmp_path: Path) -> None:
+    assert run("-q", "render", str(MINIMAL), "-o", str(tmp_path / "out")).exit_code == 0
+    readme = (tmp_path / "out" / "README.md").read_text()
+    assert "| VNets | 1 in 1 resource group |" in readme and "| On-premises sites | 1 with 1 device |" in readme
+    assert "1 value is known only after" in readme
+    assert "PLACEHOLDERS: 1 value Azure assigns" in (tmp_path / "out/onprem/branch1/branch1-rtr.ios").read_text()
 
 
 # ------------------------------------------------------------------ --format json
