@@ -116,6 +116,13 @@ def _sparse(size: int):
     return make
 
 
+def _long_list(path: Path) -> None:
+    """A site with 10,001 prefixes (10,000 lines: too long to commit)."""
+    minimal = (ROOT / "inventories" / "minimal.yaml").read_text().split("\n", 1)[1]
+    prefixes = "".join(f"        - 172.16.{i >> 8}.{i & 255}/32\n" for i in range(10_001))
+    path.write_text(minimal.replace("      prefixes: [192.168.10.0/24]\n", "      prefixes:\n" + prefixes))
+
+
 # Cases that cannot be committed as files: name -> (make the file, rule, line, col, path); line 0: no position
 GENERATED = {
     "zero-byte-file": (lambda p: p.write_bytes(b""), "inventory-empty", 1, 1, "$"),
@@ -124,6 +131,7 @@ GENERATED = {
     "missing-file": (lambda p: None, "inventory-unreadable", 0, 0, ""),
     "a-folder": (lambda p: p.mkdir(), "inventory-unreadable", 0, 0, ""),
     "a-fifo": (lambda p: os.mkfifo(p), "inventory-unreadable", 0, 0, ""),  # read, it would block forever
+    "prefix-list-of-10001": (_long_list, "yaml-too-many-items", 10023, 11, "onprem.sites[0].prefixes[10000]"),
     "a-symlink-to-dev-zero": (lambda p: p.symlink_to("/dev/zero"), "inventory-unreadable", 0, 0, ""),
 }
 
