@@ -47,10 +47,15 @@ class SecretRef:
     kind: str  # "env" or "file"
     name: str  # variable name or file path as written
     parameter: str  # the ARM/Bicep/PowerShell parameter that carries it, e.g. pskGenPskDc1
+    path: Path = field(default=(), compare=False)  # the first `psk:` that references it (for messages)
 
     @property
     def placeholder(self) -> str:
-        return f"REPLACE_WITH_PSK_FROM_{self.kind.upper()}_{self.parameter}"
+        """What a device file holds without --secrets: names the variable the user sets (an env
+        name is [A-Za-z_][A-Za-z0-9_]*), or for a file the parameter (a path may hold any character)."""
+        if self.kind == "env":
+            return f"REPLACE_WITH_PSK_FROM_ENV_{self.name}"
+        return f"REPLACE_WITH_PSK_FROM_FILE_{self.parameter}"
 
     @property
     def describe(self) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from .model import Gateway, Model
 from .targets.azure_items import stage1, stage2
+from .wording import counted, plural
 
 KINDS = {  # azure_items kind -> label, in display order
     "vnet": "virtual networks",
@@ -127,9 +128,10 @@ def text(data: dict[str, Any], style: Style = _plain) -> str:
     t = data["totals"]
     out = [
         style(f"Plan for {data['inventory']}", bold=True),
-        f"  {t['vnets']} VNets, {t['gateways']} gateways, {t['sites']} sites, {t['devices']} devices, "
-        f"{t['ipsec_tunnels']} IPsec tunnels, {t['vnet_to_vnet_connections']} VNet-to-VNet connections, "
-        f"{t['peerings']} peerings, {t['load_balancers']} load balancers",
+        f"  {plural(t['vnets'], 'VNet')}, {plural(t['gateways'], 'gateway')}, {plural(t['sites'], 'site')}, "
+        f"{plural(t['devices'], 'device')}, {plural(t['ipsec_tunnels'], 'IPsec tunnel')}, "
+        f"{plural(t['vnet_to_vnet_connections'], 'VNet-to-VNet connection')}, {plural(t['peerings'], 'peering')}, "
+        f"{plural(t['load_balancers'], 'load balancer')}",
         "",
         style("Resources per resource group", bold=True),
     ]
@@ -137,7 +139,7 @@ def text(data: dict[str, Any], style: Style = _plain) -> str:
         out.append(f"  {rg['name']} ({rg['region']})")
         for stage, title in (("stage1", "stage 1"), ("stage2", "stage 2")):
             if rg[stage]:
-                out.append(f"    {title}: " + ", ".join(f"{n} {kind}" for kind, n in rg[stage].items()))
+                out.append(f"    {title}: " + ", ".join(counted(n, kind) for kind, n in rg[stage].items()))
     out += ["", style("Connections per gateway (SKU limit)", bold=True)]
     for gw in data["gateways"]:
         used, limit = gw["connections"], gw["limit"]
@@ -146,7 +148,7 @@ def text(data: dict[str, Any], style: Style = _plain) -> str:
         note = " (existing)" if gw["existing"] else ""
         out.append(
             f"  {gw['name']} {gw['sku']} x{gw['instances']}{note}: {gauge} connections "
-            f"({gw['site_to_site']} site-to-site, {gw['vnet_to_vnet']} VNet-to-VNet), {gw['ipsec_tunnels']} IPsec tunnels to devices"
+            f"({gw['site_to_site']} site-to-site, {gw['vnet_to_vnet']} VNet-to-VNet), {plural(gw['ipsec_tunnels'], 'IPsec tunnel')} to devices"
         )
     out += ["", style(f"BGP sessions ({len(data['bgp_sessions'])})", bold=True)]
     for s in data["bgp_sessions"]:

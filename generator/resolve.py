@@ -93,7 +93,7 @@ class _Resolver:
             else:
                 seen[key] = path
 
-    def secret(self, raw: Mapping[str, str]) -> SecretRef:
+    def secret(self, raw: Mapping[str, str], path: Path) -> SecretRef:
         kind, name = next(iter(raw.items()))
         key = (kind, name)
         if key not in self.secrets:
@@ -104,7 +104,7 @@ class _Resolver:
             while parameter in self.parameters:
                 parameter, n = f"{base}{n}", n + 1
             self.parameters.add(parameter)
-            self.secrets[key] = SecretRef(kind, name, parameter)
+            self.secrets[key] = SecretRef(kind, name, parameter, path)
         return self.secrets[key]
 
     # ------------------------------------------------------------------ azure
@@ -205,7 +205,7 @@ class _Resolver:
                     )
                     continue
                 gateways.append(vnet.gateway)
-            psk = self.secret(raw["psk"])
+            psk = self.secret(raw["psk"], path + ("psk",))
             policy = _policy(raw.get("ipsec_policy"))
             for a_index, a in enumerate(gateways):
                 for b in gateways[a_index + 1 :]:
@@ -439,7 +439,7 @@ class _Resolver:
                 continue
             seen[pair] = path
             bgp = bool(raw.get("bgp", gateway.bgp))
-            psk = self.secret(raw["psk"])
+            psk = self.secret(raw["psk"], path + ("psk",))
             policy = _policy(raw.get("ipsec_policy"))
             settings = SiteConnection(
                 site=site,

@@ -8,6 +8,8 @@ from other targets' output, so it describes every family whether or not it is re
 
 from __future__ import annotations
 
+import posixpath
+import shlex
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
@@ -58,6 +60,48 @@ class Placeholder:
     text: str
     meaning: str
     devices: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Commands:
+    """The gen commands the runbook gives, with the real inventory path and output folder.
+
+    They run from the folder that holds the output folder: gen replaces the output folder as a
+    whole, so a shell standing inside it would be left in a deleted folder (gen refuses `-o .`).
+    """
+
+    render: str  # gen render INVENTORY -o FOLDER
+    check: str
+    folder: str  # the output folder's name, to cd back into
+    key_variables: tuple[SecretRef, ...]  # keys the device files take from the environment (--secrets)
+    key_files: tuple[str, ...]  # ... and from files (chmod 600), relative to the folder above the output
+
+
+def commands(model: Model, output: str | None) -> Commands:
+    """`output` as given to -o (None in goldens: `out`, the inventory path as the model shows it)."""
+    from ..secrets import used_secrets
+
+    source = model.source.replace("\\", "/")
+    if output is None:
+        folder, inventory = "out", source
+    else:
+        out = posixpath.abspath(posixpath.normpath(output.replace("\\", "/")))
+        folder = posixpath.basename(out)
+        inventory = posixpath.relpath(posixpath.abspath(source), posixpath.dirname(out))
+        if inventory.startswith("../../"):  # far away: its absolute path reads better
+            inventory = posixpath.abspath(source)
+    directory = posixpath.dirname(inventory)
+    args = f"{shlex.quote(inventory)} -o {shlex.quote(folder)}"
+    used = used_secrets(model)
+    return Commands(
+        render=f"gen render {args}",
+        check=f"gen check {args}",
+        folder=shlex.quote(folder),
+        key_variables=tuple(s for s in used if s.kind == "env"),
+        key_files=tuple(
+            shlex.quote(posixpath.normpath(posixpath.join(directory, s.name))) for s in used if s.kind == "file"
+        ),
+    )
 
 
 def secret_argument(secret: SecretRef) -> str:
@@ -145,6 +189,7 @@ class RunbookTarget:
             inventory_file=model.source.replace("\\", "/").rsplit("/", 1)[-1],
             gateway_minutes=GATEWAY_MINUTES,
             state_file=STATE_FILE,
+            gen=commands(model, options.output),
         )
         files = [OutputFile("README.md", readme), OutputFile("topology.dot", dot)]
         if options.svg and topology.dot_available():
