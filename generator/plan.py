@@ -9,19 +9,11 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from .azure_kinds import KINDS as AZURE_KINDS
 from .model import Gateway, Model
 from .targets.azure_items import stage1, stage2
 
-KINDS = {  # azure_items kind -> label, in display order
-    "vnet": "virtual networks",
-    "public_ip": "public IPs",
-    "gateway": "VPN gateways",
-    "local_gateway": "local network gateways",
-    "connection": "site-to-site connections",
-    "load_balancer": "load balancers",
-    "vnet_link": "VNet-to-VNet connections",
-    "peering": "peerings",
-}
+KINDS = {k.key: k.label for k in AZURE_KINDS}  # kind -> label, in display order
 
 
 def resource_counts(model: Model) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
-from . import facts
+from . import facts, naming
 from .errors import Path, Problem
 from .model import (
     Connection,
@@ -116,7 +116,7 @@ class _Resolver:
         if raw is None:
             return None
         vnet_name, rg = vnet["name"], vnet["resource_group"]
-        name = raw.get("name", f"{vnet_name}-gw")
+        name = raw.get("name", naming.gateway(vnet_name))
         sku = raw["sku"]
         bgp = raw.get("bgp")
         active = bool(raw.get("active_active", False))
@@ -129,10 +129,10 @@ class _Resolver:
             instances.append(
                 GatewayInstance(
                     index=index,
-                    ipconfig=_ref("virtualNetworkGateways/ipConfigurations", name, f"ipconfig{index + 1}", rg=rg),
-                    public_ip_ref=_ref("publicIPAddresses", f"{name}-pip{index + 1}", rg=rg),
-                    public_ip=Deferred(f"<{name}-pip{index + 1}>", seen.get("public_ip")),
-                    default_bgp_ip=Deferred(f"<{name}-bgp{index + 1}>", bgp_ips[0] if bgp_ips else None),
+                    ipconfig=_ref("virtualNetworkGateways/ipConfigurations", name, naming.ipconfig(index), rg=rg),
+                    public_ip_ref=_ref("publicIPAddresses", naming.public_ip(name, index), rg=rg),
+                    public_ip=Deferred(naming.public_ip_placeholder(name, index), seen.get("public_ip")),
+                    default_bgp_ip=Deferred(naming.bgp_placeholder(name, index), bgp_ips[0] if bgp_ips else None),
                     apipa=tuple(apipa_lists[index]) if index < len(apipa_lists) else (),
                 )
             )
@@ -223,7 +223,7 @@ class _Resolver:
                     seen[pair] = path
                     bgp = raw.get("bgp", a.bgp and b.bgp)
                     for local, remote in ((a, b), (b, a)):
-                        name = f"cn-{local.vnet}-to-{remote.vnet}"
+                        name = naming.vnet_link(local.vnet, remote.vnet)
                         result.append(
                             VnetLink(
                                 name=name,
@@ -256,7 +256,7 @@ class _Resolver:
                 continue
             a, b = ends
             for local, remote in ((a, b), (b, a)):
-                name = f"peer-{local.name}-to-{remote.name}"
+                name = naming.peering(local.name, remote.name)
                 result.append(
                     Peering(
                         name=name,
@@ -442,8 +442,8 @@ class _Resolver:
             policy = _policy(raw.get("ipsec_policy"))
             rg = vnet.resource_group
             for device in site.devices:
-                name = f"cn-{vnet.name}-{device.name}"
-                lng_name = f"lng-{site.name}-{device.name}"
+                name = naming.site_connection(vnet.name, device.name)
+                lng_name = naming.local_gateway(site.name, device.name)
                 use_apipa = bgp and device.bgp_ip_is_apipa
                 custom = tuple((inst.ipconfig, inst.apipa[0]) for inst in gateway.instances if use_apipa and inst.apipa)
                 tunnels = tuple(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from itertools import combinations
 
-from . import facts
+from . import facts, naming
 from .errors import Problem, Severity
 from .model import Model
 from .netindex import overlapping_pairs
@@ -402,7 +402,7 @@ def _apipa_both(model: Model) -> Iterator[Problem]:
 )
 def _gcm(model: Model) -> Iterator[Problem]:
     items = [(c.path, c.policy) for c in model.connections] + [
-        (x.path, x.policy) for x in model.links if x.name < f"cn-{x.remote.vnet}-to-{x.local.vnet}"
+        (x.path, x.policy) for x in model.links if x.name < naming.vnet_link(x.remote.vnet, x.local.vnet)
     ]
     for path, policy in items:
         enc, integ = policy.ipsec_encryption, policy.ipsec_integrity
