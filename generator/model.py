@@ -105,6 +105,7 @@ class Gateway:
     asn: int  # Azure's default 65515 without BGP
     existing: bool
     max_connections: int
+    public_ip_zones: tuple[str, ...]  # zones of its public IPs (regions.public_ip_zones); () = regional
     instances: tuple[GatewayInstance, ...]
     ref: ResourceRef
     subnet_ref: ResourceRef

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
-from . import facts, naming
+from . import facts, naming, regions
 from .errors import Path, Problem
 from .model import (
     Connection,
@@ -145,6 +145,7 @@ class _Resolver:
             asn=bgp["asn"] if bgp else facts.AZURE_DEFAULT_ASN,
             existing=bool(raw.get("existing", vnet.get("existing", False))),
             max_connections=facts.GATEWAY_SKUS[sku][1],
+            public_ip_zones=regions.public_ip_zones(vnet["region"], sku),
             instances=tuple(instances),
             ref=_ref("virtualNetworkGateways", name, rg=rg),
             subnet_ref=_ref("virtualNetworks/subnets", vnet_name, facts.GATEWAY_SUBNET, rg=rg),

@@ -1,0 +1,106 @@
+"""Rules of generator/rules_azure.py (what Azure refuses at deployment) and what they render."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable
+
+import pytest
+from conftest import ROOT, render_files
+from test_rules import BASE, _set, problems
+
+from generator import rulebook
+
+# rule id -> (base, mutation, expected path, words of the message)
+CASES: dict[str, tuple[dict, Callable[[dict], None], str, str]] = {
+    "region-unknown": (
+        BASE,
+        _set("azure.vnets.1.region", "westeurop"),
+        "azure.vnets[1].region",
+        "did you mean 'westeurope'",
+    ),
+    "region-unlisted": (BASE, _set("azure.vnets.1.region", "swedensouth"), "azure.vnets[1].region", "without zones"),
+}
+
+
+def _messages(data: dict) -> list[tuple[str, str, str, str]]:
+    from generator import schema
+    from generator.errors import format_path
+    from generator.resolve import resolve
+
+    assert not schema.validate(data)
+    return [(p.rule, format_path(p.path), p.severity, p.message) for p in rulebook.check(resolve(data, "test.yaml"))]
+
+
+def test_every_rule_of_the_module_has_a_case() -> None:
+    mine = [r for r, e in rulebook.registry().items() if e.check.__module__ == "generator.rules_azure"]
+    assert sorted(CASES) == sorted(mine)
+
+
+@pytest.mark.parametrize("rule_id", sorted(CASES))
+def test_rule_bites(rule_id: str) -> None:
+    base, mutate, path, words = CASES[rule_id]
+    assert not [p for p in problems(base) if p[0] == rule_id], "the unmodified example already triggers it"
+    data = copy.deepcopy(base)
+    mutate(data)
+    found = [m for m in _messages(data) if m[0] == rule_id]
+    assert [(m[1], m[2]) for m in found] == [(path, rulebook.registry()[rule_id].severity)], found
+    assert words in found[0][3]
+
+
+def test_listed_regions_are_neither_refused_nor_warned() -> None:
+    from generator.regions import REGIONS
+
+    assert len(REGIONS) == 57 and sum(r.zones for r in REGIONS.values()) == 39  # facts-2026-12 §1
+    for name in ("westus", "westindia", "eastus2", "swedencentral", "northcentralus"):
+        data = copy.deepcopy(BASE)
+        _set("azure.vnets.1.region", name)(data)
+        assert not [m for m in _messages(data) if m[0].startswith("region-")]
+
+
+# ---------------------------------------------------------------- zones where the region has them
+def _pip_zones_arm(files: dict[str, str]) -> dict[str, list[str] | None]:
+    found = {}
+    for path, text in files.items():
+        if path.startswith("azure/arm/") and not path.endswith(".parameters.json"):
+            for r in json.loads(text)["resources"]:
+                if r["type"] == "Microsoft.Network/publicIPAddresses":
+                    found[r["name"]] = r.get("zones")
+    return found
+
+
+def _pip_zones_bicep(files: dict[str, str]) -> dict[str, bool]:
+    found = {}
+    for path, text in files.items():
+        if path.startswith("azure/bicep/") and path.endswith(".bicep"):
+            for block in re.findall(r"for pipName in \[(.*?)\n\]\n", text, re.S):
+                names = re.findall(r"'([^']+-pip\d)'", block)
+                for name in names:
+                    found[name] = "zones: [\n      '1'\n      '2'\n      '3'\n    ]" in block
+    return found
+
+
+def _pip_zones_ps(text: str) -> dict[str, bool]:
+    return {
+        m.group(1): m.group(2) is not None
+        for m in re.finditer(r"New-Az\w*PublicIpAddress -Name '([^']+)'.*?( -Zone '1', '2', '3')? -Tag", text)
+    }
+
+
+def test_csp_advanced_has_zones_exactly_where_the_region_has_them() -> None:
+    files = render_files(ROOT / "inventories" / "csp-advanced.yaml")
+    # SEA (westus) and MUM (westindia) have no zones; LON (westeurope) has (facts-2026-12 §1, §2.4).
+    expected = {
+        "SEA-VNET-gw-pip1": False,
+        "SEA-VNET-gw-pip2": False,
+        "MUM-VNET-gw-pip1": False,
+        "LON-VNET-gw-pip1": True,
+    }
+    arm = _pip_zones_arm(files)
+    assert {name: zones is not None for name, zones in arm.items()} == expected
+    assert arm["LON-VNET-gw-pip1"] == ["1", "2", "3"]
+    assert _pip_zones_bicep(files) == expected
+    for module in ("az", "azurerm"):
+        assert _pip_zones_ps(files[f"azure/powershell/deploy.{module}.ps1"]) == expected
