@@ -128,17 +128,6 @@ def _tunnel_budget(model: Model) -> Iterator[Problem]:
             )
 
 
-@rule(
-    "sku-retiring", "Legacy (Standard, HighPerformance) and non-AZ VpnGw SKUs are being retired (warning).", "warning"
-)
-def _sku_retiring(model: Model) -> Iterator[Problem]:
-    for gw in model.gateways:
-        if gw.sku in facts.LEGACY_SKUS:
-            yield _p(gw.path + ("sku",), f"{gw.sku} is a legacy SKU retired in June 2026; use VpnGw1AZ or larger")
-        elif gw.sku in facts.NON_AZ_SKUS and not gw.existing:
-            yield _p(gw.path + ("sku",), f"new non-AZ {gw.sku} gateways are no longer created; use {gw.sku}AZ")
-
-
 @rule("custom-policy-sku", "Custom IPsec/IKE policies and IKEv1 are not available on Basic (IKEv1 not on legacy SKUs).")
 def _custom_policy_sku(model: Model) -> Iterator[Problem]:
     for conn in model.connections:

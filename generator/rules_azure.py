@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from . import regions
+from . import facts, regions
 from .errors import Problem
 from .model import Model
 from .rulebook import rule
@@ -42,4 +42,65 @@ def _region_unlisted(model: Model) -> Iterator[Problem]:
                 vnet.path + ("region",),
                 f"'{vnet.region}' is not in Azure's public region list (https://learn.microsoft.com/azure/reliability/regions-list); "
                 "gen renders its public IPs without zones; check the name with 'Get-AzLocation'",
+            )
+
+
+# ---------------------------------------------------------------- gateway SKUs (facts-2026-12 §2.1)
+# https://learn.microsoft.com/azure/vpn-gateway/gateway-sku-consolidation: since November 2025 Azure
+# creates no non-AZ VpnGw1-5 gateway, and an existing one "will no longer allow configuration changes"
+# until it is migrated to its AZ SKU (same family: no downtime). Standard and HighPerformance are
+# retired and were migrated by Azure (FAQ, https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-vpn-faq).
+@rule("sku-retired", "Standard and HighPerformance are retired: refused, naming the AZ SKU Azure migrated them to.")
+def _sku_retired(model: Model) -> Iterator[Problem]:
+    for gw in model.gateways:
+        if gw.sku in facts.LEGACY_MIGRATED_TO:
+            target = facts.LEGACY_MIGRATED_TO[gw.sku]
+            yield _p(
+                gw.path + ("sku",),
+                f"{gw.sku} is retired and Azure has migrated such gateways to {target}; use sku: {target}",
+            )
+
+
+@rule("sku-not-creatable", "A new gateway uses a SKU Azure still creates (no non-AZ VpnGw1-5).")
+def _sku_not_creatable(model: Model) -> Iterator[Problem]:
+    for gw in model.gateways:
+        if gw.sku in facts.NON_AZ_SKUS and not gw.existing:
+            yield _p(
+                gw.path + ("sku",),
+                f"Azure no longer creates non-AZ {gw.sku} gateways (since November 2025); use sku: {gw.sku}AZ",
+            )
+
+
+@rule(
+    "sku-retiring",
+    "An existing non-AZ VpnGw1-5 gateway works but must be migrated to its AZ SKU (warning).",
+    "warning",
+)
+def _sku_retiring(model: Model) -> Iterator[Problem]:
+    for gw in model.gateways:
+        if gw.sku in facts.NON_AZ_SKUS and gw.existing and not _asks_change(gw):
+            yield _p(
+                gw.path + ("sku",),
+                f"non-AZ {gw.sku} is being retired (September 2026) and accepts no configuration change; "
+                f"migrate the gateway to {gw.sku}AZ (no downtime within the family) and set sku: {gw.sku}AZ",
+            )
+
+
+def _asks_change(gw) -> bool:
+    """Whether the inventory asks the scripts to change an existing gateway (BGP ASN, active-active)."""
+    return gw.bgp or gw.active_active
+
+
+@rule(
+    "sku-non-az-change",
+    "No change (BGP ASN, active-active) is asked of an existing non-AZ gateway: Azure refuses it until the AZ upgrade.",
+)
+def _sku_non_az_change(model: Model) -> Iterator[Problem]:
+    for gw in model.gateways:
+        if gw.sku in facts.NON_AZ_SKUS and gw.existing and _asks_change(gw):
+            what = " and ".join(w for w, on in (("a BGP ASN", gw.bgp), ("active-active", gw.active_active)) if on)
+            yield _p(
+                gw.path + ("sku",),
+                f"existing non-AZ {gw.sku} gateway: Azure refuses configuration changes ({what}) until it is "
+                f"migrated to {gw.sku}AZ; migrate it (no downtime within the family), then set sku: {gw.sku}AZ",
             )

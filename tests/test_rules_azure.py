@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -22,6 +24,20 @@ CASES: dict[str, tuple[dict, Callable[[dict], None], str, str]] = {
         "did you mean 'westeurope'",
     ),
     "region-unlisted": (BASE, _set("azure.vnets.1.region", "swedensouth"), "azure.vnets[1].region", "without zones"),
+    "sku-retired": (BASE, _set("azure.vnets.1.gateway.sku", "Standard"), "azure.vnets[1].gateway.sku", "VpnGw1AZ"),
+    "sku-not-creatable": (BASE, _set("azure.vnets.1.gateway.sku", "VpnGw2"), "azure.vnets[1].gateway.sku", "VpnGw2AZ"),
+    "sku-retiring": (
+        BASE,
+        _set("azure.vnets.1.gateway", {"sku": "VpnGw2", "existing": True}),
+        "azure.vnets[1].gateway.sku",
+        "migrate the gateway to VpnGw2AZ",
+    ),
+    "sku-non-az-change": (
+        BASE,
+        _set("azure.vnets.1.gateway", {"sku": "VpnGw2", "existing": True, "bgp": {"asn": 65020}}),
+        "azure.vnets[1].gateway.sku",
+        "refuses configuration changes (a BGP ASN)",
+    ),
 }
 
 
@@ -104,3 +120,25 @@ def test_csp_advanced_has_zones_exactly_where_the_region_has_them() -> None:
     assert _pip_zones_bicep(files) == expected
     for module in ("az", "azurerm"):
         assert _pip_zones_ps(files[f"azure/powershell/deploy.{module}.ps1"]) == expected
+
+
+# ---------------------------------------------------------------- SKUs Azure still creates
+def test_highperformance_is_refused_naming_vpngw2az() -> None:
+    data = copy.deepcopy(BASE)
+    _set("azure.vnets.1.gateway.sku", "HighPerformance")(data)
+    found = [m for m in _messages(data) if m[0] == "sku-retired"]
+    assert len(found) == 1 and "use sku: VpnGw2AZ" in found[0][3]
+
+
+def test_existing_non_az_gateway_without_changes_renders_with_a_warning(tmp_path) -> None:
+    inventory = ROOT / "tests" / "warn" / "sku-retiring" / "existing-non-az-vpngw2.yaml"
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "render", str(inventory), "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "(rule sku-retiring)" in result.stderr
+    arm = json.loads((tmp_path / "out" / "azure" / "arm" / "rg-hub.json").read_text(encoding="utf-8"))
+    assert "Microsoft.Network/virtualNetworkGateways" not in {r["type"] for r in arm["resources"]}
