@@ -461,6 +461,15 @@ def _lb_ports(model: Model) -> Iterator[Problem]:
 # ---------------------------------------------------------------- names
 @rule("name-length", "Derived Azure resource names fit Azure's 80-character limit.")
 def _name_length(model: Model) -> Iterator[Problem]:
+    # https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftnetwork
+    for gw in model.gateways:
+        for inst in gw.instances:
+            name = inst.public_ip_ref.names[0]
+            if len(name) > 80:
+                yield _p(
+                    gw.path,
+                    f"derived public IP name '{name}' is {len(name)} characters; Azure allows 80: shorten the gateway name to {80 - len(name) + len(gw.name)} characters",
+                )
     for conn in model.connections:
         for name in (conn.name, conn.lng_name):
             if len(name) > 80:

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 
 import pytest
+import yaml
 from conftest import ROOT, render_files
 from test_rules import BASE, _set, problems
 
@@ -142,3 +143,27 @@ def test_existing_non_az_gateway_without_changes_renders_with_a_warning(tmp_path
     assert "(rule sku-retiring)" in result.stderr
     arm = json.loads((tmp_path / "out" / "azure" / "arm" / "rg-hub.json").read_text(encoding="utf-8"))
     assert "Microsoft.Network/virtualNetworkGateways" not in {r["type"] for r in arm["resources"]}
+
+
+# ---------------------------------------------------------------- false refusals gone
+def test_twenty_tags_and_a_70_character_gateway_name_validate() -> None:
+    data = copy.deepcopy(BASE)
+    data["tags"] = {f"tag{i:02d}": f"value {i}" for i in range(20)}
+    data["azure"]["vnets"][1]["gateway"]["name"] = "G" * 70
+    assert [p for p in problems(data) if p[2] == "error"] == []
+    data["tags"] = {f"tag{i:02d}": "v" for i in range(50)}  # Azure's limit
+    assert [p for p in problems(data) if p[2] == "error"] == []
+
+
+def test_a_gateway_name_whose_public_ip_name_exceeds_80_is_refused() -> None:
+    data = copy.deepcopy(BASE)
+    data["azure"]["vnets"][1]["gateway"]["name"] = "G" * 76  # G...G-pip1: 81 characters
+    found = [m for m in _messages(data) if m[0] == "name-length"]
+    assert [(m[1], m[2]) for m in found] == [("azure.vnets[1].gateway", "error")]
+    assert "shorten the gateway name to 75 characters" in found[0][3]
+
+
+def test_vnet_names_stay_within_64() -> None:
+    data = copy.deepcopy(BASE)
+    rename = yaml.safe_dump(data).replace("MUM-VNET", "M" * 65)
+    assert ("schema-size", "azure.vnets[2].name", "error") in problems(yaml.safe_load(rename))
