@@ -144,7 +144,7 @@ class Device:
 class Site:
     name: str
     location: str
-    asn: int
+    asn: int | None  # None: a static site (no BGP connection, rule site-asn-needed)
     prefixes: tuple[IPv4Network, ...]
     devices: tuple[Device, ...]
     path: Path
@@ -165,7 +165,7 @@ class Tunnel:
     device_public_ip: IPv4Address
     device_ike_id: IPv4Address
     azure_asn: int
-    device_asn: int
+    device_asn: int | None
     bgp: bool
     azure_bgp_ip: Deferred | None  # custom APIPA (known) or default GatewaySubnet address (deferred)
     device_bgp_ip: IPv4Address | None

@@ -401,7 +401,7 @@ class _Resolver:
                 Site(
                     name=raw["name"],
                     location=raw.get("location", ""),
-                    asn=raw["asn"],
+                    asn=raw.get("asn"),
                     prefixes=tuple(IPv4Network(p) for p in raw["prefixes"]),
                     devices=tuple(devices),
                     path=path,

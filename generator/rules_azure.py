@@ -104,3 +104,15 @@ def _sku_non_az_change(model: Model) -> Iterator[Problem]:
                 f"existing non-AZ {gw.sku} gateway: Azure refuses configuration changes ({what}) until it is "
                 f"migrated to {gw.sku}AZ; migrate it (no downtime within the family), then set sku: {gw.sku}AZ",
             )
+
+
+# ---------------------------------------------------------------- sites
+@rule("site-asn-needed", "A site has an ASN when one of its connections uses BGP (static sites need none).")
+def _site_asn_needed(model: Model) -> Iterator[Problem]:
+    bgp_sites = {sc.site.name for sc in model.site_connections if sc.bgp}
+    for site in model.sites:
+        if site.asn is None and site.name in bgp_sites:
+            yield _p(
+                site.path,
+                f"site '{site.name}' has a BGP connection but no asn; add asn (private 64512-65514) or set bgp: false on its connections",
+            )

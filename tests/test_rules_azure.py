@@ -25,6 +25,7 @@ CASES: dict[str, tuple[dict, Callable[[dict], None], str, str]] = {
         "did you mean 'westeurope'",
     ),
     "region-unlisted": (BASE, _set("azure.vnets.1.region", "swedensouth"), "azure.vnets[1].region", "without zones"),
+    "site-asn-needed": (BASE, lambda d: d["onprem"]["sites"][1].pop("asn"), "onprem.sites[1]", "no asn"),
     "sku-retired": (BASE, _set("azure.vnets.1.gateway.sku", "Standard"), "azure.vnets[1].gateway.sku", "VpnGw1AZ"),
     "sku-not-creatable": (BASE, _set("azure.vnets.1.gateway.sku", "VpnGw2"), "azure.vnets[1].gateway.sku", "VpnGw2AZ"),
     "sku-retiring": (
@@ -167,3 +168,22 @@ def test_vnet_names_stay_within_64() -> None:
     data = copy.deepcopy(BASE)
     rename = yaml.safe_dump(data).replace("MUM-VNET", "M" * 65)
     assert ("schema-size", "azure.vnets[2].name", "error") in problems(yaml.safe_load(rename))
+
+
+def test_a_static_site_needs_no_asn(tmp_path) -> None:
+    data = copy.deepcopy(BASE)
+    data["onprem"]["sites"][1].pop("asn")
+    data["onprem"]["sites"][1]["devices"][0].pop("bgp_ip")
+    data["onprem"]["connections"][1]["bgp"] = False
+    assert [p for p in problems(data) if p[2] == "error"] == []
+    inventory = tmp_path / "static-site-without-asn.yaml"
+    inventory.write_text(yaml.safe_dump(data), encoding="utf-8")
+    files = render_files(inventory)
+    lng = next(
+        r
+        for r in json.loads(files["azure/arm/rg-lon-network.json"])["resources"]
+        if r["type"] == "Microsoft.Network/localNetworkGateways"
+    )
+    assert "bgpSettings" not in lng["properties"]
+    runbook = next(text for path, text in files.items() if path.endswith("README.md"))
+    assert re.search(r"^\| DC2 \| [^|]* \| - \|", runbook, re.M)
