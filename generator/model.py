@@ -263,6 +263,10 @@ class Peering:
     allow_gateway_transit: bool
     use_remote_gateways: bool
     allow_forwarded_traffic: bool
+    # The use-remote-gateways side waits for the transit side's peering (facts-2026-12 §3): by
+    # dependsOn in the same resource group, else in stage 3, deployed after every stage 2.
+    waits_for: ResourceRef | None
+    late: bool  # stage 3: waits_for is in another resource group
     path: Path
 
 

@@ -240,8 +240,18 @@ class _Resolver:
 
     def peerings(self, vnets: Mapping[str, Vnet]) -> tuple[Peering, ...]:
         result = []
+        seen: dict[frozenset[str], Path] = {}
         for i, raw in enumerate(self.data["azure"].get("peerings", [])):
             path: Path = ("azure", "peerings", i)
+            pair = frozenset(name.lower() for name in raw["vnets"])
+            if pair in seen:  # Azure has one peering per direction: the second would overwrite the first
+                self.problem(
+                    path + ("vnets",),
+                    f"VNets {raw['vnets']} are already peered at {_dotted(seen[pair])}; keep one entry",
+                    "duplicate-name",
+                )
+                continue
+            seen[pair] = path
             ends = [self.lookup(vnets, name, path + ("vnets", j), "VNet") for j, name in enumerate(raw["vnets"])]
             transit = raw.get("transit_via")
             if transit is not None and transit not in raw["vnets"]:
@@ -253,8 +263,11 @@ class _Resolver:
             if None in ends:
                 continue
             a, b = ends
+            if transit == b.name:  # the transit side first (PowerShell creates them in this order)
+                a, b = b, a
             for local, remote in ((a, b), (b, a)):
                 name = naming.peering(local.name, remote.name)
+                uses_remote = transit == remote.name
                 result.append(
                     Peering(
                         name=name,
@@ -263,8 +276,17 @@ class _Resolver:
                         remote=remote,
                         ref=_ref("virtualNetworks/virtualNetworkPeerings", local.name, name, rg=local.resource_group),
                         allow_gateway_transit=transit == local.name,
-                        use_remote_gateways=transit == remote.name,
+                        use_remote_gateways=uses_remote,
                         allow_forwarded_traffic=raw.get("allow_forwarded_traffic", True),
+                        waits_for=_ref(
+                            "virtualNetworks/virtualNetworkPeerings",
+                            remote.name,
+                            naming.peering(remote.name, local.name),
+                            rg=remote.resource_group,
+                        )
+                        if uses_remote
+                        else None,
+                        late=uses_remote and remote.resource_group != local.resource_group,
                         path=path,
                     )
                 )

@@ -19,6 +19,7 @@ class Item:
     kind: str  # template name under arm/resources/ and bicep/resources/
     obj: Any
     depends: tuple[ResourceRef, ...] = ()
+    stage: int = 0  # 0: the kind's first stage; a kind with several stages says which
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,8 @@ class Kind:
     label: ClassVar[str]  # plural, for `gen plan`
     resource_type: ClassVar[str]  # e.g. Microsoft.Network/virtualNetworks
     bicep_suffix: ClassVar[str]  # appended to a Bicep symbol that is already taken
-    stage: ClassVar[int]  # 1: what the group owns; 2: needs other groups' stage 1
+    stage: ClassVar[int]  # 1: what the group owns; 2: needs other groups' stage 1; 3: needs stage 2
+    stages: ClassVar[tuple[int, ...]] = ()  # when the kind's items span stages: every one of them
     ps_step: ClassVar[PsStep]
 
     @property

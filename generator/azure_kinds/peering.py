@@ -14,10 +14,14 @@ class PeeringKind(Kind):
     resource_type = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings"
     bicep_suffix = "Peering"
     stage = 2
+    stages = (2, 3)  # stage 3: a use-remote-gateways peering waiting for another group's transit peering
     ps_step = PsStep(60, "peerings", "VNet peerings")
 
     def items(self, rg: ResourceGroup, created: Created) -> list[Item]:
-        return [Item(self.key, p) for p in rg.peerings]
+        return [
+            Item(self.key, p, (p.waits_for,) if p.waits_for and not p.late else (), 3 if p.late else 2)
+            for p in rg.peerings
+        ]
 
     def ps_needed(self, model: Model) -> bool:
         return bool(model.peerings)

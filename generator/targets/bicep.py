@@ -23,7 +23,7 @@ import jinja2
 from ..azure_kinds import BY_BICEP_KEY, BY_KEY, KINDS
 from ..model import Model, ResourceGroup, ResourceRef, SecretRef
 from ..render import bicep_string, render, symbol
-from .azure_items import Item, stage1, stage2
+from .azure_items import Item, stage1, stage2, stage3
 from .base import Options, OutputFile
 
 # Words a symbolic name must not take: Bicep keywords, the functions the templates call, and
@@ -119,8 +119,12 @@ class BicepTarget:
         files = []
         for rg in model.resource_groups:
             files += self._stage(env, model, rg, "resource-group", rg.name, rg.secrets, stage1(rg), stage=1)
-            if rg.links or rg.peerings:
-                files += self._stage(env, model, rg, "links", f"{rg.name}.links", rg.link_secrets, stage2(rg), stage=2)
+            links = stage2(rg)
+            if links:
+                files += self._stage(env, model, rg, "links", f"{rg.name}.links", rg.link_secrets, links, stage=2)
+            late = stage3(rg)
+            if late:
+                files += self._stage(env, model, rg, "transit", f"{rg.name}.transit", (), late, stage=3)
         return files
 
     def _stage(
@@ -136,7 +140,7 @@ class BicepTarget:
     ) -> list[OutputFile]:
         symbols = Symbols(s.parameter for s in secrets)
         items = _group(items)
-        existing = _existing(rg, items, symbols) if stage == 2 else _existing_stage1(rg, items, symbols)
+        existing = _existing(rg, items, symbols) if stage >= 2 else _existing_stage1(rg, items, symbols)
         for item in items:
             _declare(item, symbols)
         context = dict(
