@@ -11,7 +11,7 @@ from typing import Any
 
 from .azure_kinds import KINDS as AZURE_KINDS
 from .model import Gateway, Model
-from .targets.azure_items import stage1, stage2
+from .targets.azure_items import stage1, stage2, stage3
 
 KINDS = {k.key: k.label for k in AZURE_KINDS}  # kind -> label, in display order
 
@@ -21,9 +21,10 @@ def resource_counts(model: Model) -> list[dict[str, Any]]:
     groups = []
     for rg in model.resource_groups:
         stages = {}
-        for stage, items in (("stage1", stage1(rg)), ("stage2", stage2(rg))):
+        for stage, items in (("stage1", stage1(rg)), ("stage2", stage2(rg)), ("stage3", stage3(rg))):
             counts = Counter(item.kind for item in items)
-            stages[stage] = {KINDS[k]: counts[k] for k in KINDS if counts[k]}
+            if items or stage != "stage3":  # stage 3 only exists for cross-group transit peerings
+                stages[stage] = {KINDS[k]: counts[k] for k in KINDS if counts[k]}
         region = rg.vnets[0].region if rg.vnets else ""
         groups.append({"name": rg.name, "region": region, **stages})
     return groups
@@ -127,8 +128,8 @@ def text(data: dict[str, Any], style: Style = _plain) -> str:
     ]
     for rg in data["resource_groups"]:
         out.append(f"  {rg['name']} ({rg['region']})")
-        for stage, title in (("stage1", "stage 1"), ("stage2", "stage 2")):
-            if rg[stage]:
+        for stage, title in (("stage1", "stage 1"), ("stage2", "stage 2"), ("stage3", "stage 3")):
+            if rg.get(stage):
                 out.append(f"    {title}: " + ", ".join(f"{n} {kind}" for kind, n in rg[stage].items()))
     out += ["", style("Connections per gateway (SKU limit)", bold=True)]
     for gw in data["gateways"]:

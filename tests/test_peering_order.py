@@ -58,3 +58,12 @@ def test_powershell_creates_the_transit_side_first() -> None:
         order = re.findall(r"Add-Az(?:ureRm)?VirtualNetworkPeering -Name '([^']+)'", text)
         assert order.index("peer-hub-to-spoke-far") < order.index("peer-spoke-far-to-hub")
         assert order.index("peer-hub-to-spoke-near") < order.index("peer-spoke-near-to-hub")
+
+
+def test_plan_counts_the_third_stage() -> None:
+    from generator.pipeline import build_model
+    from generator.plan import resource_counts
+
+    groups = {g["name"]: g for g in resource_counts(build_model(HUB_SPOKE).model)}
+    assert groups["rg-spoke"]["stage3"] == {"peerings": 1}
+    assert groups["rg-hub"]["stage2"] == {"peerings": 3} and "stage3" not in groups["rg-hub"]
