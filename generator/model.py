@@ -105,11 +105,19 @@ class Gateway:
     asn: int  # Azure's default 65515 without BGP
     existing: bool
     max_connections: int
+    apipa_lists: int  # how many apipa_addresses lists the inventory gives (one per instance)
     public_ip_zones: tuple[str, ...]  # zones of its public IPs (regions.public_ip_zones); () = regional
     instances: tuple[GatewayInstance, ...]
     ref: ResourceRef
     subnet_ref: ResourceRef
     path: Path
+
+    @property
+    def brownfield_changes(self) -> tuple[str, ...]:
+        """What the inventory asks of an existing gateway (only the PowerShell scripts apply it)."""
+        if not self.existing:
+            return ()
+        return tuple(what for what, asked in (("a BGP ASN", self.bgp), ("active-active", self.active_active)) if asked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +287,7 @@ class Probe:
     count: int
     request_path: str | None
     ref: ResourceRef
+    path: Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +331,7 @@ class ResourceGroup:
     name: str
     vnets: tuple[Vnet, ...]
     gateways: tuple[Gateway, ...]  # to create (not existing)
+    existing_gateways: tuple[Gateway, ...]  # never modified by ARM/Bicep; read for azureState
     connections: tuple[Connection, ...]
     load_balancers: tuple[LoadBalancer, ...]
     links: tuple[VnetLink, ...]  # stage 2: need the remote gateways

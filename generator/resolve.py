@@ -145,6 +145,7 @@ class _Resolver:
             asn=bgp["asn"] if bgp else facts.AZURE_DEFAULT_ASN,
             existing=bool(raw.get("existing", vnet.get("existing", False))),
             max_connections=facts.GATEWAY_SKUS[sku][1],
+            apipa_lists=len(apipa_lists),
             public_ip_zones=regions.public_ip_zones(vnet["region"], sku),
             instances=tuple(instances),
             ref=_ref("virtualNetworkGateways", name, rg=rg),
@@ -323,8 +324,9 @@ class _Resolver:
                     count=p.get("count", 2),
                     request_path=p.get("request_path"),
                     ref=_ref("loadBalancers/probes", name, p["name"], rg=rg),
+                    path=path + ("probes", j),
                 )
-                for p in raw["probes"]
+                for j, p in enumerate(raw["probes"])
             }
             rules = []
             for j, r in enumerate(raw["rules"]):
@@ -596,6 +598,7 @@ def _resource_groups(vnets, connections, links, peerings, lbs) -> tuple[Resource
                 name=rg,
                 vnets=rg_vnets,
                 gateways=tuple(v.gateway for v in rg_vnets if v.gateway and not v.gateway.existing),
+                existing_gateways=tuple(v.gateway for v in rg_vnets if v.gateway and v.gateway.existing),
                 connections=conns,
                 load_balancers=by_rg["lbs"].get(rg, ()),
                 links=rg_links,

@@ -26,6 +26,33 @@ CASES: dict[str, tuple[dict, Callable[[dict], None], str, str]] = {
     ),
     "region-unlisted": (BASE, _set("azure.vnets.1.region", "swedensouth"), "azure.vnets[1].region", "without zones"),
     "site-asn-needed": (BASE, lambda d: d["onprem"]["sites"][1].pop("asn"), "onprem.sites[1]", "no asn"),
+    "brownfield-gateway-change": (
+        BASE,
+        _set("azure.vnets.1.gateway.existing", True),
+        "azure.vnets[1].gateway",
+        "ARM and Bicep never modify it, so a BGP ASN is applied only by the PowerShell scripts",
+    ),
+    "vnet-range-forbidden": (
+        BASE,
+        _set("azure.vnets.1.address_space", ["10.2.0.0/16", "127.0.0.0/8"]),
+        "azure.vnets[1].address_space[1]",
+        "127.0.0.0/8 (loopback)",
+    ),
+    "lb-probe-port": (
+        BASE,
+        _set(
+            "azure.load_balancers.0.probes.0",
+            {"name": "sql-ag-probe", "protocol": "Http", "port": 25, "request_path": "/health"},
+        ),
+        "azure.load_balancers[0].probes[0].port",
+        "Http probes on port 25",
+    ),
+    "apipa-second-list": (
+        BASE,
+        _set("azure.vnets.1.gateway.bgp", {"asn": 65020, "apipa_addresses": [["169.254.21.1"], ["169.254.22.1"]]}),
+        "azure.vnets[1].gateway.bgp.apipa_addresses[1]",
+        "remove the second list or set active_active: true",
+    ),
     "sku-retired": (BASE, _set("azure.vnets.1.gateway.sku", "Standard"), "azure.vnets[1].gateway.sku", "VpnGw1AZ"),
     "sku-not-creatable": (BASE, _set("azure.vnets.1.gateway.sku", "VpnGw2"), "azure.vnets[1].gateway.sku", "VpnGw2AZ"),
     "sku-retiring": (
@@ -187,3 +214,42 @@ def test_a_static_site_needs_no_asn(tmp_path) -> None:
     assert "bgpSettings" not in lng["properties"]
     runbook = next(text for path, text in files.items() if path.endswith("README.md"))
     assert re.search(r"^\| DC2 \| [^|]* \| - \|", runbook, re.M)
+
+
+# ---------------------------------------------------------------- brownfield
+def test_brownfield_gateway_is_in_azure_state_with_a_runbook_step_and_a_warning() -> None:
+    inventory = ROOT / "tests" / "data" / "powershell" / "brownfield.yaml"
+    files = render_files(inventory)
+    arm = json.loads(files["azure/arm/rg-hub.json"])
+    assert "Microsoft.Network/virtualNetworkGateways" not in {r["type"] for r in arm["resources"]}
+    state = arm["outputs"]["azureState"]["value"]["gateways"]
+    gw = "[resourceId('Microsoft.Network/virtualNetworkGateways', 'hub-gw')]"[1:-1]
+    assert state["hub-gw"]["asn"] == 65070
+    assert [i["public_ip"] for i in state["hub-gw"]["instances"]] == [
+        f"[reference({gw}, '2024-05-01').bgpSettings.bgpPeeringAddresses[{n}].tunnelIpAddresses[0]]" for n in (0, 1)
+    ]
+    bicep = files["azure/bicep/rg-hub.bicep"]
+    assert "resource hubGw 'Microsoft.Network/virtualNetworkGateways@2024-05-01' existing" in bicep
+    assert "public_ip: hubGw.properties.bgpSettings.bgpPeeringAddresses[1].tunnelIpAddresses[0]" in bicep
+    runbook = files["README.md"]
+    assert "- `hub-gw` (resource group `rg-hub`): a BGP ASN and active-active" in runbook
+    assert "--name gen-rg-hub --query properties.outputs > azure-state-rg-hub.json" in runbook
+    data = yaml.safe_load(inventory.read_text(encoding="utf-8"))
+    found = [m for m in _messages(data) if m[0] == "brownfield-gateway-change"]
+    assert [(m[1], m[2]) for m in found] == [("azure.vnets[0].gateway", "warning")]
+
+
+def test_brownfield_azure_state_output_fills_the_existing_gateways_placeholders(tmp_path) -> None:
+    inventory = ROOT / "tests" / "data" / "powershell" / "brownfield.yaml"
+    before = render_files(inventory)
+    assert any("<hub-gw-pip1>" in t for p, t in before.items() if p.startswith("onprem/"))
+    # What `az deployment group show --query properties.outputs` returns once Azure has evaluated it.
+    value = json.loads(before["azure/arm/rg-hub.json"])["outputs"]["azureState"]["value"]
+    for n, instance in enumerate(value["gateways"]["hub-gw"]["instances"]):
+        instance["public_ip"] = f"203.0.113.{70 + n}"
+        instance["bgp_ips"] = [f"10.50.255.{4 + n}"]
+    state = tmp_path / "azure-state-rg-hub.json"
+    state.write_text(json.dumps({"azureState": {"type": "Object", "value": value}}), encoding="utf-8")
+    after = render_files(inventory, (state,))
+    device_text = "".join(t for p, t in after.items() if p.startswith("onprem/"))
+    assert "<hub-gw-" not in device_text and "203.0.113.70" in device_text and "203.0.113.71" in device_text

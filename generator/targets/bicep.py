@@ -190,7 +190,8 @@ def _reads(rg: ResourceGroup, items: list[Item]) -> dict[ResourceRef, None]:
 def _existing_stage1(rg: ResourceGroup, items: list[Item], symbols: Symbols) -> list[Existing]:
     """Brownfield VNets and gateways that stage 1 uses but does not create."""
     created = {ref for i in items for ref in BY_BICEP_KEY[i.kind].bicep_declares(i.obj)}
-    return [Existing(r, symbols.add(r, r.names[-1]), False) for r in _reads(rg, items) if r not in created]
+    refs = _reads(rg, items) | {gw.ref: None for gw in rg.existing_gateways}  # azureState reads them
+    return [Existing(r, symbols.add(r, r.names[-1]), False) for r in refs if r not in created]
 
 
 def _existing(rg: ResourceGroup, items: list[Item], symbols: Symbols) -> list[Existing]:

@@ -145,6 +145,7 @@ class RunbookTarget:
             deployments=deployments(model),
             devices=devices(model),
             placeholders=placeholders(model),
+            brownfield=[gw for gw in model.gateways if gw.brownfield_changes],
             totals=plan.totals(model),
             budgets=[plan.gateway_budget(model, gw) for gw in model.gateways],
             sessions=plan.bgp_sessions(model),
