@@ -217,9 +217,12 @@ def test_a_static_site_needs_no_asn(tmp_path) -> None:
 
 
 # ---------------------------------------------------------------- brownfield
-def test_brownfield_gateway_is_in_azure_state_with_a_runbook_step_and_a_warning() -> None:
+def test_brownfield_gateway_is_in_azure_state_with_a_runbook_step_and_a_warning(arm_validator) -> None:
     inventory = ROOT / "tests" / "data" / "powershell" / "brownfield.yaml"
     files = render_files(inventory)
+    for path, text in files.items():
+        if path.startswith("azure/arm/"):
+            assert arm_validator(json.loads(text), check_unknown_properties=True) == [], path
     arm = json.loads(files["azure/arm/rg-hub.json"])
     assert "Microsoft.Network/virtualNetworkGateways" not in {r["type"] for r in arm["resources"]}
     state = arm["outputs"]["azureState"]["value"]["gateways"]
