@@ -9,20 +9,12 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from .azure_kinds import KINDS as AZURE_KINDS
 from .model import Gateway, Model
-from .targets.azure_items import stage1, stage2
+from .targets.azure_items import stage1, stage2, stage3
 from .wording import counted, plural
 
-KINDS = {  # azure_items kind -> label, in display order
-    "vnet": "virtual networks",
-    "public_ip": "public IPs",
-    "gateway": "VPN gateways",
-    "local_gateway": "local network gateways",
-    "connection": "site-to-site connections",
-    "load_balancer": "load balancers",
-    "vnet_link": "VNet-to-VNet connections",
-    "peering": "peerings",
-}
+KINDS = {k.key: k.label for k in AZURE_KINDS}  # kind -> label, in display order
 
 
 def resource_counts(model: Model) -> list[dict[str, Any]]:
@@ -30,9 +22,10 @@ def resource_counts(model: Model) -> list[dict[str, Any]]:
     groups = []
     for rg in model.resource_groups:
         stages = {}
-        for stage, items in (("stage1", stage1(rg)), ("stage2", stage2(rg))):
+        for stage, items in (("stage1", stage1(rg)), ("stage2", stage2(rg)), ("stage3", stage3(rg))):
             counts = Counter(item.kind for item in items)
-            stages[stage] = {KINDS[k]: counts[k] for k in KINDS if counts[k]}
+            if items or stage != "stage3":  # stage 3 only exists for cross-group transit peerings
+                stages[stage] = {KINDS[k]: counts[k] for k in KINDS if counts[k]}
         region = rg.vnets[0].region if rg.vnets else ""
         groups.append({"name": rg.name, "region": region, **stages})
     return groups
@@ -137,8 +130,8 @@ def text(data: dict[str, Any], style: Style = _plain) -> str:
     ]
     for rg in data["resource_groups"]:
         out.append(f"  {rg['name']} ({rg['region']})")
-        for stage, title in (("stage1", "stage 1"), ("stage2", "stage 2")):
-            if rg[stage]:
+        for stage, title in (("stage1", "stage 1"), ("stage2", "stage 2"), ("stage3", "stage 3")):
+            if rg.get(stage):
                 out.append(f"    {title}: " + ", ".join(counted(n, kind) for kind, n in rg[stage].items()))
     out += ["", style("Connections per gateway (SKU limit)", bold=True)]
     for gw in data["gateways"]:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv4Network
 from itertools import combinations
 
-from . import facts
+from . import facts, naming
 from .errors import Problem
 from .model import Model
 from .netindex import overlapping_pairs
@@ -207,17 +207,6 @@ def _tunnel_budget(model: Model) -> Iterator[Problem]:
                 gw.path + ("sku",),
                 f"{gw.sku} allows {gw.max_connections} connections but {gw.name} has {s2s + v2v} ({s2s} site-to-site, {v2v} VNet-to-VNet); use a larger SKU (VpnGw4AZ/5AZ allow 100) or fewer connections",
             )
-
-
-@rule(
-    "sku-retiring", "Legacy (Standard, HighPerformance) and non-AZ VpnGw SKUs are being retired (warning).", "warning"
-)
-def _sku_retiring(model: Model) -> Iterator[Problem]:
-    for gw in model.gateways:
-        if gw.sku in facts.LEGACY_SKUS:
-            yield _p(gw.path + ("sku",), f"{gw.sku} is a legacy SKU retired in June 2026; use VpnGw1AZ or larger")
-        elif gw.sku in facts.NON_AZ_SKUS and not gw.existing:
-            yield _p(gw.path + ("sku",), f"new non-AZ {gw.sku} gateways are no longer created; use {gw.sku}AZ")
 
 
 @rule("custom-policy-sku", "Custom IPsec/IKE policies and IKEv1 are not available on Basic (IKEv1 not on legacy SKUs).")
@@ -472,7 +461,7 @@ def _apipa_both(model: Model) -> Iterator[Problem]:
 )
 def _gcm(model: Model) -> Iterator[Problem]:
     items = [(c.path, c.policy) for c in model.connections] + [
-        (x.path, x.policy) for x in model.links if x.name < f"cn-{x.remote.vnet}-to-{x.local.vnet}"
+        (x.path, x.policy) for x in model.links if x.name < naming.vnet_link(x.remote.vnet, x.local.vnet)
     ]
     for path, policy in items:
         enc, integ = policy.ipsec_encryption, policy.ipsec_integrity
@@ -597,6 +586,15 @@ def _lb_ports(model: Model) -> Iterator[Problem]:
 # ---------------------------------------------------------------- names
 @rule("name-length", "Derived Azure resource names fit Azure's 80-character limit.")
 def _name_length(model: Model) -> Iterator[Problem]:
+    # https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftnetwork
+    for gw in model.gateways:
+        for inst in gw.instances:
+            name = inst.public_ip_ref.names[0]
+            if len(name) > 80:
+                yield _p(
+                    gw.path,
+                    f"derived public IP name '{name}' is {len(name)} characters; Azure allows 80: shorten the gateway name to {80 - len(name) + len(gw.name)} characters",
+                )
     for conn in model.connections:
         for name in (conn.name, conn.lng_name):
             if len(name) > 80:

@@ -117,7 +117,6 @@ CASES: dict[str, tuple[dict, Callable[[dict], None], str]] = {
         "azure.vnets[0].gateway.active_active",
     ),
     "gateway-tunnel-budget": (BASE, lambda d: add_branches(d, "LON-VNET", 28), "azure.vnets[1].gateway.sku"),
-    "sku-retiring": (BASE, _set("azure.vnets.1.gateway.sku", "VpnGw1"), "azure.vnets[1].gateway.sku"),
     "custom-policy-sku": (
         BASE,
         _do(_set("azure.vnets.1.gateway", {"sku": "Basic"}), _set("onprem.connections.1.bgp", False)),

@@ -20,6 +20,7 @@ from ..model import Device, Model, ResourceGroup, SecretRef, Tunnel, pending
 from ..paths import device_file
 from ..platforms import PLATFORMS, Platform
 from ..render import render
+from .azure_items import stage2, stage3
 from .base import Options, OutputFile
 
 # Creating a VPN gateway takes up to about 45 minutes (secondary sources, not Microsoft's own page:
@@ -42,6 +43,8 @@ class Deployment:
     stage2: str | None
     stage2_parameters: str | None
     stage2_secrets: tuple[str, ...]
+    stage3: str | None  # peerings waiting for another group's transit peering
+    stage3_parameters: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +117,8 @@ def deployments(model: Model) -> tuple[Deployment, ...]:
     result = []
     for rg in model.resource_groups:
         stem = f"azure/arm/{rg.name}"
-        staged = bool(rg.links or rg.peerings)
+        staged = bool(stage2(rg))
+        late = bool(stage3(rg))
         result.append(
             Deployment(
                 rg=rg,
@@ -126,6 +130,8 @@ def deployments(model: Model) -> tuple[Deployment, ...]:
                 stage2=f"{stem}.links.json" if staged else None,
                 stage2_parameters=f"{stem}.links.parameters.json" if staged else None,
                 stage2_secrets=tuple(secret_argument(s) for s in rg.link_secrets),
+                stage3=f"{stem}.transit.json" if late else None,
+                stage3_parameters=f"{stem}.transit.parameters.json" if late else None,
             )
         )
     return tuple(result)
@@ -183,6 +189,7 @@ class RunbookTarget:
             deployments=deployments(model),
             devices=devices(model),
             placeholders=placeholders(model),
+            brownfield=[gw for gw in model.gateways if gw.brownfield_changes],
             totals=plan.totals(model),
             budgets=[plan.gateway_budget(model, gw) for gw in model.gateways],
             sessions=plan.bgp_sessions(model),
