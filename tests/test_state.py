@@ -142,15 +142,18 @@ def rendered(folder: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_every_shape_fills_the_placeholders_like_gens_own_state(shape: str, tmp_path: Path, monkeypatch):
     monkeypatch.setenv("GEN_PSK_BRANCH1", "unused")
-    own, other = tmp_path / "own.json", tmp_path / f"{shape}.json"
+    (tmp_path / "own").mkdir()
+    (tmp_path / "other").mkdir()
+    # one file and folder name for both: the runbook names them in its commands
+    own, other = tmp_path / "own" / "azure-state.json", tmp_path / "other" / "azure-state.json"
     own.write_text(json.dumps(own_state()), encoding="utf-8")
     other.write_text(json.dumps(SHAPES[shape](), indent=2), encoding="utf-8")
-    code, output = render(REST_INVENTORY, tmp_path / "a", own)
+    code, output = render(REST_INVENTORY, tmp_path / "own" / "out", own)
     assert code == 0, output
-    code, output = render(REST_INVENTORY, tmp_path / "b", other)
+    code, output = render(REST_INVENTORY, tmp_path / "other" / "out", other)
     assert code == 0, output  # --strict: no placeholder left
-    assert rendered(tmp_path / "a") == rendered(tmp_path / "b")
-    device = (tmp_path / "b" / "onprem" / "branch1" / "branch1-rtr.ios").read_text(encoding="utf-8")
+    assert rendered(tmp_path / "own" / "out") == rendered(tmp_path / "other" / "out")
+    device = (tmp_path / "other" / "out" / "onprem" / "branch1" / "branch1-rtr.ios").read_text(encoding="utf-8")
     assert "52.161.10.135" in device and "10.3.1.254" in device
 
 
