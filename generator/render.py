@@ -72,8 +72,9 @@ def bicep_string(value: Any) -> str:
 
 
 def config_text(value: Any) -> str:
-    """Free text for a router config line (descriptions, comments): one line, printable ASCII."""
-    return re.sub(r"[^\x20-\x7e]|[\"'`$;!\\]", "_", str(value))
+    """Free text for a router config line (descriptions, comments): one line, printable ASCII, no
+    quotes, shell or comment characters, and no braces (Junos reads them as hierarchy even in set files)."""
+    return re.sub(r"[^\x20-\x7e]|[\"'`$;!\\{}]", "_", str(value))
 
 
 def counted_items(items: Any, word: str, words: str | None = None) -> str:
