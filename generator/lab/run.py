@@ -81,6 +81,7 @@ class LabResult:
     pids: list[int] = field(default_factory=list)  # every process the lab started
     links: list[TunnelStatus] = field(default_factory=list)  # VNet-to-VNet link tunnels
     timers: str = ""
+    matrix: dict[str, str] = field(default_factory=dict)  # reachability cell -> ok | degraded | lost
     drill: object = None  # drill.DrillResult with --drill
 
     @property
@@ -504,9 +505,11 @@ def run_lab(
             links=[st for st in statuses if st.kind == "link"],
             timers=plan.timers.label(),
         )
-        if drill is not None:
-            from .drill import run_drill
+        from .drill import Matrix, run_drill
 
+        if any(st.ike_up for st in statuses):
+            result.matrix = Matrix(lab).evaluate(set(), set())
+        if drill is not None:
             result.drill = run_drill(lab, drill, log)
         return result
     except BaseException:
