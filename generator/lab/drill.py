@@ -377,11 +377,10 @@ def run_drill(lab, options: DrillOptions, log) -> DrillResult:
                     drill.lost.append(cell)
             if all(view[c] == "ok" for c in still):
                 drill.recovery = now
-                drill.mechanism = (
-                    last_event[0]
-                    if drill.lost and last_event[0]
-                    else ("unaffected: the paths in use did not cross the failure" if not drill.lost else "FIB update")
-                )
+                if not set(drill.lost) - set(expected_loss):
+                    drill.mechanism = "nothing else lost" if drill.lost else "unaffected: no path in use crossed it"
+                else:
+                    drill.mechanism = last_event[0] or "FIB update"
                 break
             if now > window:
                 drill.never = sorted(c for c in still if view[c] != "ok")
