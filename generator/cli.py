@@ -392,6 +392,7 @@ def lab(
     Examples:
       sudo gen lab inventories/csp-advanced-linux.yaml
       sudo gen lab inventories/csp-advanced-linux.yaml --keep
+      sudo gen lab inventories/csp-advanced-linux.yaml --drill --bgp-timers 3/9
       sudo gen lab --down cspadvancedlinux
     """
     from .lab.system import LabError
