@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import click
@@ -63,9 +64,13 @@ def emit(result, fmt: str, report: Path | None, info) -> None:
         text = text.rstrip("\n") + "\n\n" + drill_text(result.drill)
         path = report or Path(f"gen-lab-{result.name}-drill.{'json' if fmt == 'json' else 'txt'}")
         body = json.dumps(to_json(result), indent=2) + "\n" if fmt == "json" else text + "\n"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(body, encoding="utf-8")
-        path.with_suffix(".svg").write_text(timeline_svg(result.drill), encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(body, encoding="utf-8")
+            path.with_suffix(".svg").write_text(timeline_svg(result.drill), encoding="utf-8")
+        except OSError as error:
+            click.secho(f"gen lab: cannot write the drill report {path}: {error.strerror}", err=True, fg="red")
+            sys.exit(2)
     if fmt == "json":
         click.echo(json.dumps(to_json(result), indent=2))
         return
