@@ -603,6 +603,14 @@ def schema() -> None:
 @click.option(
     "--inject", "inject", multiple=True, hidden=True, help="Test hook: FAULT:TUNNEL with FAULT psk, asn or proposal."
 )
+@click.option("--drill", is_flag=True, help="Take down each gateway instance, device, tunnel and VNet link in turn.")
+@click.option(
+    "--bgp-timers", default="60/180", show_default=True, help="Emulated Azure BGP KEEPALIVE/HOLD (Azure: fixed 60/180)."
+)
+@click.option("--only", multiple=True, hidden=True, help="Test hook: drill only KIND:NAME.")
+@click.option("--plant", multiple=True, hidden=True, help="Test hook: PLANT:SITE (shared-outside).")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Drill report file (SVG beside it).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_obj
 def lab(
     obj: _Context,
@@ -612,6 +620,12 @@ def lab(
     name: str | None,
     down_name: str | None,
     inject: tuple[str, ...],
+    drill: bool,
+    bgp_timers: str,
+    only: tuple[str, ...],
+    plant: tuple[str, ...],
+    report: Path | None,
+    fmt: str,
 ) -> None:
     """Bring INVENTORY's tunnels and BGP sessions up for real in network namespaces (root, Linux).
 
@@ -623,6 +637,7 @@ def lab(
     Examples:
       sudo gen lab inventories/csp-advanced-linux.yaml
       sudo gen lab inventories/csp-advanced-linux.yaml --keep
+      sudo gen lab inventories/csp-advanced-linux.yaml --drill --bgp-timers 3/9
       sudo gen lab --down cspadvancedlinux
     """
     from .lab.system import LabError
@@ -640,7 +655,6 @@ def lab(
         if inventory is None:
             raise click.UsageError("give an INVENTORY (or --down NAME)")
         from .lab.plan import FAULTS
-        from .lab.report import summary, table
         from .lab.run import run_lab
 
         faults = {}
@@ -649,7 +663,14 @@ def lab(
             if fault not in FAULTS or not tunnel:
                 raise click.UsageError(f"--inject {item}: use FAULT:TUNNEL with FAULT one of {', '.join(FAULTS)}")
             faults[tunnel] = fault
-        result = run_lab(inventory, name=name, keep=keep, timeout=timeout, faults=faults, log=obj.info)
+        from .lab.cli import drill_options, lab_timers, plants
+
+        timers, opts = lab_timers(bgp_timers), drill_options(drill, only)
+        log = obj.info if fmt == "text" else (lambda message: None)
+        result = run_lab(
+            inventory, name=name, keep=keep, timeout=timeout, faults=faults, log=log,
+            timers=timers, plants=plants(plant), drill=opts,
+        )  # fmt: skip
     except GenError as error:
         _fail(error)
     except (LabError, ValueError, OSError) as error:
@@ -658,8 +679,9 @@ def lab(
     except KeyboardInterrupt:
         click.secho("gen lab: interrupted; the lab was removed", err=True, fg="red")
         sys.exit(130)
-    click.echo(table(result))
-    obj.info(summary(result))
+    from .lab.cli import emit
+
+    emit(result, fmt, report, obj.info)
     if keep:
         obj.info(f"the lab is running; inspect it with `ip netns` and remove it with: gen lab --down {result.name}")
     sys.exit(0 if result.ok else 1)

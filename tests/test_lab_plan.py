@@ -62,10 +62,36 @@ def test_libipsec_plan_narrows_each_child_sa_to_its_bgp_addresses_and_keys_stay_
     assert first.key == "SEA-VNET-gw.i0~dc1-linux1"
     plan = build_plan(m, environment(None), "t", "libipsec", keys, {first.key: "psk"})
     sea0 = next(e for e in plan.endpoints if e.key == "az:SEA-VNET-gw.i0").files["swanctl"]
-    assert sea0.count("local_ts = 10.1.255.4/32") == 2
+    assert sea0.count("local_ts = 10.1.255.4/32") == 4  # two devices, then the links to LON and MUM
     assert "remote_ts = 172.16.255.1/32" in sea0 and "remote_ts = 172.16.255.2/32" in sea0
     assert sea0.count(keys[first.psk.parameter]) == 1  # dc1-linux2's key; dc1-linux1's is a wrong one
     device = next(e for e in plan.endpoints if e.key == "dev:dc1-linux1").files["swanctl"]
     assert "remote_addrs = " + str(first.azure_public_ip) in device and "local_ts = 0.0.0.0/0" in device
     xfrm = build_plan(m, environment(None), "t", "xfrm", keys)
     assert "local_ts = 0.0.0.0/0" in next(e for e in xfrm.endpoints if e.key == "az:SEA-VNET-gw.i0").files["swanctl"]
+
+
+def test_vnet_links_and_azure_routing_behaviour_in_the_plan(tmp_path):
+    from generator.lab.plan import Timers, write_state
+
+    m = build_model(CSP_LINUX, (write_state(model(), tmp_path),)).model
+    plan = build_plan(m, environment(None), "t", "libipsec", throwaway_keys(m), timers=Timers(1, 3))
+    # active-active SEA to single LON and MUM: 2 + 2 tunnels, LON to MUM: 1
+    assert [lt.key for lt in plan.links] == [
+        "SEA-VNET-gw.i0~LON-VNET-gw.i0",
+        "SEA-VNET-gw.i1~LON-VNET-gw.i0",
+        "SEA-VNET-gw.i0~MUM-VNET-gw.i0",
+        "SEA-VNET-gw.i1~MUM-VNET-gw.i0",
+        "LON-VNET-gw.i0~MUM-VNET-gw.i0",
+    ]
+    frr = next(e for e in plan.endpoints if e.key == "az:SEA-VNET-gw.i0").files["frr"]
+    assert "neighbor 10.2.255.30 remote-as 65020" in frr and "neighbor 10.3.255.30 remote-as 65030" in frr
+    assert "neighbor 10.2.255.30 timers 1 3" in frr  # shortened as asked
+    assert "ip prefix-list gl-not-own-vnet seq 5 deny 10.1.0.0/16 le 32" in frr  # overlapping own VNet
+    assert "ip prefix-list gl-no-default seq 5 deny 0.0.0.0/0" in frr  # no default route to peers
+    assert "neighbor 172.16.255.1 maximum-prefix 4000" in frr and "maximum-paths 8" in frr
+    default = build_plan(m, environment(None), "t", "libipsec", throwaway_keys(m))
+    sea = next(e for e in default.endpoints if e.key == "az:SEA-VNET-gw.i0").files["frr"]
+    assert "neighbor 10.2.255.30 timers 60 180" in sea  # Azure's fixed values by default
+    assert default.timers.azure and "Azure's fixed values" in default.timers.label()
+    assert "SHORTENED" in plan.timers.label()

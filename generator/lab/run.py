@@ -13,7 +13,7 @@ from ipaddress import IPv4Network
 from pathlib import Path
 
 from .daemons import Charon, Frr, wait_for
-from .plan import Endpoint, LabTunnel, Plan, build_plan, throwaway_keys, write_state
+from .plan import Endpoint, LabTunnel, Plan, Timers, build_plan, throwaway_keys, write_state
 from .system import LAB_ROOT, LabError, Registry, detect_mode, ip_binary, preflight, run
 
 LIBIPSEC_TABLE = "2200"  # device side: what enters an xfrm stand-in leaves through ipsec0
@@ -32,8 +32,9 @@ REASONS = (  # (reason, pattern in charon's log)
 @dataclass
 class TunnelStatus:
     key: str
-    device: str
+    device: str  # the on-prem device, or for a VNet-to-VNet link tunnel its side b
     source: str  # verified | emulated
+    kind: str = "tunnel"  # tunnel (site-to-VNet) | link (VNet-to-VNet)
     ike: str = "-"
     child: str = "-"
     azure_ike: str = "-"
@@ -78,10 +79,47 @@ class LabResult:
     endpoints: list[Endpoint]
     namespaces: list[str] = field(default_factory=list)
     pids: list[int] = field(default_factory=list)  # every process the lab started
+    links: list[TunnelStatus] = field(default_factory=list)  # VNet-to-VNet link tunnels
+    timers: str = ""
+    matrix: dict[str, str] = field(default_factory=dict)  # reachability cell -> ok | degraded | lost
+    drill: object = None  # drill.DrillResult with --drill
+
+    @property
+    def up(self) -> bool:
+        return bool(self.tunnels or self.links) and all(t.ok for t in self.tunnels + self.links)
 
     @property
     def ok(self) -> bool:
-        return bool(self.tunnels) and all(t.ok for t in self.tunnels)
+        return self.up and (self.drill is None or self.drill.ok)
+
+
+@dataclass
+class Hop:
+    """A tunnel between two lab namespaces: device -> Azure instance, or link side a -> side b."""
+
+    key: str
+    kind: str  # tunnel | link
+    left: Endpoint
+    right: Endpoint
+    left_bgp: str | None
+    right_bgp: str | None
+    left_conn: str | None  # connection name in left's charon (None: find it by remote address)
+    right_conn: str
+    skip: str = ""
+
+
+def hops(plan: Plan) -> list[Hop]:
+    result = [
+        Hop(t.key, "tunnel", t.device, t.azure, t.device_bgp_ip, t.azure_bgp_ip, None, t.tunnel.device, t.skip)
+        for t in plan.tunnels
+    ]
+    for link in plan.links:
+        name = lambda ep: ep.key.removeprefix("az:").replace(".i", "-i")  # noqa: E731 (as plan names them)
+        result.append(
+            Hop(link.key, "link", link.a, link.b, link.a_bgp_ip if link.bgp else None,
+                link.b_bgp_ip if link.bgp else None, name(link.b), name(link.a))
+        )  # fmt: skip
+    return result
 
 
 def default_name(model_name: str) -> str:
@@ -105,6 +143,19 @@ class Lab:
             )
             for t in plan.tunnels
         }
+        for link in plan.links:
+            self.status[link.key] = TunnelStatus(
+                key=link.key,
+                device=link.b.title,
+                source="emulated",
+                kind="link",
+                bgp_expected=link.bgp,
+                expected_onprem=[str(p) for p in link.b.prefixes],  # learned by side a
+                expected_azure=[str(p) for p in link.a.prefixes],  # learned by side b
+            )
+        self.hops = hops(plan)
+        self.ports: dict[str, str] = {}  # endpoint key -> the port in the "internet" a drill takes down
+        self.bridges: dict[str, str] = {}  # endpoint key -> the bridge its port joins
         self.pool = ThreadPoolExecutor(max_workers=8)
 
     def folder(self, endpoint: Endpoint) -> Path:
@@ -117,6 +168,19 @@ class Lab:
         run(["ip", "-n", inet, "link", "set", "br0", "up"])
         for ep in self.plan.endpoints:
             self.registry.add_netns(ep.netns)
+        # The planted flaw "shared-outside": every device of the site reaches the internet through one
+        # uplink (bridge s<k> behind port u<k>); taking a device's outside down takes that uplink down.
+        uplinks = {}
+        for k, site in enumerate(sorted(set(self.plan.plants.values())), start=1):
+            run(["ip", "-n", inet, "link", "add", f"s{k}", "type", "bridge"])
+            run(["ip", "-n", inet, "link", "add", f"u{k}", "type", "veth", "peer", "name", f"v{k}"])
+            run(["ip", "-n", inet, "link", "set", f"u{k}", "master", "br0", "up"])
+            run(["ip", "-n", inet, "link", "set", f"v{k}", "master", f"s{k}", "up"])
+            run(["ip", "-n", inet, "link", "set", f"s{k}", "up"])
+            uplinks[site] = (f"s{k}", f"u{k}")
+        for n, ep in enumerate(self.plan.endpoints):
+            bridge, port = uplinks.get(ep.site, ("br0", f"p{n}")) if ep.kind == "device" else ("br0", f"p{n}")
+            self.ports[ep.key], self.bridges[ep.key] = port, bridge
         list(self.pool.map(self.build_endpoint, range(len(self.plan.endpoints)), self.plan.endpoints))
 
     def build_endpoint(self, n: int, ep: Endpoint) -> None:
@@ -133,7 +197,7 @@ class Lab:
             run(["sh", "-c", f"echo {value} > /proc/sys/net/{key}"], netns=ns)
         port = f"p{n}"
         run(["ip", "-n", inet, "link", "add", port, "type", "veth", "peer", "name", ep.outside, "netns", ns])
-        run(["ip", "-n", inet, "link", "set", port, "master", "br0", "up"])
+        run(["ip", "-n", inet, "link", "set", port, "master", self.bridges.get(ep.key, "br0"), "up"])
         run(["ip", "-n", ns, "addr", "add", f"{ep.public_ip}/32", "dev", ep.outside])
         run(["ip", "-n", ns, "link", "set", ep.outside, "up"])
         for peer in ep.peers:
@@ -188,18 +252,25 @@ class Lab:
                 script = self.folder(ep) / "interfaces.sh"
                 run(["sh", str(script)], netns=ns, env=env)
             else:
-                tunnels = [t for t in self.plan.tunnels if t.azure is ep]
-                for n, t in enumerate(tunnels, start=1):
+                routes = [  # (BGP peer /32 or the prefixes behind a static peer) per tunnel, as plan numbers them
+                    [f"{t.device_bgp_ip}/32"]
+                    if self.status[t.key].bgp_expected
+                    else [str(p) for p in t.tunnel.local_prefixes]
+                    for t in self.plan.tunnels
+                    if t.azure is ep
+                ]
+                for link in self.plan.links:
+                    if ep in (link.a, link.b):
+                        peer, peer_ip = (link.b, link.b_bgp_ip) if ep is link.a else (link.a, link.a_bgp_ip)
+                        routes.append([f"{peer_ip}/32"] if link.bgp else [str(p) for p in peer.prefixes])
+                for n, prefixes in enumerate(routes, start=1):
                     dev = "ipsec0"
                     if self.plan.mode == "xfrm":
                         dev = f"xfrm{n}"
                         run(["ip", "-n", ns, "link", "add", dev, "type", "xfrm", "if_id", str(n), "dev", ep.outside])
                         run(["ip", "-n", ns, "link", "set", dev, "mtu", "1400", "up"])
-                    if self.status[t.key].bgp_expected:
-                        run(["ip", "-n", ns, "route", "replace", f"{t.device_bgp_ip}/32", "dev", dev])
-                    else:  # static routing: the site's prefixes through the tunnel
-                        for prefix in t.tunnel.local_prefixes:
-                            run(["ip", "-n", ns, "route", "replace", str(prefix), "dev", dev])
+                    for prefix in prefixes:
+                        run(["ip", "-n", ns, "route", "replace", prefix, "dev", dev])
 
     def write_files(self) -> None:
         names = {"swanctl": "swanctl.conf", "frr": "frr.conf", "interfaces": "interfaces.sh"}
@@ -235,31 +306,35 @@ class Lab:
                     return name, sa
         return "", {}
 
-    def poll_ipsec(self) -> None:
-        sas = dict(zip(self.charons, self.pool.map(lambda c: c.sas(), self.charons.values()), strict=True))
-        for t in self.plan.tunnels:
-            st = self.status[t.key]
-            if t.skip:
-                st.reasons, st.failed = [t.skip], True
+    def poll_ipsec(self) -> dict[str, list[dict]]:
+        sas = dict(zip(self.charons, self.pool.map(_sas, self.charons.values()), strict=True))
+        for h in self.hops:
+            st = self.status[h.key]
+            if h.skip:
+                st.reasons, st.failed = [h.skip], True
                 continue
-            _, dev = self.sa_for(sas[t.device.key], t.azure_public_ip)
-            _, az = self.sa_for(sas[t.azure.key], t.device.public_ip)
-            st.ike = dev.get("state", "-")
-            children = list((dev.get("child-sas") or {}).values())
+            _, left = self.sa_for(sas[h.left.key], h.right.public_ip)
+            _, right = self.sa_for(sas[h.right.key], h.left.public_ip)
+            st.ike = left.get("state", "-")
+            children = list((left.get("child-sas") or {}).values())
             st.child = children[0].get("state", "-") if children else "-"
-            st.azure_ike = az.get("state", "-")
+            st.azure_ike = right.get("state", "-")
             if not st.ike_up:
-                reason = self.ike_reason(t)
+                reason = self.ike_reason(h)
                 if reason:
                     st.reasons, st.failed = [reason], True
+        return sas
 
-    def ike_reason(self, t: LabTunnel) -> str:
-        """The failure reason from charon's own log: the device's lines for this connection, then Azure's."""
-        conns = self.charons[t.device.key].conns()
-        names = [n for n, c in conns.items() if t.azure_public_ip in (c.get("remote_addrs") or [])]
+    def ike_reason(self, h: Hop) -> str:
+        """The failure reason from charon's own log: the left side's lines for this connection, then the right's."""
+        if h.left_conn is None:
+            conns = self.charons[h.left.key].conns()
+            names = [n for n, c in conns.items() if h.right.public_ip in (c.get("remote_addrs") or [])]
+        else:
+            names = [h.left_conn]
         for ep, marks in (
-            (t.device, [f"<{n}|" for n in names]),
-            (t.azure, [f"<{t.tunnel.device}|", t.device.public_ip]),
+            (h.left, [f"<{n}|" for n in names]),
+            (h.right, [f"<{h.right_conn}|", h.left.public_ip]),
         ):
             log = self.folder(ep) / "charon.log"
             lines = log.read_text(encoding="utf-8", errors="replace").splitlines() if log.exists() else []
@@ -267,28 +342,30 @@ class Lab:
             for reason, pattern in REASONS:
                 hit = next((line for line in mine if pattern.search(line)), None)
                 if hit:
-                    side = "on-prem" if ep is t.device else "Azure"
+                    side = ("on-prem" if ep.kind == "device" else "Azure") if h.kind == "tunnel" else ep.title
                     return f"IKE {reason} ({side} charon: {hit.split('> ', 1)[-1].strip()})"
         return ""
 
-    def poll_bgp(self) -> None:
+    def poll_bgp(self) -> dict:
         states = dict(zip(self.frrs, self.pool.map(lambda f: f.bgp_state(), self.frrs.values()), strict=True))
-        for t in self.plan.tunnels:
-            st = self.status[t.key]
+        for h in self.hops:
+            st = self.status[h.key]
             if not st.bgp_expected or not st.ike_up:
                 continue
-            dev_neighbors, dev_learned = states[t.device.key]
-            az_neighbors, az_learned = states[t.azure.key]
-            dev, az = dev_neighbors.get(t.azure_bgp_ip, {}), az_neighbors.get(t.device_bgp_ip, {})
-            st.bgp, st.azure_bgp = dev.get("bgpState", "-"), az.get("bgpState", "-")
-            st.learned_onprem = dev_learned.get(t.azure_bgp_ip, [])
-            st.learned_azure = az_learned.get(t.device_bgp_ip, [])
+            left_neighbors, left_learned = states[h.left.key]
+            right_neighbors, right_learned = states[h.right.key]
+            left, right = left_neighbors.get(h.right_bgp, {}), right_neighbors.get(h.left_bgp, {})
+            st.bgp, st.azure_bgp = left.get("bgpState", "-"), right.get("bgpState", "-")
+            st.learned_onprem = left_learned.get(h.right_bgp, [])
+            st.learned_azure = right_learned.get(h.left_bgp, [])
             st.reasons = []
             if st.bgp != "Established" or st.azure_bgp != "Established":
-                reason = _bgp_reason(dev, "on-prem") or _bgp_reason(az, "Azure")
+                names = ("on-prem", "Azure") if h.kind == "tunnel" else (h.left.title, h.right.title)
+                reason = _bgp_reason(left, names[0]) or _bgp_reason(right, names[1])
                 if reason:
                     st.reasons = [reason]
                     st.failed = "Bad Peer AS" in reason or "OPEN Message Error" in reason
+        return states
 
     def ping(self) -> None:
         def one(t: LabTunnel) -> tuple[str, str]:
@@ -307,12 +384,26 @@ class Lab:
 
         for key, result in self.pool.map(one, self.plan.tunnels):
             self.status[key].ping = result
+        for link in self.plan.links:  # the emulated Azure ends: their BGP addresses, when BGP runs
+            st = self.status[link.key]
+            if not link.bgp or not st.ike_up:
+                st.ping = "n/a" if st.ike_up else "-"
+                continue
+            args = ["ping", "-c", "1", "-W", "1", "-I", link.a_bgp_ip, link.b_bgp_ip]
+            ok = any(run(args, netns=link.a.netns, check=False).returncode == 0 for _ in range(3))
+            st.ping = "ok" if ok else "lost"
 
     def settled(self, phase: str) -> bool:
         def done(st: TunnelStatus) -> bool:
             return st.failed or (st.ike_up if phase == "ipsec" else st.bgp_up)
 
         return all(done(st) for st in self.status.values())
+
+    def initiate_links(self) -> None:
+        """Side a of each VNet-to-VNet link tunnel opens IKE (both Azure ends may; the lab picks one)."""
+        for h in self.hops:
+            if h.kind == "link" and self.status[h.key].ike == "-":
+                self.pool.submit(self.charons[h.left.key].initiate, h.left_conn)
 
     def initiate_missing(self) -> None:
         """Devices whose files do not start their connections: initiate them as the engineer would."""
@@ -334,8 +425,12 @@ def run_lab(
     timeout: float = 60.0,
     faults: dict[str, str] | None = None,
     log=None,
+    timers: Timers | None = None,
+    plants: dict[str, str] | None = None,
+    drill=None,
 ) -> LabResult:
-    """Build, run and check the lab of INVENTORY. Raises GenError (bad inventory) or LabError."""
+    """Build, run and check the lab of INVENTORY; with `drill` (drill.DrillOptions) run the drill on it
+    once everything is up. Raises GenError (bad inventory) or LabError."""
     from ..pipeline import build_model
     from ..render import environment
 
@@ -358,7 +453,7 @@ def run_lab(
             f"kernel: {'XFRM interfaces + ESP' if mode == 'xfrm' else 'no XFRM interfaces/ESP -> strongSwan kernel-libipsec (TUN)'}"
         )
         model = build_model(inventory, (write_state(model, registry.dir),)).model
-        plan = build_plan(model, environment(None), name, mode, throwaway_keys(model), faults)
+        plan = build_plan(model, environment(None), name, mode, throwaway_keys(model), faults, timers, plants)
         lab = Lab(plan, registry, inet, log)
         phase = _phases(log, started)
         lab.build_network()
@@ -372,6 +467,7 @@ def run_lab(
         deadline = started + timeout
         loaded = time.monotonic()
         lab.poll_ipsec()
+        lab.initiate_links()
         initiated = False
         while not lab.settled("ipsec") and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -396,9 +492,26 @@ def run_lab(
         for st in lab.status.values():
             if not st.ok and not st.reasons:
                 st.reasons = [_pending_reason(st, timeout)]
-        return LabResult(
-            name, mode, list(lab.status.values()), seconds, keep, plan.endpoints, registry.namespaces, registry.pids
+        statuses = list(lab.status.values())
+        result = LabResult(
+            name,
+            mode,
+            [st for st in statuses if st.kind == "tunnel"],
+            seconds,
+            keep,
+            plan.endpoints,
+            registry.namespaces,
+            registry.pids,
+            links=[st for st in statuses if st.kind == "link"],
+            timers=plan.timers.label(),
         )
+        from .drill import Matrix, run_drill
+
+        if any(st.ike_up for st in statuses):
+            result.matrix = Matrix(lab).evaluate(set(), set())
+        if drill is not None:
+            result.drill = run_drill(lab, drill, log)
+        return result
     except BaseException:
         keep = False
         raise
@@ -411,6 +524,13 @@ def run_lab(
             left = registry.teardown()
             if left:
                 print("gen lab: could not remove: " + "; ".join(left), file=sys.stderr)
+
+
+def _sas(charon: Charon) -> list[dict]:
+    try:
+        return charon.sas()
+    except OSError:  # a charon busy restarting a connection; the next poll asks again
+        return []
 
 
 def _bgp_reason(info: dict, side: str) -> str:
