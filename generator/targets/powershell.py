@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import jinja2
 
 from ..model import Model, ResourceRef
+from ..plan import GATEWAY_TIME
 from ..psmodules import MODULES, limitations
 from ..render import render
 from .base import Options, OutputFile
@@ -44,7 +45,7 @@ def steps(model: Model) -> list[Step]:
         ("resource_groups", "Resource groups", True),
         ("vnets", "Virtual networks and subnets", any(not v.existing for v in model.vnets)),
         ("public_ips", "Gateway public IP addresses", any(not g.existing for g in model.gateways)),
-        ("gateways", "VPN gateways (30-45 minutes each, in parallel)", bool(model.gateways)),
+        ("gateways", f"VPN gateways ({GATEWAY_TIME} each, in parallel)", bool(model.gateways)),
         ("local_gateways", "Local network gateways", bool(model.connections)),
         ("connections", "Site-to-site and VNet-to-VNet connections", bool(model.connections or model.links)),
         ("peerings", "VNet peerings", bool(model.peerings)),
@@ -73,6 +74,7 @@ class PowerShellTarget:
                 stops=[x for x in found if x.stops],
                 fallbacks=[x for x in found if not x.stops],
                 resource_path=resource_path,
+                gateway_time=GATEWAY_TIME,
             )
             files.append(OutputFile(f"azure/powershell/deploy.{m.key}.ps1", with_bom_if_needed(text)))
         return files

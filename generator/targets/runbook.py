@@ -19,10 +19,10 @@ from ..platforms import APPLY_STEPS, PLATFORMS, Platform
 from ..render import render
 from .base import Options, OutputFile
 
-# Creating a VPN gateway takes up to about 45 minutes (secondary sources, not Microsoft's own page:
-# https://qisltd.co.uk/vpn-gateway/ "up to 45 minutes";
-# https://www.redkitecloud.com/docs/azure-networking/vpn-gateway.html "takes 30-45 minutes").
-GATEWAY_MINUTES = "30-45"
+# Keys go to ARM through a parameters file in a private temporary folder, never on a command line
+# (an argument is visible in the process list and the shell history). The folder is made with
+# umask 077 (0700, files 0600) and removed at the end.
+KEYS_DIR = "$GEN_KEYS"
 STATE_FILE = "azure-state.json"
 
 
@@ -35,10 +35,11 @@ class Deployment:
     name: str  # deployment name
     stage1: str
     stage1_parameters: str
-    stage1_secrets: tuple[str, ...]  # name="$VALUE" arguments
+    stage1_keys: str | None  # the keys parameters file in KEYS_DIR, if the stage takes keys
     stage2: str | None
     stage2_parameters: str | None
-    stage2_secrets: tuple[str, ...]
+    stage2_keys: str | None
+    keys: tuple[tuple[str, tuple[SecretRef, ...]], ...]  # (keys file, secrets it holds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +60,34 @@ class Placeholder:
     devices: tuple[str, ...]
 
 
-def secret_argument(secret: SecretRef) -> str:
-    """az CLI --parameters argument that passes a key without writing it down."""
-    value = f'"${secret.name}"' if secret.kind == "env" else f'"$(cat {secret.name})"'
-    return f"{secret.parameter}={value}"
+def key_source(secret: SecretRef) -> str:
+    """Python expression, read by the keys-file writer, that yields one key without a command line."""
+    if secret.kind == "env":
+        return f"os.environ[{secret.name!r}]"
+    return f"open({secret.name!r}).read().rstrip(chr(10))"
+
+
+def keys_writer(deps: tuple[Deployment, ...]) -> tuple[str, ...]:
+    """Lines of the Python program (fed on stdin) that writes every stage's keys parameters file.
+
+    An ARM parameters file rejects parameters the template does not declare, hence one per stage:
+    https://learn.microsoft.com/azure/azure-resource-manager/templates/parameter-files
+    """
+    lines = ["import json, os, sys", "files = {"]
+    for d in deps:
+        for path, secrets in d.keys:
+            values = ", ".join(f"{s.parameter!r}: {key_source(s)}" for s in secrets)
+            lines.append(f"    {path.rsplit('/', 1)[-1]!r}: {{{values}}},")
+    lines += [
+        "}",
+        "for name, keys in files.items():",
+        "    body = {k: {'value': v} for k, v in keys.items()}",
+        "    doc = {'$schema': 'https://schema.management.azure.com/schemas/2019-04-01/"
+        "deploymentParameters.json#', 'contentVersion': '1.0.0.0', 'parameters': body}",
+        "    with open(os.path.join(sys.argv[1], name), 'w') as f:",
+        "        json.dump(doc, f)",
+    ]
+    return tuple(lines)
 
 
 def deployments(model: Model) -> tuple[Deployment, ...]:
@@ -70,6 +95,11 @@ def deployments(model: Model) -> tuple[Deployment, ...]:
     for rg in model.resource_groups:
         stem = f"azure/arm/{rg.name}"
         staged = bool(rg.links or rg.peerings)
+        keys1 = f"{KEYS_DIR}/{rg.name}.keys.json" if rg.secrets else None
+        keys2 = f"{KEYS_DIR}/{rg.name}.links.keys.json" if staged and rg.link_secrets else None
+        keys = tuple(
+            (path, secrets) for path, secrets in ((keys1, rg.secrets), (keys2, rg.link_secrets)) if path is not None
+        )
         result.append(
             Deployment(
                 rg=rg,
@@ -77,10 +107,11 @@ def deployments(model: Model) -> tuple[Deployment, ...]:
                 name=f"gen-{rg.name}"[:64],
                 stage1=f"{stem}.json",
                 stage1_parameters=f"{stem}.parameters.json",
-                stage1_secrets=tuple(secret_argument(s) for s in rg.secrets),
+                stage1_keys=keys1,
                 stage2=f"{stem}.links.json" if staged else None,
                 stage2_parameters=f"{stem}.links.parameters.json" if staged else None,
-                stage2_secrets=tuple(secret_argument(s) for s in rg.link_secrets),
+                stage2_keys=keys2,
+                keys=keys,
             )
         )
     return tuple(result)
@@ -129,20 +160,23 @@ class RunbookTarget:
 
     def render(self, model: Model, env: jinja2.Environment, options: Options) -> list[OutputFile]:
         topo = topology.build(model)
+        deps = deployments(model)
         dot = render(env, "runbook/topology.dot.j2", model=model, topology=topo)
         readme = render(
             env,
             "runbook/README.md.j2",
             model=model,
             topology=topo,
-            deployments=deployments(model),
+            deployments=deps,
+            keys_writer=keys_writer(deps),
+            keys_dir=KEYS_DIR,
             devices=devices(model),
             placeholders=placeholders(model),
             totals=plan.totals(model),
             budgets=[plan.gateway_budget(model, gw) for gw in model.gateways],
             sessions=plan.bgp_sessions(model),
             inventory_file=model.source.replace("\\", "/").rsplit("/", 1)[-1],
-            gateway_minutes=GATEWAY_MINUTES,
+            gateway_time=plan.GATEWAY_TIME,
             state_file=STATE_FILE,
         )
         files = [OutputFile("README.md", readme), OutputFile("topology.dot", dot)]
