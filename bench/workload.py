@@ -85,8 +85,11 @@ def plain_filters() -> dict[str, Any]:
     attributes (policy.ike_encryption), so a mapping they filter becomes an attribute object first."""
     from types import SimpleNamespace
 
-    from generator.crypto import FILTERS as VENDOR
+    from generator.crypto import FILTERS as DEVICE
+    from generator.platforms import template_filters
     from generator.render import FILTERS
+
+    VENDOR = {**DEVICE, **template_filters()}
 
     def attributes(value: Any) -> Any:
         if isinstance(value, dict):

@@ -371,8 +371,9 @@ def lab(
 ) -> None:
     """Bring INVENTORY's tunnels and BGP sessions up for real in network namespaces (root, Linux).
 
-    Devices of platform strongswan_frr run the files `gen render` writes; other devices and every
-    Azure gateway instance are emulated from the same model. Exit 0 only if every tunnel is up.
+    Devices of a platform the lab runs natively (Linux: strongSwan + FRR) run the files `gen render`
+    writes; other devices and every Azure gateway instance are emulated from the same model. Exit 0
+    only if every tunnel is up.
 
     \b
     Examples:

@@ -1,7 +1,7 @@
 """Generate the reference docs from their single sources: `python -m generator.docs [--check]`.
 
 - docs/inventory.md from schemas/inventory.schema.json (field tables with types and limits),
-- docs/rules.md from generator.rules.RULES + STRUCTURAL_RULES + RUN_CHECKS,
+- docs/rules.md from generator.rulebook (every rule module) + RUN_CHECKS,
 - docs/cli.md from the click commands' help.
 
 `--check` writes nothing and exits 1 when a file is not what it would generate (tests run it).
@@ -125,7 +125,9 @@ def inventory_md(schema: dict[str, Any]) -> str:
 
 # ------------------------------------------------------------------ rules.md
 def rules_md() -> str:
-    from .rules import RULES, STRUCTURAL_RULES
+    from .rulebook import STRUCTURAL_RULES, registry
+
+    RULES = registry()
 
     lines = [
         "# Rules",
@@ -153,7 +155,7 @@ def rules_md() -> str:
     lines += ["", "## Checks while rendering and writing", "", "| Rule | What it checks |", "| --- | --- |"]
     for rule_id, summary in RUN_CHECKS.items():
         lines.append(f"| `{rule_id}` | {_cell(summary)} |")
-    source = "generator.rules (RULES, STRUCTURAL_RULES) and generator.docs.RUN_CHECKS"
+    source = "generator.rulebook (every rule module, STRUCTURAL_RULES) and generator.docs.RUN_CHECKS"
     return HEADER.format(source=source) + "\n".join(lines) + "\n"
 
 

@@ -185,20 +185,15 @@ class Tunnel:
 
 
 @dataclass(frozen=True, slots=True)
-class Connection:
-    """A site-to-site connection resource (one per device) and its local network gateway."""
+class SiteConnection:
+    """One inventory connection, a site <-> a VNet: the settings every device's connection shares.
 
-    name: str
-    resource_group: str
-    region: str
+    Rules about these settings check each SiteConnection once, whatever the number of devices.
+    """
+
+    site: Site
     vnet: str
     gateway: Gateway
-    site: Site
-    device: Device
-    lng_name: str
-    lng_ref: ResourceRef
-    lng_prefixes: tuple[IPv4Network, ...]
-    ref: ResourceRef
     psk: SecretRef
     bgp: bool
     ike_version: str
@@ -206,9 +201,37 @@ class Connection:
     connection_mode: str
     policy_based_traffic_selectors: bool
     policy: IpsecPolicy
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """A site-to-site connection resource (one per device) and its local network gateway."""
+
+    name: str
+    resource_group: str
+    region: str
+    gateway: Gateway
+    device: Device
+    settings: SiteConnection  # the inventory connection it belongs to
+    lng_name: str
+    lng_ref: ResourceRef
+    lng_prefixes: tuple[IPv4Network, ...]
+    ref: ResourceRef
     custom_bgp_ips: tuple[tuple[ResourceRef, str], ...]  # (gateway ipconfig, APIPA address) per instance
     tunnels: tuple[Tunnel, ...]
-    path: Path
+
+    # the shared settings, read through the inventory connection
+    site = property(lambda self: self.settings.site)
+    vnet = property(lambda self: self.settings.vnet)
+    psk = property(lambda self: self.settings.psk)
+    bgp = property(lambda self: self.settings.bgp)
+    ike_version = property(lambda self: self.settings.ike_version)
+    dpd_timeout_seconds = property(lambda self: self.settings.dpd_timeout_seconds)
+    connection_mode = property(lambda self: self.settings.connection_mode)
+    policy_based_traffic_selectors = property(lambda self: self.settings.policy_based_traffic_selectors)
+    policy = property(lambda self: self.settings.policy)
+    path = property(lambda self: self.settings.path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,7 +335,8 @@ class Model:
     gateways: tuple[Gateway, ...]
     sites: tuple[Site, ...]
     devices: tuple[Device, ...]
-    connections: tuple[Connection, ...]
+    site_connections: tuple[SiteConnection, ...]  # as the inventory lists them
+    connections: tuple[Connection, ...]  # one per device of each site connection
     links: tuple[VnetLink, ...]
     peerings: tuple[Peering, ...]
     load_balancers: tuple[LoadBalancer, ...]
@@ -321,6 +345,15 @@ class Model:
     secrets: tuple[SecretRef, ...]
     device_tunnels: dict[str, tuple[Tunnel, ...]] = field(default_factory=dict)
     warnings: tuple[Located, ...] = ()  # rule warnings, set by pipeline.build_model (shown in the runbook)
+
+    def gateway_connections(self) -> dict[str, tuple[int, int]]:
+        """Gateway name -> (site-to-site, VNet-to-VNet) connections on it: what its SKU budget counts."""
+        counts = {gw.name: [0, 0] for gw in self.gateways}
+        for c in self.connections:
+            counts[c.gateway.name][0] += 1
+        for link in self.links:
+            counts[link.local.name][1] += 1
+        return {name: (s2s, v2v) for name, (s2s, v2v) in counts.items()}
 
     @property
     def pending(self) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ class Result:
 
 def build_model(inventory: Path, state_files: tuple[Path, ...] = (), display: str | None = None) -> Result:
     """Load, validate and resolve; raise InventoryError with every error (warnings are returned)."""
-    from . import rules, schema
+    from . import rulebook, schema
     from .resolve import Unresolvable, resolve
     from .state import read_state
 
@@ -33,7 +33,7 @@ def build_model(inventory: Path, state_files: tuple[Path, ...] = (), display: st
         model = resolve(document.data, document.display, state)
     except Unresolvable as exc:
         raise document.fail(exc.problems) from None
-    found = rules.check(model)
+    found = rulebook.check(model)
     errors = [p for p in found if p.severity == "error"]
     if errors:
         raise document.fail(errors)

@@ -45,8 +45,7 @@ def resource_counts(model: Model) -> list[dict[str, Any]]:
 
 def gateway_budget(model: Model, gw: Gateway) -> dict[str, Any]:
     """Connections on a gateway against its SKU's limit (the same count as rule gateway-tunnel-budget)."""
-    s2s = sum(1 for c in model.connections if c.gateway.name == gw.name)
-    v2v = sum(1 for x in model.links if x.local.name == gw.name)
+    s2s, v2v = model.gateway_connections()[gw.name]
     return {
         "name": gw.name,
         "resource_group": gw.resource_group,

@@ -19,6 +19,7 @@ from .errors import GenError
 from .facts import API_VERSION
 from .markup import MARKUP_FILTERS
 from .model import Deferred, ResourceRef
+from .platforms import template_filters
 from .resources import resource_path
 
 
@@ -93,7 +94,8 @@ FILTERS = {
     "config_text": config_text,
     "symbol": symbol,
     **MARKUP_FILTERS,
-    **CRYPTO_FILTERS,  # vendor algorithm names and device timers (crypto.py)
+    **CRYPTO_FILTERS,  # device timers, key text, address formats (crypto.py)
+    **template_filters(),  # each platform's vendor tokens (generator/platforms/)
 }
 
 

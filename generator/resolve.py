@@ -29,18 +29,15 @@ from .model import (
     ResourceRef,
     SecretRef,
     Site,
+    SiteConnection,
     Subnet,
     Tunnel,
     Vnet,
     VnetLink,
 )
+from .platforms import PLATFORMS
 
 NET = "Microsoft.Network"
-PLATFORM_DEFAULTS = {  # platform -> (outside interface, loopback interface)
-    "cisco_iosxe": ("GigabitEthernet1", "Loopback0"),
-    "juniper_srx": ("ge-0/0/0.0", "lo0.0"),
-    "strongswan_frr": ("eth0", "lo"),
-}
 
 AzureState = Mapping[str, Mapping[str, Any]]  # gateway name -> {"instances": [{"public_ip", "bgp_ips"}]}
 
@@ -381,7 +378,7 @@ class _Resolver:
             path: Path = ("onprem", "sites", i)
             devices = []
             for j, d in enumerate(raw["devices"]):
-                outside, loopback = PLATFORM_DEFAULTS[d["platform"]]
+                platform = PLATFORMS[d["platform"]]
                 public = IPv4Address(d["public_ip"])
                 bgp_ip = IPv4Address(d["bgp_ip"]) if "bgp_ip" in d else None
                 devices.append(
@@ -394,8 +391,8 @@ class _Resolver:
                         behind_nat="local_address" in d,
                         bgp_ip=bgp_ip,
                         bgp_ip_is_apipa=bgp_ip is not None and bgp_ip in facts.LINK_LOCAL,
-                        outside_interface=d.get("outside_interface", outside),
-                        loopback_interface=d.get("loopback_interface", loopback),
+                        outside_interface=d.get("outside_interface", platform.outside_interface),
+                        loopback_interface=d.get("loopback_interface", platform.loopback_interface),
                         path=path + ("devices", j),
                     )
                 )
@@ -411,7 +408,11 @@ class _Resolver:
             )
         return tuple(result)
 
-    def connections(self, vnets: Mapping[str, Vnet], sites: Mapping[str, Site]) -> tuple[Connection, ...]:
+    def connections(
+        self, vnets: Mapping[str, Vnet], sites: Mapping[str, Site]
+    ) -> tuple[tuple[SiteConnection, ...], tuple[Connection, ...]]:
+        """The inventory's site connections and, per device of each, its Azure connection."""
+        shared: list[SiteConnection] = []
         result: list[Connection] = []
         seen: dict[tuple[str, str], Path] = {}
         for i, raw in enumerate((self.data.get("onprem") or {}).get("connections", [])):
@@ -440,6 +441,20 @@ class _Resolver:
             bgp = bool(raw.get("bgp", gateway.bgp))
             psk = self.secret(raw["psk"])
             policy = _policy(raw.get("ipsec_policy"))
+            settings = SiteConnection(
+                site=site,
+                vnet=vnet.name,
+                gateway=gateway,
+                psk=psk,
+                bgp=bgp,
+                ike_version=raw.get("ike_version", "IKEv2"),
+                dpd_timeout_seconds=raw.get("dpd_timeout_seconds", facts.DEFAULT_DPD_TIMEOUT_SECONDS),
+                connection_mode=raw.get("connection_mode", "Default"),
+                policy_based_traffic_selectors=bool(raw.get("policy_based_traffic_selectors", False)),
+                policy=policy,
+                path=path,
+            )
+            shared.append(settings)
             rg = vnet.resource_group
             for device in site.devices:
                 name = f"cn-{vnet.name}-{device.name}"
@@ -470,10 +485,10 @@ class _Resolver:
                         apipa=use_apipa,
                         psk=psk,
                         policy=policy,
-                        ike_version=raw.get("ike_version", "IKEv2"),
-                        dpd_timeout_seconds=raw.get("dpd_timeout_seconds", facts.DEFAULT_DPD_TIMEOUT_SECONDS),
-                        connection_mode=raw.get("connection_mode", "Default"),
-                        policy_based_traffic_selectors=bool(raw.get("policy_based_traffic_selectors", False)),
+                        ike_version=settings.ike_version,
+                        dpd_timeout_seconds=settings.dpd_timeout_seconds,
+                        connection_mode=settings.connection_mode,
+                        policy_based_traffic_selectors=settings.policy_based_traffic_selectors,
                         local_prefixes=site.prefixes,
                         remote_prefixes=vnet.address_space,
                     )
@@ -484,27 +499,18 @@ class _Resolver:
                         name=name,
                         resource_group=rg,
                         region=vnet.region,
-                        vnet=vnet.name,
                         gateway=gateway,
-                        site=site,
                         device=device,
+                        settings=settings,
                         lng_name=lng_name,
                         lng_ref=_ref("localNetworkGateways", lng_name, rg=rg),
                         lng_prefixes=() if bgp else site.prefixes,
                         ref=_ref("connections", name, rg=rg),
-                        psk=psk,
-                        bgp=bgp,
-                        ike_version=raw.get("ike_version", "IKEv2"),
-                        dpd_timeout_seconds=raw.get("dpd_timeout_seconds", facts.DEFAULT_DPD_TIMEOUT_SECONDS),
-                        connection_mode=raw.get("connection_mode", "Default"),
-                        policy_based_traffic_selectors=bool(raw.get("policy_based_traffic_selectors", False)),
-                        policy=policy,
                         custom_bgp_ips=custom,
                         tunnels=tunnels,
-                        path=path,
                     )
                 )
-        return tuple(result)
+        return tuple(shared), tuple(result)
 
     def lookup(self, table: Mapping[str, Any], name: str, path: Path, what: str) -> Any:
         found = table.get(name)
@@ -520,7 +526,7 @@ class _Resolver:
         by_vnet = {v.name: v for v in vnets}
         sites = self.sites()
         by_site = {s.name: s for s in sites}
-        connections = self.connections(by_vnet, by_site)
+        site_connections, connections = self.connections(by_vnet, by_site)
         links = self.links(by_vnet)
         peerings = self.peerings(by_vnet)
         lbs = self.load_balancers(by_vnet)
@@ -541,6 +547,7 @@ class _Resolver:
             gateways=gateways,
             sites=sites,
             devices=tuple(d for s in sites for d in s.devices),
+            site_connections=site_connections,
             connections=connections,
             links=links,
             peerings=peerings,

@@ -1,71 +1,18 @@
-"""Semantic rules on the resolved model. Each has an id, a one-line summary for the docs and a test.
-
-A rule is a function Model -> iterable of Problem, registered with @rule. `check(model)` runs all
-of them; `RULES` is the table docs/rules.md is generated from.
+"""Semantic rules on the Azure side of the resolved model. Each has an id, a one-line summary for the
+docs and a test; they register with @rule in the one registry, generator/rulebook.py.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv4Network
 from itertools import combinations
 
 from . import facts
-from .errors import Problem, Severity
+from .errors import Problem
 from .model import Model
 from .netindex import overlapping_pairs
-
-Check = Callable[[Model], Iterable[Problem]]
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    severity: Severity
-    summary: str
-    check: Check
-
-
-RULES: dict[str, Rule] = {}
-
-# Rules enforced while loading and resolving (not functions here), listed for the docs.
-STRUCTURAL_RULES: dict[str, str] = {
-    "yaml-syntax": "The inventory is valid YAML (tabs in indentation, unclosed quotes, bad tags are refused).",
-    "yaml-encoding": "The inventory is UTF-8.",
-    "yaml-duplicate-key": "No key appears twice in one mapping (YAML would keep only the last).",
-    "yaml-alias-bomb": "Aliases may not expand the document beyond 1,000,000 values.",
-    "yaml-too-deep": "The document nests at most 32 levels.",
-    "inventory-empty": "The inventory is not empty.",
-    "inventory-too-large": "The inventory is at most 10 MiB.",
-    "inventory-unreadable": "The inventory file can be read.",
-    "schema-*": "Every field matches schemas/inventory.schema.json (unknown fields get a 'did you mean').",
-    "unknown-reference": "Every VNet, site, subnet and probe named by another item exists.",
-    "duplicate-name": "VNet, subnet, gateway, site, device and load-balancer names are unique (case-insensitive); each pair is linked or connected once.",
-    "connection-needs-gateway": "A site-to-site connection's VNet has a gateway.",
-    "link-needs-gateway": "Every VNet in a VNet-to-VNet link has a gateway.",
-    "lb-ha-ports": "An HA-ports rule gives no protocol or ports.",
-    "lb-rule-incomplete": "A load-balancing rule gives protocol and frontend_port unless it is HA ports.",
-}
-
-
-def rule(rule_id: str, summary: str, severity: Severity = "error") -> Callable[[Check], Check]:
-    def register(function: Check) -> Check:
-        assert rule_id not in RULES, rule_id
-        RULES[rule_id] = Rule(rule_id, severity, summary, function)
-        return function
-
-    return register
-
-
-def check(model: Model) -> list[Problem]:
-    """Run every rule; problems carry the rule's id and severity."""
-    found = []
-    for entry in RULES.values():
-        for problem in entry.check(model):
-            found.append(Problem(problem.path, problem.message, entry.id, entry.severity, problem.at_key))
-    return found
+from .rulebook import rule
 
 
 def _p(path, message: str) -> Problem:
@@ -171,11 +118,9 @@ def _sku_features(model: Model) -> Iterator[Problem]:
 
 @rule("gateway-tunnel-budget", "A gateway has no more S2S and VNet-to-VNet connections than its SKU allows.")
 def _tunnel_budget(model: Model) -> Iterator[Problem]:
-    s2s_count = Counter(c.gateway.name for c in model.connections)
-    v2v_count = Counter(x.local.name for x in model.links)
+    counts = model.gateway_connections()
     for gw in model.gateways:
-        s2s = s2s_count[gw.name]
-        v2v = v2v_count[gw.name]
+        s2s, v2v = counts[gw.name]
         if s2s + v2v > gw.max_connections:
             yield _p(
                 gw.path + ("sku",),
@@ -341,8 +286,8 @@ def _vnets_holding(model: Model, addresses: list[IPv4Address | None]) -> dict[in
 
 @rule("two-devices-need-bgp", "A site with two devices uses BGP on its connections.")
 def _two_devices(model: Model) -> Iterator[Problem]:
-    for conn in model.connections:
-        if len(conn.site.devices) == 2 and not conn.bgp and conn.device is conn.site.devices[0]:
+    for conn in model.site_connections:
+        if len(conn.site.devices) == 2 and not conn.bgp:
             yield _p(
                 conn.path,
                 f"site '{conn.site.name}' has two devices; Azure needs BGP for that (set bgp: true and gateway.bgp)",
@@ -415,8 +360,8 @@ def _gcm(model: Model) -> Iterator[Problem]:
 
 @rule("policy-based-needs-policy", "Policy-based traffic selectors need a custom IPsec policy.")
 def _pbts(model: Model) -> Iterator[Problem]:
-    for conn in model.connections:
-        if conn.policy_based_traffic_selectors and not conn.policy.custom and conn.device is conn.site.devices[0]:
+    for conn in model.site_connections:
+        if conn.policy_based_traffic_selectors and not conn.policy.custom:
             yield _p(
                 conn.path + ("policy_based_traffic_selectors",),
                 "policy-based traffic selectors need ipsec_policy on the connection (Azure's rule)",
@@ -425,8 +370,8 @@ def _pbts(model: Model) -> Iterator[Problem]:
 
 @rule("default-policy-weak", "Without a custom policy Azure's defaults use DH group 2 (1024-bit) (warning).", "warning")
 def _default_policy(model: Model) -> Iterator[Problem]:
-    for conn in model.connections:
-        if not conn.policy.custom and conn.device is conn.site.devices[0]:
+    for conn in model.site_connections:
+        if not conn.policy.custom:
             yield _p(
                 conn.path,
                 "no ipsec_policy: the tunnel uses Azure's default proposal with DH group 2 (1024-bit); set a custom policy (e.g. AES256/SHA256/DHGroup14)",
@@ -545,7 +490,3 @@ def _name_length(model: Model) -> Iterator[Problem]:
             yield _p(
                 p.path, f"derived name '{p.name}' is {len(p.name)} characters; Azure allows 80: shorten the VNet names"
             )
-
-
-# Rule modules of other areas register themselves on import.
-from . import rules_onprem, rules_powershell  # noqa: E402,F401

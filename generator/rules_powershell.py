@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from .errors import Problem
 from .model import Model
 from .psmodules import AZURERM, limitations
-from .rules import rule
+from .rulebook import rule
 
 
 @rule(

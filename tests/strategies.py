@@ -14,6 +14,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from generator.platforms import PLATFORMS as REGISTRY
+from generator.platforms import POLICY_BASED_SELECTORS, with_capability
+
 # Names: the characters the schema allows, ending with a fixed index so names stay unique.
 ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -31,7 +34,7 @@ TEXT = st.text(alphabet=ALNUM + " ,.:()/#@%&*+=?<>[]{}|^~_-", max_size=40)
 GATEWAY_SKUS = ["VpnGw1", "VpnGw2", "VpnGw3", "VpnGw4", "VpnGw5", "VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ"]
 GENERATIONS = {"VpnGw1": ["Generation1"], "VpnGw1AZ": ["Generation1"], "VpnGw4": ["Generation2"]}
 GENERATIONS |= {"VpnGw5": ["Generation2"], "VpnGw4AZ": ["Generation2"]}
-PLATFORMS = ["cisco_iosxe", "juniper_srx", "strongswan_frr"]
+PLATFORMS = sorted(REGISTRY)
 # Current algorithms only: obsolete ones (DES, MD5, DH group 1) are valid for Azure but not worth a device.
 IKE_ENCRYPTION = ["GCMAES256", "GCMAES128", "AES256", "AES192", "AES128"]
 IKE_INTEGRITY = ["SHA384", "SHA256"]
@@ -39,17 +42,14 @@ DH_GROUPS = ["DHGroup24", "ECP384", "ECP256", "DHGroup14", "DHGroup2048"]
 PFS_GROUPS = ["PFS24", "ECP384", "ECP256", "PFS2048", "None"]
 
 
-POLICY_BASED_PLATFORMS = {"juniper_srx", "strongswan_frr"}  # one selector per prefix pair (not IOS-XE VTIs)
+POLICY_BASED_PLATFORMS = {p.key for p in with_capability(POLICY_BASED_SELECTORS)}  # one selector per prefix pair
 
 
 def _devices_can(platforms: set[str], policy: dict[str, Any]) -> bool:
-    """Whether every platform can render the policy (the vendor tables, where the device targets exist)."""
-    try:
-        from generator import crypto
-        from generator.model import IpsecPolicy
-    except ImportError:  # no device targets yet: any Azure policy will do
-        return True
-    return not any(crypto.unsupported(p, IpsecPolicy(custom=True, **policy)) for p in platforms)
+    """Whether every platform can render the policy (each platform's vendor table)."""
+    from generator.model import IpsecPolicy
+
+    return not any(any(REGISTRY[p].unsupported(IpsecPolicy(custom=True, **policy))) for p in platforms)
 
 
 @st.composite

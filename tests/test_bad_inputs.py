@@ -20,7 +20,9 @@ from conftest import ROOT
 
 from generator.cli import main
 from generator.loader import MAX_BYTES
-from generator.rules import RULES, STRUCTURAL_RULES
+from generator.rulebook import STRUCTURAL_RULES, registry
+
+RULES = registry()
 
 BAD = ROOT / "tests" / "bad"
 WARN = ROOT / "tests" / "warn"

@@ -9,9 +9,10 @@ from checks_runbook import check_markdown
 from conftest import ROOT
 
 from generator import docs
-from generator.platforms import APPLY_STEPS, PLATFORMS
-from generator.resolve import PLATFORM_DEFAULTS
-from generator.rules import RULES, STRUCTURAL_RULES
+from generator.platforms import PLATFORMS
+from generator.rulebook import STRUCTURAL_RULES, registry
+
+RULES = registry()
 
 
 def test_regenerating_the_docs_changes_nothing() -> None:
@@ -75,7 +76,37 @@ def test_every_platform_has_what_the_guide_lists() -> None:
     assert sorted(enum) == sorted(PLATFORMS)
     for key, platform in PLATFORMS.items():
         assert platform.key == key and platform.files and platform.verify_commands
-        assert key in PLATFORM_DEFAULTS, f"{key}: no interface defaults in resolve.PLATFORM_DEFAULTS"
-        assert APPLY_STEPS.get(key), f"{key}: no apply steps in platforms.APPLY_STEPS"
-        for step in APPLY_STEPS[key]:
+        assert platform.outside_interface and platform.loopback_interface, f"{key}: no interface defaults"
+        assert platform.apply_steps, f"{key}: no apply steps"
+        for step in platform.apply_steps:
             step.format(**{"file" if i == 0 else f"file{i + 1}": "x" for i in range(len(platform.files))})
+
+
+def test_new_platform_guide_names_the_files_a_platform_is_made_of() -> None:
+    """docs/new-platform.md describes the unit as the registry has it: module, registry, templates."""
+    text = (ROOT / "docs" / "new-platform.md").read_text(encoding="utf-8")
+    for path in ("generator/platforms/<key>.py", "generator/platforms/__init__.py", "templates/onprem/<key>/"):
+        assert f"`{path}`" in text, path
+    base = (ROOT / "generator" / "platforms" / "base.py").read_text(encoding="utf-8")
+    attributes = re.findall(r"^    (\w+): ClassVar", base, re.M) + re.findall(r"^    def (\w+)\(self", base, re.M)
+    documented = set(re.findall(r"`(\w+)(?:\([^`]*\))?`", text))
+    missing = [a for a in attributes if a not in documented and a not in {"template", "can"}]
+    assert not missing, f"docs/new-platform.md does not describe Platform.{missing}"
+    for key, platform in PLATFORMS.items():
+        module = ROOT / "generator" / "platforms" / f"{key}.py"
+        assert module.is_file(), f"{key}: no module {module.name}"
+        assert type(platform).__module__ == f"generator.platforms.{key}"
+        for suffix in platform.files:
+            assert (ROOT / "templates" / platform.template(suffix)).is_file(), (key, suffix)
+
+
+def test_no_platform_is_named_outside_its_unit() -> None:
+    keys = "|".join(PLATFORMS)
+    offenders = []
+    for path in (ROOT / "generator").rglob("*.py"):
+        if "platforms" in path.relative_to(ROOT / "generator").parts:
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(keys, line):
+                offenders.append(f"{path.relative_to(ROOT)}:{n}")
+    assert not offenders, offenders

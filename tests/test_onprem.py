@@ -13,9 +13,9 @@ from ciscoconfparse2 import CiscoConfParse
 from click.testing import CliRunner
 from conftest import FAKE_KEYS, ROOT, STATE_EXAMPLES, inventory_ids, render_files
 
-from generator import crypto
 from generator.cli import main
 from generator.model import IpsecPolicy
+from generator.platforms import cisco_iosxe, juniper_srx
 
 CSP = ROOT / "inventories" / "csp-advanced.yaml"
 
@@ -166,9 +166,9 @@ def test_dc1_cisco_builds_two_tunnels_with_two_bgp_neighbours_matching_arm() -> 
         public_ip, bgp_ip = instances[index - 1]["public_ip"], instances[index - 1]["bgp_ips"][0]
         assert t["destination"] == t["remote identity"] == t["keyring address"] == public_ip
         assert t["local identity"] == lng["gatewayIpAddress"]
-        assert crypto.ios_ike_proposal(policy) in t["proposals"]
-        assert t["transform set"] == crypto.ios_transform_set(policy) == "esp-gcm 256"
-        assert t["pfs"] == crypto.ios_pfs(policy) == "group14"
+        assert cisco_iosxe.ios_ike_proposal(policy) in t["proposals"]
+        assert t["transform set"] == cisco_iosxe.ios_transform_set(policy) == "esp-gcm 256"
+        assert t["pfs"] == cisco_iosxe.ios_pfs(policy) == "group14"
         assert t["mss"] and t["multihop"] and not t["passive"]
         assert t["neighbor"] == bgp_ip
         assert t["remote-as"] == gateway["bgpSettings"]["asn"]
@@ -217,12 +217,12 @@ def test_srx_structure_per_tunnel_matches_arm(device, connection, gateway, tunne
         assert _one(lines, rf"^set security ike gateway {gw} address (\S+)$") == instances[n - 1]["public_ip"]
         assert _one(lines, rf"^set security ike gateway {gw} local-identity inet (\S+)$") == lng["gatewayIpAddress"]
         assert f"set security ike gateway {gw} version v2-only" in lines
-        for statement in crypto.junos_ike_proposal(policy):
+        for statement in juniper_srx.junos_ike_proposal(policy):
             assert f"set security ike proposal {ike_proposal} {statement}" in lines
-        for statement in crypto.junos_ipsec_proposal(policy):
+        for statement in juniper_srx.junos_ipsec_proposal(policy):
             assert f"set security ipsec proposal {ipsec_proposal} {statement}" in lines
         pfs = _one(lines, rf"^set security ipsec policy {ipsec_policy} perfect-forward-secrecy keys (\S+)$")
-        assert pfs == crypto.junos_pfs(policy)
+        assert pfs == juniper_srx.junos_pfs(policy)
         assert f"set interfaces st0 unit {n} family inet" in lines
         neighbor = _one(lines, rf"^set routing-options static route (\S+)/32 next-hop {re.escape(unit)}$")
         neighbors[neighbor] = int(

@@ -16,10 +16,10 @@ from pathlib import Path
 import jinja2
 
 from ..model import Gateway, Model, Tunnel
+from ..paths import device_file
 from ..platforms import PLATFORMS
 from . import proposals
 
-LAB_PLATFORM = "strongswan_frr"  # devices of this platform run the files `gen render` writes
 AZURE_PUBLIC_POOL = IPv4Network("192.0.2.0/24")  # documentation range, used only inside the lab
 FAULTS = ("psk", "asn", "proposal")
 
@@ -107,17 +107,16 @@ def _rendered_device_files(model: Model, keys: dict[str, str]) -> dict[str, dict
     if "onprem" not in TARGETS:
         return None
     files = {f.path: f.text for f in render_all(model, targets=("onprem",), secrets=keys)}
-    suffixes = dict(zip(("swanctl", "frr", "interfaces"), PLATFORMS[LAB_PLATFORM].files, strict=True))
     result = {}
     for device in model.devices:
-        if device.platform != LAB_PLATFORM:
+        suffixes = PLATFORMS[device.platform].lab_files
+        if not suffixes:
             continue
-        found = {}
-        for role, suffix in suffixes.items():
-            tail = f"{device.site}/{device.name}{suffix}"
-            match = [text for path, text in files.items() if path.endswith(tail)]
-            if match:
-                found[role] = match[0]
+        found = {
+            role: files[device_file(device, suffix)]
+            for role, suffix in suffixes.items()
+            if device_file(device, suffix) in files
+        }
         if len(found) == len(suffixes):
             result[device.name] = found
     return result
@@ -147,9 +146,10 @@ def build_plan(
             continue
         source = "verified" if device.name in rendered else "emulated"
         note = ""
-        if device.platform == LAB_PLATFORM and source == "emulated":
-            note = "the strongswan_frr target is not registered: emulated from the model"
-        elif device.platform != LAB_PLATFORM:
+        runs_files = bool(PLATFORMS[device.platform].lab_files)
+        if runs_files and source == "emulated":
+            note = "the on-prem target is not registered: emulated from the model"
+        elif not runs_files:
             note = f"{device.platform} emulated by strongSwan + FRR from the model"
         endpoints[f"dev:{device.name}"] = Endpoint(
             key=f"dev:{device.name}",

@@ -1,13 +1,14 @@
 """Azure IPsec/IKE vocabulary -> strongSwan proposal keywords, for the lab's emulated peers.
 
-The tokens come from generator/crypto.py, the table the strongSwan device target uses.
+The tokens come from the platform whose files the lab runs (generator/platforms/, `lab_files`),
+so the emulated peers and the real device files share one vocabulary.
 Azure defaults (route-based, responder): docs/router-facts.md A1/A2 (vpn-gateway-about-vpn-devices).
 """
 
 from __future__ import annotations
 
-from .. import crypto
 from ..model import IpsecPolicy
+from ..platforms import lab_platforms
 
 # What an Azure gateway accepts as responder with its default policy (A1/A2, a representative subset).
 AZURE_DEFAULT_IKE = (
@@ -33,13 +34,13 @@ AZURE_DEFAULT_ESP = (
 
 
 def ike_proposal(policy: IpsecPolicy) -> str:
-    """The one IKE proposal of a policy, in the device target's own vocabulary (generator/crypto.py)."""
-    return crypto.swan_ike_proposal(policy)
+    """The one IKE proposal of a policy, in the lab platform's own vocabulary."""
+    return lab_platforms()[0].lab_proposals(policy)[0]
 
 
 def esp_proposal(policy: IpsecPolicy) -> str:
-    """The one ESP proposal of a policy, in the device target's own vocabulary (generator/crypto.py)."""
-    return crypto.swan_esp_proposal(policy)
+    """The one ESP proposal of a policy, in the lab platform's own vocabulary."""
+    return lab_platforms()[0].lab_proposals(policy)[1]
 
 
 def azure_proposals(policy: IpsecPolicy) -> tuple[str, str]:

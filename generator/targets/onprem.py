@@ -1,8 +1,8 @@
-"""On-prem router snippets: out/onprem/<site>/<device><suffix>, per platform from platforms.py.
+"""On-prem router snippets: out/onprem/<site>/<device><suffix>, per platform (generator/platforms/).
 
-One template per file suffix under templates/onprem/<platform>/ (`.ios` -> ios.j2,
-`.swanctl.conf` -> swanctl.conf.j2). Every value that must match Azure comes from the device's
-Tunnel objects (model.device_tunnels); vendor tokens come from generator/crypto.py filters.
+One template per file suffix under templates/onprem/<platform>/ (`.ios` -> ios.j2). Every value
+that must match Azure comes from the device's Tunnel objects (model.device_tunnels); vendor
+tokens come from each platform's filters.
 """
 
 from __future__ import annotations
@@ -13,17 +13,13 @@ import jinja2
 
 from ..crypto import IKE_LIFETIME_SECONDS
 from ..model import Connection, Device, Model, Site, Tunnel, pending
+from ..paths import device_file
 from ..platforms import PLATFORMS, Platform
 from ..render import render
 from .base import Options, OutputFile
 
 MSS = 1350  # Azure requires clamping TCP MSS to 1350 (router-facts A3)
 EBGP_MULTIHOP = 5  # the Azure BGP peer is never directly connected (R8; Microsoft's CSR example)
-
-
-def template_name(platform: str, suffix: str) -> str:
-    """`.swanctl.conf` -> onprem/strongswan_frr/swanctl.conf.j2"""
-    return f"onprem/{platform}/{suffix.lstrip('.')}.j2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +38,7 @@ class DeviceView:
 
 class OnpremTarget:
     key = "onprem"
-    description = "Router snippets per on-prem device (Cisco IOS-XE, Juniper SRX, strongSwan + FRR)"
+    description = "Router snippets per on-prem device (platforms: " + ", ".join(PLATFORMS) + ")"
 
     def render(self, model: Model, env: jinja2.Environment, options: Options) -> list[OutputFile]:
         keys = options.secrets or {}
@@ -70,7 +66,7 @@ class OnpremTarget:
             for suffix in view.platform.files:
                 text = render(
                     env,
-                    template_name(device.platform, suffix),
+                    view.platform.template(suffix),
                     v=view,
                     model=model,
                     device=device,
@@ -82,7 +78,7 @@ class OnpremTarget:
                     ike_lifetime=IKE_LIFETIME_SECONDS,
                 )
                 secret = any(k in text for k in used)
-                files.append(OutputFile(f"onprem/{device.site}/{device.name}{suffix}", text, secret))
+                files.append(OutputFile(device_file(device, suffix), text, secret))
         return files
 
     def verify(self, files: list[OutputFile]) -> list[str]:

@@ -2,7 +2,7 @@
 
 Files: `README.md` (with a Mermaid diagram), `topology.dot` (Graphviz source) and, when asked
 (`Options.svg`) and Graphviz `dot` is installed, `topology.svg`. The runbook is written from the
-model and generator/platforms.py only (file names, apply steps, verification commands), never
+model and the platform registry only (file names, apply steps, verification commands), never
 from other targets' output, so it describes every family whether or not it is rendered.
 """
 
@@ -15,7 +15,8 @@ import jinja2
 
 from .. import plan, topology
 from ..model import Device, Model, ResourceGroup, SecretRef, Tunnel, pending
-from ..platforms import APPLY_STEPS, PLATFORMS, Platform
+from ..paths import device_file
+from ..platforms import PLATFORMS, Platform
 from ..render import render
 from .base import Options, OutputFile
 
@@ -121,7 +122,7 @@ def devices(model: Model) -> tuple[DeviceView, ...]:
     views = []
     for d in model.devices:
         platform = PLATFORMS[d.platform]
-        files = tuple(f"onprem/{d.site}/{d.name}{suffix}" for suffix in platform.files)
+        files = tuple(device_file(d, suffix) for suffix in platform.files)
         names = {"file" if i == 0 else f"file{i + 1}": path.rsplit("/", 1)[-1] for i, path in enumerate(files)}
         tunnels = model.device_tunnels.get(d.name, ())
         views.append(
@@ -129,7 +130,7 @@ def devices(model: Model) -> tuple[DeviceView, ...]:
                 device=d,
                 platform=platform,
                 files=files,
-                apply=tuple(step.format(**names) for step in APPLY_STEPS.get(d.platform, ())),
+                apply=tuple(step.format(**names) for step in platform.apply_steps),
                 tunnels=tunnels,
                 bgp_sessions=sum(1 for t in tunnels if t.bgp),
                 pending=pending(tunnels),

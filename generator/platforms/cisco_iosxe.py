@@ -1,0 +1,172 @@
+"""Cisco IOS-XE (CSR1000v, Catalyst 8000v, ISR 4000): route-based VTIs with IKEv2.
+
+Structure: Microsoft's CSR1000v example with two tunnels to an active-active gateway
+(https://learn.microsoft.com/azure/expressroute/site-to-site-vpn-over-microsoft-peering; router-facts.md
+item 2 and the IOS-XE steps of section 6); algorithm tokens: router-facts.md section 4.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .. import crypto
+from ..model import IpsecPolicy
+from .base import DeviceFacts, Platform, TunnelFacts, Vendor
+
+VENDOR = Vendor(
+    ike_encryption={
+        "AES256": "aes-cbc-256",
+        "AES192": "aes-cbc-192",
+        "AES128": "aes-cbc-128",
+        "GCMAES256": "aes-gcm-256",
+        "GCMAES128": "aes-gcm-128",
+    },
+    ike_integrity={"SHA384": "sha384", "SHA256": "sha256", "SHA1": "sha1", "MD5": "md5"},
+    dh_group={
+        "DHGroup24": "24",
+        "ECP384": "20",
+        "ECP256": "19",
+        "DHGroup14": "14",
+        "DHGroup2048": "14",
+        "DHGroup2": "2",
+        "DHGroup1": "1",
+    },
+    ipsec_encryption={
+        "GCMAES256": "esp-gcm 256",
+        "GCMAES192": "esp-gcm 192",
+        "GCMAES128": "esp-gcm 128",
+        "AES256": "esp-aes 256",
+        "AES192": "esp-aes 192",
+        "AES128": "esp-aes 128",
+        "DES3": "esp-3des",
+        "DES": "esp-des",
+        "None": "esp-null",
+    },
+    ipsec_integrity={
+        "SHA256": "esp-sha256-hmac",
+        "SHA1": "esp-sha-hmac",
+        "MD5": "esp-md5-hmac",
+        **crypto.GCM_INTEGRITY,
+    },
+    pfs_group=crypto.PFS_GROUP_NAMES,
+)
+
+
+def ios_ike_proposal(policy: IpsecPolicy) -> list[str]:
+    """Lines of `crypto ikev2 proposal` (AEAD: prf instead of integrity)."""
+    key = "prf" if crypto.is_gcm(policy.ike_encryption) else "integrity"
+    return [
+        f"encryption {VENDOR.ike_encryption[policy.ike_encryption]}",
+        f"{key} {VENDOR.ike_integrity[policy.ike_integrity]}",
+        f"group {VENDOR.dh_group[policy.dh_group]}",
+    ]
+
+
+def ios_transform_set(policy: IpsecPolicy) -> str:
+    """Transforms of `crypto ipsec transform-set` (GCM carries its own integrity)."""
+    parts = [VENDOR.ipsec_encryption[policy.ipsec_encryption], VENDOR.ipsec_integrity[policy.ipsec_integrity]]
+    return " ".join(p for p in parts if p)
+
+
+def ios_pfs(policy: IpsecPolicy) -> str:
+    """`set pfs` group, or '' without PFS."""
+    return VENDOR.pfs_group[policy.pfs_group]
+
+
+# ---------------------------------------------------------------- read-back
+def _blocks(text: str) -> dict[str, list[str]]:
+    blocks: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("!"):
+            continue
+        if line[0] != " ":
+            current = blocks.setdefault(line.strip(), [])
+        elif current is not None and line.strip() != "!":
+            current.append(line.strip())
+    return blocks
+
+
+def _first(lines: Iterable[str], prefix: str) -> str:
+    return next((line[len(prefix) :].strip() for line in lines if line.startswith(prefix)), "")
+
+
+def _masklen(mask: str) -> int:
+    return sum(bin(int(part)).count("1") for part in mask.split("."))
+
+
+def parse_ios(text: str) -> DeviceFacts:
+    blocks = _blocks(text)
+    device = DeviceFacts()
+    proposals = {
+        key.split()[-1]: tuple(lines) for key, lines in blocks.items() if key.startswith("crypto ikev2 proposal ")
+    }
+    offered = tuple(
+        proposals.get(line.split()[1])
+        for key, lines in blocks.items()
+        if key.startswith("crypto ikev2 policy ")
+        for line in lines
+        if line.startswith("proposal ")
+    )
+    routes: dict[int, set[str]] = {}
+    for key in blocks:
+        m = re.match(r"^ip route (\S+) (\S+) Tunnel(\d+)$", key)
+        if m:
+            prefix = f"{m.group(1)}/{_masklen(m.group(2))}"
+            routes.setdefault(int(m.group(3)), set()).add(prefix)
+    for key, lines in blocks.items():
+        m = re.match(r"^interface Tunnel(\d+)$", key)
+        if not m:
+            continue
+        index = int(m.group(1))
+        t = device.tunnels[index] = TunnelFacts(peer=_first(lines, "tunnel destination "))
+        ipsec = blocks.get(f"crypto ipsec profile {_first(lines, 'tunnel protection ipsec profile ')}", [])
+        transform = _first(blocks, f"crypto ipsec transform-set {_first(ipsec, 'set transform-set ')} ")
+        t.esp = (transform, _first(ipsec, "set pfs "))
+        t.ike = offered
+        profile = blocks.get(f"crypto ikev2 profile {_first(ipsec, 'set ikev2-profile ')}", [])
+        t.local_id = _first(profile, "identity local address ")
+        remote = _first(profile, "match identity remote address ").split()
+        keyring = blocks.get(f"crypto ikev2 keyring {_first(profile, 'keyring local ')}", [])
+        if (remote[:1] or [""])[0] != t.peer or _first(keyring, "address ") != t.peer:
+            t.peer = f"{t.peer} (profile/keyring disagree)"
+        t.psk = _first(keyring, "pre-shared-key ")
+        t.routes = routes.get(index, set())
+    for key, lines in blocks.items():
+        if key.startswith("router bgp "):
+            device.asn = int(key.split()[2])
+            for line in lines:
+                if m := re.match(r"^neighbor (\S+) remote-as (\d+)$", line):
+                    device.neighbors[m.group(1)] = int(m.group(2))
+                if m := re.match(r"^neighbor \S+ update-source (\S+)$", line):
+                    address = _first(blocks.get(f"interface {m.group(1)}", []), "ip address ").split()
+                    device.bgp_source = address[0] if address else m.group(1)
+    return device
+
+
+class CiscoIosXe(Platform):
+    key = "cisco_iosxe"
+    title = "Cisco IOS-XE (CSR1000v, Catalyst 8000v, ISR 4000)"
+    files = (".ios",)
+    outside_interface = "GigabitEthernet1"
+    loopback_interface = "Loopback0"
+    vendor = VENDOR
+    capabilities = frozenset()  # VTIs with any-to-any selectors only: no policy-based selectors
+    apply_steps = (
+        "`configure terminal`, paste `{file}`, then `end`",
+        "check the result, then `copy running-config startup-config`",
+    )
+    verify_commands = ("show crypto ikev2 sa", "show crypto ipsec sa", "show ip bgp summary", "show ip route bgp")
+    filters = {"ios_ike_proposal": ios_ike_proposal, "ios_transform_set": ios_transform_set, "ios_pfs": ios_pfs}
+
+    def expected_crypto(self, policy: IpsecPolicy) -> tuple[Any, Any]:
+        return tuple(ios_ike_proposal(policy)), (ios_transform_set(policy), ios_pfs(policy))
+
+    def offers_ike(self, expected: Any, found: Any) -> bool:
+        return expected in (found or ())  # one `crypto ikev2 policy` offers every connection's proposal
+
+    def parse(self, files: Mapping[str, str], stem: str) -> DeviceFacts | None:
+        text = files.get(f"{stem}.ios")
+        return None if text is None else parse_ios(text)

@@ -1,0 +1,163 @@
+"""Linux as the VPN router: strongSwan (swanctl) for IPsec, FRR for BGP, XFRM interfaces.
+
+Proposal keywords: https://docs.strongswan.org/docs/latest/config/proposals.html; swanctl.conf:
+https://docs.strongswan.org/docs/latest/swanctl/swanctlConf.html; FRR BGP:
+https://docs.frrouting.org/en/latest/bgp.html (router-facts.md, strongSwan + FRR steps of section 6).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .. import crypto
+from ..model import IpsecPolicy
+from .base import POLICY_BASED_SELECTORS, DeviceFacts, Platform, TunnelFacts, Vendor
+
+VENDOR = Vendor(
+    ike_encryption={
+        "AES256": "aes256",
+        "AES192": "aes192",
+        "AES128": "aes128",
+        "GCMAES256": "aes256gcm16",
+        "GCMAES128": "aes128gcm16",
+    },
+    ike_integrity={"SHA384": "sha384", "SHA256": "sha256", "SHA1": "sha1", "MD5": "md5"},
+    dh_group={
+        "DHGroup24": "modp2048s256",
+        "ECP384": "ecp384",
+        "ECP256": "ecp256",
+        "DHGroup14": "modp2048",
+        "DHGroup2048": "modp2048",
+        "DHGroup2": "modp1024",
+        "DHGroup1": "modp768",
+    },
+    ipsec_encryption={
+        "GCMAES256": "aes256gcm16",
+        "GCMAES192": "aes192gcm16",
+        "GCMAES128": "aes128gcm16",
+        "AES256": "aes256",
+        "AES192": "aes192",
+        "AES128": "aes128",
+        "DES3": "3des",
+        "DES": "des",
+        "None": "null",
+    },
+    ipsec_integrity={"SHA256": "sha256", "SHA1": "sha1", "MD5": "md5", **crypto.GCM_INTEGRITY},
+    pfs_group={
+        "PFS24": "modp2048s256",
+        "ECP384": "ecp384",
+        "ECP256": "ecp256",
+        "PFS2048": "modp2048",
+        "PFS2": "modp1024",
+        "PFS1": "modp768",
+        "None": "",
+    },
+)
+
+
+def swan_ike_proposal(policy: IpsecPolicy) -> str:
+    """`proposals` value, e.g. aes256-sha256-modp2048 or aes256gcm16-prfsha384-ecp384."""
+    integrity = VENDOR.ike_integrity[policy.ike_integrity]
+    middle = f"prf{integrity}" if crypto.is_gcm(policy.ike_encryption) else integrity
+    return "-".join((VENDOR.ike_encryption[policy.ike_encryption], middle, VENDOR.dh_group[policy.dh_group]))
+
+
+def swan_esp_proposal(policy: IpsecPolicy) -> str:
+    """`esp_proposals` value; the PFS group is the key-exchange suffix."""
+    parts = [
+        VENDOR.ipsec_encryption[policy.ipsec_encryption],
+        VENDOR.ipsec_integrity[policy.ipsec_integrity],
+        VENDOR.pfs_group[policy.pfs_group],
+    ]
+    return "-".join(p for p in parts if p)
+
+
+def swan_section(name: object) -> str:
+    """A swanctl section name: letters, digits, '-' and '_' only ('.' would open a subsection)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", str(name))
+
+
+# ---------------------------------------------------------------- read-back
+def _swanctl_tree(text: str) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    stack = [root]
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip() if not raw.strip().startswith("secret") else raw.strip()
+        if not line:
+            continue
+        if line.endswith("{"):
+            child: dict[str, Any] = {}
+            stack[-1][line[:-1].strip()] = child
+            stack.append(child)
+        elif line == "}":
+            stack.pop()
+        elif "=" in line:
+            key, value = line.split("=", 1)
+            stack[-1][key.strip()] = value.strip()
+    return root
+
+
+def parse_strongswan(swanctl: str, frr: str) -> DeviceFacts:
+    device = DeviceFacts()
+    tree = _swanctl_tree(swanctl)
+    secrets = {s.get("id-2"): crypto.unquote(s.get("secret", "")) for s in tree.get("secrets", {}).values()}
+    routes: dict[int, set[str]] = {}
+    for line in frr.splitlines():
+        if m := re.match(r"^ip route (\S+) xfrm(\d+)$", line.strip()):
+            routes.setdefault(int(m.group(2)), set()).add(m.group(1))
+    for conn in tree.get("connections", {}).values():
+        index = int(conn.get("if_id_out", "0"))
+        children = list(conn.get("children", {}).values())
+        t = device.tunnels[index] = TunnelFacts(
+            peer=conn.get("remote_addrs", ""),
+            local_id=conn.get("local", {}).get("id", ""),
+            psk=secrets.get(conn.get("remote_addrs"), ""),
+            ike=conn.get("proposals"),
+            esp=tuple(sorted({c.get("esp_proposals") for c in children})),
+            routes=routes.get(index, set()),
+        )
+        if conn.get("if_id_in") != conn.get("if_id_out") or conn.get("remote", {}).get("id") != t.peer:
+            t.peer = f"{t.peer} (if_id or remote id disagree)"
+    for line in frr.splitlines():
+        line = line.strip()
+        if m := re.match(r"^router bgp (\d+)$", line):
+            device.asn = int(m.group(1))
+        elif m := re.match(r"^neighbor (\S+) remote-as (\d+)$", line):
+            device.neighbors[m.group(1)] = int(m.group(2))
+        elif m := re.match(r"^neighbor \S+ update-source (\S+)$", line):
+            device.bgp_source = m.group(1)
+    return device
+
+
+class StrongswanFrr(Platform):
+    key = "strongswan_frr"
+    title = "Linux: strongSwan (swanctl) + FRR"
+    files = (".swanctl.conf", ".frr.conf", ".interfaces.sh")
+    outside_interface = "eth0"
+    loopback_interface = "lo"
+    vendor = VENDOR
+    capabilities = frozenset({POLICY_BASED_SELECTORS})
+    apply_steps = (
+        "run `{file3}` as root (creates the tunnel interfaces)",
+        "install `{file}` as `/etc/swanctl/conf.d/` file and run `swanctl --load-all`",
+        "apply `{file2}` with `vtysh -f` (or merge it into `/etc/frr/frr.conf` and reload FRR)",
+    )
+    verify_commands = ("swanctl --list-sas", "vtysh -c 'show bgp summary'", "vtysh -c 'show ip route bgp'")
+    filters = {
+        "swan_section": swan_section,
+        "swan_ike_proposal": swan_ike_proposal,
+        "swan_esp_proposal": swan_esp_proposal,
+    }
+    lab_files = {"swanctl": ".swanctl.conf", "frr": ".frr.conf", "interfaces": ".interfaces.sh"}
+
+    def expected_crypto(self, policy: IpsecPolicy) -> tuple[Any, Any]:
+        return swan_ike_proposal(policy), (swan_esp_proposal(policy),)
+
+    def parse(self, files: Mapping[str, str], stem: str) -> DeviceFacts | None:
+        swanctl = files.get(f"{stem}.swanctl.conf")
+        return None if swanctl is None else parse_strongswan(swanctl, files.get(f"{stem}.frr.conf", ""))
+
+    def lab_proposals(self, policy: IpsecPolicy) -> tuple[str, str]:
+        return swan_ike_proposal(policy), swan_esp_proposal(policy)
