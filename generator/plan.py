@@ -12,12 +12,6 @@ from typing import Any
 from .model import Gateway, Model
 from .targets.azure_items import stage1, stage2
 
-# Microsoft: "A gateway can often take 45 minutes or more to create"
-# (https://learn.microsoft.com/azure/vpn-gateway/tutorial-create-gateway-portal); upgrades "take ~45 min"
-# (https://learn.microsoft.com/azure/vpn-gateway/gateway-sku-upgrade). Older secondary sources said
-# 30-45 minutes; gen takes Microsoft's longer figure (the safe side).
-GATEWAY_TIME = "45 minutes or more"
-
 KINDS = {  # azure_items kind -> label, in display order
     "vnet": "virtual networks",
     "public_ip": "public IPs",

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import jinja2
 
+from ..durations import GATEWAY_TIME
 from ..model import Model, ResourceRef
-from ..plan import GATEWAY_TIME
 from ..psmodules import MODULES, limitations
 from ..render import render
 from .base import Options, OutputFile

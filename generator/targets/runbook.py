@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import jinja2
 
 from .. import plan, topology
+from ..durations import GATEWAY_TIME
 from ..model import Device, Model, ResourceGroup, SecretRef, Tunnel, pending
 from ..paths import device_file
 from ..platforms import PLATFORMS, Platform
@@ -177,7 +178,7 @@ class RunbookTarget:
             budgets=[plan.gateway_budget(model, gw) for gw in model.gateways],
             sessions=plan.bgp_sessions(model),
             inventory_file=model.source.replace("\\", "/").rsplit("/", 1)[-1],
-            gateway_time=plan.GATEWAY_TIME,
+            gateway_time=GATEWAY_TIME,
             state_file=STATE_FILE,
         )
         files = [OutputFile("README.md", readme), OutputFile("topology.dot", dot)]
