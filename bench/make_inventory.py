@@ -123,7 +123,7 @@ def make(n: int, seed: int = 42) -> str:
         out += [
             f"    - name: site{i:05d}",
             f"      location: Branch {i}",
-            f"      asn: {65000 + i % 500}",
+            f"      asn: {4_200_000_000 + i}",  # RFC 6996 private 4-byte ASNs: one per site (shared ones warn)
             f"      prefixes: [{', '.join(prefixes)}]",
             "      devices:",
         ]
@@ -151,6 +151,20 @@ def make(n: int, seed: int = 42) -> str:
         fields.append("ipsec_policy: {" + ", ".join(f"{k}: {v}" for k, v in policy.items()) + "}")
         out.append("    - {" + ", ".join(fields) + "}")
     return "\n".join(out) + "\n"
+
+
+def prefix_list(size: int = 10_000_000) -> str:
+    """One site whose prefix list fills `size` bytes (issue 17's 10 MB case): refused while reading,
+    after the first 10,000 entries (rule yaml-too-many-items), so it costs a fraction of its parse."""
+    head = make(1).split("      prefixes: [", 1)
+    lines, used, i = [], len(head[0]) + 200, 0
+    while used < size:
+        line = f"        - 172.{16 + (i >> 16) % 16}.{(i >> 8) & 255}.{i & 255}/32\n"
+        lines.append(line)
+        used += len(line)
+        i += 1
+    rest = head[1].split("]\n", 1)[1]
+    return head[0] + "      prefixes:\n" + "".join(lines) + rest
 
 
 def main(argv: list[str] | None = None) -> None:

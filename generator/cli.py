@@ -10,6 +10,7 @@ import click
 
 from . import __version__
 from .errors import GenError
+from .wording import plural
 
 EXIT_USER_ERROR = 2
 
@@ -17,14 +18,39 @@ EXIT_USER_ERROR = 2
 class _Context:
     def __init__(self, verbosity: int):
         self.verbosity = verbosity
+        self.json = False  # --format json: one JSON object on stdout, nothing else printed
+        self.command = ""
 
     def info(self, message: str) -> None:
-        if self.verbosity >= 0:
+        if self.verbosity >= 0 and not self.json:
             click.echo(message, err=True)
 
     def warn(self, message: str) -> None:
-        if self.verbosity >= 0:
+        if self.verbosity >= 0 and not self.json:
             click.secho(message, err=True, fg="yellow")
+
+
+class _Gen(click.Group):
+    """The command group; a usage error is one line `gen COMMAND: message (rule cli-usage)`, exit 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as error:
+            error.show()
+            sys.exit(EXIT_USER_ERROR)
+        except click.UsageError as error:
+            where = error.ctx.command_path if error.ctx is not None else "gen"
+            message = error.format_message().rstrip(".")
+            message = message[:1].lower() + message[1:] + (" " if message.endswith("?") else "; ")
+            click.secho(f"{where}: {message}see {where} --help (rule cli-usage)", err=True, fg="red")
+            sys.exit(EXIT_USER_ERROR)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.exceptions.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
 
 
 def _build(inventory: Path, state_files: tuple[Path, ...]):
@@ -43,10 +69,109 @@ def _build(inventory: Path, state_files: tuple[Path, ...]):
         gc.enable()
 
 
-def _fail(error: GenError) -> None:
+def _fail(error: GenError, obj: _Context | None = None, **data) -> None:
+    """Print every problem (or, with --format json, the JSON report) and exit 2."""
+    if obj is not None and obj.json:
+        from .report import problems_of
+
+        _print_json(obj, ok=False, problems=problems_of(error), **data)
+        sys.exit(EXIT_USER_ERROR)
     for line in error.lines:
         click.secho(line, err=True, fg="red")
     sys.exit(EXIT_USER_ERROR)
+
+
+def _print_json(obj: _Context, **data) -> None:
+    import json
+
+    click.echo(json.dumps({"command": obj.command, **data}, indent=2))
+
+
+def _set_verbosity(ctx: click.Context, param: click.Parameter, value) -> None:
+    """-q/-v after the subcommand too (`gen validate -q`), adding to those before it."""
+    obj = ctx.find_object(_Context)
+    if obj is None or not value:
+        return
+    if param.name == "quiet":
+        obj.verbosity = -1
+    elif obj.verbosity >= 0:
+        obj.verbosity += value
+
+
+def verbosity_options(command):
+    command = click.option(
+        "-v", "--verbose", "verbose", count=True, expose_value=False, callback=_set_verbosity, help="Print more."
+    )(command)
+    return click.option(
+        "-q", "--quiet", "quiet", is_flag=True, expose_value=False, callback=_set_verbosity, help="Print errors only."
+    )(command)
+
+
+def format_option(command):
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        expose_value=False,
+        callback=_set_format,
+        is_eager=True,
+        help="json: one object on stdout with problems and warnings as objects (file, line, column, path, rule, severity, message).",
+    )(command)
+
+
+def _set_format(ctx: click.Context, param: click.Parameter, value: str) -> None:
+    obj = ctx.find_object(_Context)
+    if obj is not None:
+        obj.json = value == "json"
+        obj.command = ctx.info_name or ""
+
+
+def _check_paths(
+    inventory: Path, out: Path | None, state_files: tuple[Path, ...], templates: str | None, writing: bool
+) -> None:
+    """Refuse wrong paths with a rule id before any work (click's own checks give only usage text)."""
+    from .errors import InventoryError, file_problem
+
+    problems = []
+    for state in state_files:
+        if not state.is_file():
+            why = "is a folder" if state.is_dir() else "no such file"
+            problems.append(
+                file_problem(
+                    str(state),
+                    f"{why}; give the Azure state file (gen render writes azure-state.json's format)",
+                    "state-file",
+                )
+            )
+    if templates is not None and not Path(templates).is_dir():
+        problems.append(
+            file_problem(
+                str(templates),
+                "no such template folder; give the folder that holds the override templates",
+                "template-error",
+            )
+        )
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            problems.append(
+                file_problem(str(out), "exists and is not a folder; choose an output folder (-o)", "output-write")
+            )
+        elif writing:
+            target, cwd = out.resolve(), Path.cwd().resolve()
+            if target == cwd or target in cwd.parents:
+                problems.append(
+                    file_problem(
+                        str(out),
+                        f"is the working directory or holds it ({cwd}); gen replaces the output folder as a whole "
+                        "(replacing files in place would break the atomic-output guarantee), which would pull it from "
+                        "under the shell: run gen from another folder, e.g. cd .. first",
+                        "output-contains-cwd",
+                    )
+                )
+    if problems:
+        raise InventoryError(problems)
 
 
 EPILOG = """\b
@@ -56,7 +181,7 @@ Shell completion (bash; zsh and fish likewise with zsh_source, fish_source):
 """
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
+@click.group(name="gen", cls=_Gen, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
 @click.version_option(__version__, prog_name="gen")
 @click.option("-q", "--quiet", "quiet", is_flag=True, help="Print errors only.")
 @click.option("-v", "--verbose", "verbose", count=True, help="Print more (each file written).")
@@ -71,18 +196,21 @@ def main(ctx: click.Context, quiet: bool, verbose: int) -> None:
       gen render inventories/csp-advanced.yaml -o out/
       gen check inventories/csp-advanced.yaml -o out/
       gen schema > inventory.schema.json
+      gen init my-network.yaml
     """
     if os.environ.get("NO_COLOR"):  # https://no-color.org
         ctx.color = False
     ctx.obj = _Context(-1 if quiet else verbose)
+    ctx.obj.command = ctx.invoked_subcommand or ""
 
 
-inventory_argument = click.argument("inventory", type=click.Path(dir_okay=False, path_type=Path))
+# paths are checked by gen (rules inventory-unreadable, state-file, output-write), not by click
+inventory_argument = click.argument("inventory", type=click.Path(path_type=Path))
 state_option = click.option(
     "--azure-state",
     "state_files",
     multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="JSON with the deployed gateways' public IPs and BGP addresses (repeatable).",
 )
 
@@ -90,7 +218,7 @@ output_option = click.option(
     "-o",
     "--output",
     "out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=Path("out"),
     show_default=True,
     help="Output folder.",
@@ -98,7 +226,7 @@ output_option = click.option(
 templates_option = click.option(
     "--templates",
     "templates",
-    type=click.Path(exists=True, file_okay=False),
+    type=click.Path(),
     help="Folder of templates that override the built-in ones, file by file (e.g. DIR/runbook/_notes.md.j2).",
 )
 secrets_option = click.option(
@@ -109,7 +237,9 @@ secrets_option = click.option(
 )
 
 
-def _rendered(inventory: Path, state_files: tuple[Path, ...], templates: str | None, with_secrets: bool):
+def _rendered(
+    inventory: Path, state_files: tuple[Path, ...], templates: str | None, with_secrets: bool, out: Path | None
+):
     """Build, check and render, as `gen render` does (topology.svg included when Graphviz is installed)."""
     from .pipeline import render_all
 
@@ -118,32 +248,57 @@ def _rendered(inventory: Path, state_files: tuple[Path, ...], templates: str | N
     if with_secrets:
         from .secrets import resolve_secrets
 
-        keys = resolve_secrets(result.model, inventory.parent)
-    return result, render_all(result.model, templates=templates, secrets=keys, svg=True)
+        keys = resolve_secrets(result.model, inventory.parent, result.document)
+    output = str(out) if out is not None else None
+    return result, render_all(result.model, templates=templates, secrets=keys, svg=True, output=output)
+
+
+def _warnings(obj: _Context, warnings) -> list[dict]:
+    """Print the warnings (text) and return them as objects (for --format json)."""
+    from .report import located_object
+
+    for warning in warnings:
+        obj.warn(str(warning))
+    return [located_object(w) for w in warnings]
 
 
 @main.command()
 @inventory_argument
 @state_option
+@verbosity_options
+@format_option
 @click.pass_obj
 def validate(obj: _Context, inventory: Path, state_files: tuple[Path, ...]) -> None:
     """Check INVENTORY against the schema and every rule; write nothing.
 
     \b
-    Example:
+    Examples:
       gen validate inventories/csp-advanced.yaml
+      gen validate inventories/csp-advanced.yaml --format json
     """
     try:
+        _check_paths(inventory, None, state_files, None, writing=False)
         result = _build(inventory, state_files)
     except GenError as error:
-        _fail(error)
-    for warning in result.warnings:
-        obj.warn(str(warning))
+        _fail(error, obj)
+    warnings = _warnings(obj, result.warnings)
     model = result.model
+    counts = {
+        "vnets": len(model.vnets),
+        "gateways": len(model.gateways),
+        "sites": len(model.sites),
+        "devices": len(model.devices),
+        "tunnels": len(model.tunnels),
+        "vnet_to_vnet_connections": len(model.links),
+    }
+    if obj.json:
+        _print_json(obj, ok=True, inventory=str(inventory), counts=counts, problems=[], warnings=warnings)
+        return
     obj.info(
-        f"{inventory}: valid: {len(model.vnets)} VNets, {len(model.gateways)} gateways, {len(model.sites)} sites, "
-        f"{len(model.devices)} devices, {len(model.tunnels)} tunnels, {len(model.links)} VNet-to-VNet connections"
-        + (f", {len(result.warnings)} warnings" if result.warnings else "")
+        f"{inventory}: valid: {plural(len(model.vnets), 'VNet')}, {plural(len(model.gateways), 'gateway')}, "
+        f"{plural(len(model.sites), 'site')}, {plural(len(model.devices), 'device')}, "
+        f"{plural(len(model.tunnels), 'tunnel')}, {plural(len(model.links), 'VNet-to-VNet connection')}"
+        + (f", {plural(len(result.warnings), 'warning')}" if result.warnings else "")
     )
 
 
@@ -154,6 +309,8 @@ def validate(obj: _Context, inventory: Path, state_files: tuple[Path, ...]) -> N
 @click.option("--strict", is_flag=True, help="Fail (exit 2) while any Azure-assigned value is still a placeholder.")
 @secrets_option
 @templates_option
+@verbosity_options
+@format_option
 @click.pass_obj
 def render(
     obj: _Context,
@@ -168,38 +325,63 @@ def render(
 
     Only files whose bytes changed are written; files gen wrote before and no longer generates are
     removed (tracked in OUTPUT/.gen-manifest.json); files gen did not write are never touched.
+    The output folder is replaced as a whole, so it may not be the working directory or hold it.
 
     \b
     Examples:
       gen render inventories/csp-advanced.yaml -o out/
       gen render inventories/csp-advanced.yaml -o out/ --azure-state azure-state.json --strict
+      gen render inventories/csp-advanced.yaml -o out/ --secrets
       gen render inventories/csp-advanced.yaml -o out/ --templates docs/examples/templates-override
     """
+    from .errors import InventoryError, file_problem
     from .pipeline import render_all
     from .topology import dot_available
     from .writer import write
 
     try:
+        _check_paths(inventory, out, state_files, templates, writing=True)
         result = _build(inventory, state_files)
         model = result.model
         pending = model.pending
         if strict and pending:
-            raise GenError(
+            shown = ", ".join(pending[:4]) + (", ..." if len(pending) > 4 else "")
+            raise InventoryError(
                 [
-                    f"{inventory}: {len(pending)} Azure-assigned values are still placeholders ({', '.join(pending[:4])}{', ...' if len(pending) > 4 else ''}); pass --azure-state (rule placeholders-remain)"
+                    file_problem(
+                        str(inventory),
+                        f"{plural(len(pending), 'Azure-assigned value is still a placeholder', 'Azure-assigned values are still placeholders')} "
+                        f"({shown}); pass --azure-state",
+                        "placeholders-remain",
+                    )
                 ]
             )
         keys = None
         if with_secrets:
             from .secrets import resolve_secrets
 
-            keys = resolve_secrets(model, inventory.parent)
-        files = render_all(model, templates=templates, secrets=keys, svg=True)
+            keys = resolve_secrets(model, inventory.parent, result.document)
+        files = render_all(model, templates=templates, secrets=keys, svg=True, output=str(out))
         report = write(out, files)
     except GenError as error:
-        _fail(error)
-    for warning in result.warnings:
-        obj.warn(str(warning))
+        _fail(error, obj)
+    warnings = _warnings(obj, result.warnings)
+    secret_files = [f.path for f in files if f.secret]
+    if obj.json:
+        _print_json(
+            obj,
+            ok=True,
+            output=str(out),
+            written=list(report.written),
+            unchanged=list(report.unchanged),
+            removed=list(report.removed),
+            kept=list(report.kept),
+            secret_files=secret_files,
+            placeholders=list(pending),
+            problems=[],
+            warnings=warnings,
+        )
+        return
     if obj.verbosity > 0:
         for path in report.written:
             obj.info(f"wrote {out / path}")
@@ -212,11 +394,13 @@ def render(
         obj.info("Graphviz 'dot' not found: topology.svg not drawn (topology.dot written)")
     if pending:
         obj.warn(
-            f"{len(pending)} Azure-assigned values are placeholders in the router snippets (e.g. {pending[0]}); after deployment, render again with --azure-state"
+            f"{plural(len(pending), 'Azure-assigned value is a placeholder', 'Azure-assigned values are placeholders')} "
+            f"in the router snippets (e.g. {pending[0]}); after deployment, render again with --azure-state"
         )
-    secret_files = [f.path for f in files if f.secret]
     if secret_files:
-        obj.warn(f"{len(secret_files)} files hold pre-shared keys (mode 0600): {', '.join(secret_files)}")
+        obj.warn(
+            f"{plural(len(secret_files), 'file holds', 'files hold')} pre-shared keys (mode 0600): {', '.join(secret_files)}"
+        )
 
 
 @main.command()
@@ -225,6 +409,8 @@ def render(
 @state_option
 @secrets_option
 @templates_option
+@verbosity_options
+@format_option
 @click.pass_obj
 def check(
     obj: _Context,
@@ -236,13 +422,15 @@ def check(
 ) -> None:
     """Compare the output folder with what `gen render` would write; exit 1 on drift.
 
-    For CI pipelines; writes nothing. The differences go to stdout as a unified diff (keys are never shown); the summary to stderr.
+    For CI pipelines; writes nothing. The differences go to stdout as a unified diff (files that hold
+    pre-shared keys, on disk or rendered, are never shown); the summary to stderr.
     Exit codes: 0 up to date, 1 out of date, 2 the inventory has errors.
 
     \b
     Examples:
       gen check inventories/csp-advanced.yaml -o out/
       gen check inventories/csp-advanced.yaml -o out/ --azure-state azure-state.json > drift.diff
+      gen check inventories/csp-advanced.yaml -o out/ --format json | jq .changed
     """
     from .topology import SVG, dot_available
     from .writer import differences
@@ -250,15 +438,33 @@ def check(
     # topology.svg is drawn only where Graphviz is installed: its absence elsewhere is not drift
     unchecked = () if dot_available() else (SVG,)
     try:
-        _, files = _rendered(inventory, state_files, templates, with_secrets)
+        _check_paths(inventory, out, state_files, templates, writing=False)
+        result, files = _rendered(inventory, state_files, templates, with_secrets, out)
         plan, diff = differences(out, files, unchecked)
     except GenError as error:
-        _fail(error)
+        _fail(error, obj)
+    drift = len(plan.new) + len(plan.changed) + len(plan.stale)
+    if obj.json:
+        from .report import located_object
+
+        _print_json(
+            obj,
+            ok=not drift,
+            output=str(out),
+            up_to_date=not drift,
+            new=[f.path for f in plan.new],
+            changed=[f.path for f in plan.changed],
+            removed=list(plan.stale),
+            unchanged=len(plan.unchanged),
+            diff=diff,
+            problems=[],
+            warnings=[located_object(w) for w in result.warnings],
+        )
+        sys.exit(1 if drift else 0)
     if unchecked and (out / SVG).exists():
         obj.info(f"{out / SVG}: not checked (Graphviz 'dot' not found)")
-    drift = len(plan.new) + len(plan.changed) + len(plan.stale)
     if not drift:
-        obj.info(f"{out}: up to date ({len(plan.unchanged)} files)")
+        obj.info(f"{out}: up to date ({plural(len(plan.unchanged), 'file')})")
         return
     click.echo(diff, nl=False)
     obj.warn(
@@ -270,21 +476,23 @@ def check(
 @main.command("plan")
 @inventory_argument
 @state_option
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (for scripts).")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json (kept for scripts).")
 @click.option(
     "-o",
     "--output",
     "out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=None,
     help="Also compare with this output folder: which files would be new, changed or removed.",
 )
 @click.option(
     "--templates",
     "templates",
-    type=click.Path(exists=True, file_okay=False),
+    type=click.Path(),
     help="With -o: template folder that overrides the built-in ones, as given to gen render.",
 )
+@verbosity_options
+@format_option
 @click.pass_obj
 def plan_command(
     obj: _Context,
@@ -302,24 +510,26 @@ def plan_command(
     \b
     Examples:
       gen plan inventories/csp-advanced.yaml
-      gen plan inventories/csp-advanced.yaml --json | jq .gateways
+      gen plan inventories/csp-advanced.yaml --format json | jq .gateways
       gen plan inventories/csp-advanced.yaml -o out/
     """
     import json
 
     from . import plan
 
+    obj.json = obj.json or as_json
     try:
+        _check_paths(inventory, out, state_files, templates, writing=False)
         if out is None:
-            model = _build(inventory, state_files).model
+            result = _build(inventory, state_files)
         else:
             from .writer import plan as write_plan
 
-            result, files = _rendered(inventory, state_files, templates, False)
-            model = result.model
+            result, files = _rendered(inventory, state_files, templates, False, out)
             p = write_plan(out, files)
     except GenError as error:
-        _fail(error)
+        _fail(error, obj)
+    model = result.model
     data = plan.summary(model)
     if out is not None:
         data["output"] = str(out)
@@ -329,10 +539,44 @@ def plan_command(
             "unchanged": [f.path for f in p.unchanged],
             "removed": p.stale,
         }
-    if as_json:
-        click.echo(json.dumps(data, indent=2))
+    if obj.json:
+        from .report import located_object
+
+        data["warnings"] = [located_object(w) for w in result.warnings]
+        click.echo(json.dumps({"command": "plan", "ok": True, **data, "problems": []}, indent=2))
     else:
         click.echo(plan.text(data, click.style), nl=False)
+
+
+@main.command()
+@click.argument("inventory", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace INVENTORY if it exists.")
+def init(inventory: Path, force: bool) -> None:
+    """Write a commented starter inventory (one VNet, one site, one device) to edit.
+
+    \b
+    Example:
+      gen init my-network.yaml && gen validate my-network.yaml
+    """
+    from .errors import file_problem
+    from .resources import resource_path
+
+    if inventory.exists() and not force:
+        click.secho(
+            str(file_problem(str(inventory), "exists; choose another name or pass --force", "output-not-ours")),
+            err=True,
+            fg="red",
+        )
+        sys.exit(EXIT_USER_ERROR)
+    text = resource_path("templates", "init", "starter.yaml").read_text(encoding="utf-8")
+    try:
+        inventory.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        click.secho(
+            str(file_problem(str(inventory), f"cannot write: {exc.strerror}", "output-write")), err=True, fg="red"
+        )
+        sys.exit(EXIT_USER_ERROR)
+    click.echo(f"{inventory}: written; edit it, then: gen validate {inventory}", err=True)
 
 
 @main.command()
@@ -409,7 +653,7 @@ def lab(
     except GenError as error:
         _fail(error)
     except (LabError, ValueError, OSError) as error:
-        click.secho(f"gen lab: {error}", err=True, fg="red")
+        click.secho(f"gen lab: {error} (rule lab-environment)", err=True, fg="red")
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
         click.secho("gen lab: interrupted; the lab was removed", err=True, fg="red")

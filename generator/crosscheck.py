@@ -27,7 +27,9 @@ def _arm_resources(files: list[OutputFile]) -> dict[tuple[str, str, str], dict]:
     found = {}
     for f in files:
         if f.path.startswith("azure/arm/") and not f.path.endswith(".parameters.json"):
-            group = f.path.removeprefix("azure/arm/").removesuffix(".json").removesuffix(".links")
+            group = (
+                f.path.removeprefix("azure/arm/").removesuffix(".json").removesuffix(".links").removesuffix(".transit")
+            )
             for resource in json.loads(f.text).get("resources", []):
                 found[(group, resource["type"].split("/")[-1], resource["name"])] = resource.get("properties", {})
     return found

@@ -83,8 +83,12 @@ def net_mask(prefix: object) -> str:
 
 
 def psk_text(ref: SecretRef, keys: Mapping[str, str]) -> str:
-    """What a device file says for a pre-shared key: the key with --secrets, else its placeholder."""
-    return keys.get(ref.parameter, ref.placeholder)
+    """What a device file says for a pre-shared key: the key with --secrets (marked, so the file is
+    written 0600 whatever escaping follows; see generator.secrets.mark), else its placeholder."""
+    from .secrets import mark
+
+    key = keys.get(ref.parameter)
+    return ref.placeholder if key is None else mark(key)
 
 
 FILTERS = {

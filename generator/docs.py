@@ -23,11 +23,15 @@ RUN_CHECKS: dict[str, str] = {
     "placeholders-remain": "`gen render --strict`: no Azure-assigned value is still a placeholder (pass `--azure-state`).",
     "state-file": "An `--azure-state` file is JSON in the format of schemas/azure-state.schema.json (or a deployment's outputs).",
     "secret-missing": "With `--secrets`, every referenced pre-shared key (environment variable or file) can be read.",
+    "secret-file-mode": "With `--secrets`, a key file (`psk: {file: PATH}`) is readable by its owner only (`chmod 600`), as ssh demands of its key files.",
     "secret-invalid": "With `--secrets`, every key is 1-128 printable ASCII characters without space, '-' or '~' (Azure's rule).",
     "template-error": "Every template (built-in or from `--templates`) renders; the message names the template and line.",
     "cross-check": "The rendered device files and the ARM templates agree on every tunnel (addresses, ASNs, algorithms), read back by generator/crosscheck.py.",
     "verify-output": "Every rendered file parses back in its own syntax (JSON, Markdown with Mermaid, DOT, ...).",
-    "output-write": "The output folder can be written.",
+    "output-write": "The output folder (`-o`) is a folder, or does not exist yet, and can be written.",
+    "output-contains-cwd": "`gen render -o` is neither the working directory nor a folder that holds it: the output folder is replaced as a whole, which would leave the shell in a deleted folder.",
+    "lab-environment": "`gen lab` can run here: root, Linux network namespaces, strongSwan and FRR installed, the lab's names free.",
+    "cli-usage": "The command line is complete and known (options, arguments); the message names `gen COMMAND --help`.",
     "output-not-ours": "gen never overwrites a file it did not write (one missing from the output folder's `.gen-manifest.json`).",
 }
 

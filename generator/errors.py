@@ -48,9 +48,17 @@ class Located:
     problem: Problem
 
     def __str__(self) -> str:
+        """`FILE:LINE:COL: path: message (rule id)`, or `FILE: message (rule id)` without a position (line 0)."""
         p = self.problem
         kind = "" if p.severity == "error" else "warning: "
+        if self.line == 0:
+            return f"{self.file}: {kind}{p.message} (rule {p.rule})"
         return f"{self.file}:{self.line}:{self.column}: {kind}{format_path(p.path)}: {p.message} (rule {p.rule})"
+
+
+def file_problem(file: str, message: str, rule: str) -> Located:
+    """A problem of a whole file or option, where no position exists: printed `FILE: message (rule id)`."""
+    return Located(file, 0, 0, Problem((), message, rule))
 
 
 class GenError(Exception):

@@ -28,6 +28,9 @@ GATEWAY_SKUS: dict[str, tuple[frozenset[str], int, bool, bool]] = {
 }
 LEGACY_SKUS = frozenset({"Standard", "HighPerformance"})  # retired June 2026 (S10, S4)
 NON_AZ_SKUS = frozenset({"VpnGw1", "VpnGw2", "VpnGw3", "VpnGw4", "VpnGw5"})  # migration to AZ, Sep 2026 (S10, S11)
+# What Azure migrated the retired SKUs to (facts-2026-12 §2.1, FAQ
+# https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-vpn-faq): Standard -> VpnGw1AZ, HighPerformance -> VpnGw2AZ.
+LEGACY_MIGRATED_TO = {"Standard": "VpnGw1AZ", "HighPerformance": "VpnGw2AZ"}
 AZURERM_SKUS = frozenset(
     {"Basic", "Standard", "HighPerformance", "VpnGw1", "VpnGw2", "VpnGw3", "VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ"}
 )  # AzureRM 6.13 -GatewaySku (S39)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import stat
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
@@ -20,6 +21,8 @@ from .errors import InventoryError, Located, Path, Problem
 MAX_BYTES = 10 * 1024 * 1024  # documented limit: 10 MiB of YAML
 MAX_NODES = 1_000_000  # expanded nodes (aliases counted every time they are used)
 MAX_DEPTH = 32
+MAX_ITEMS = 10_000  # entries of one list or mapping: the schema's largest maxItems (azure.vnets... are far below)
+MAX_DIGITS = 4_300  # digits of a number: Python's own limit for int() (sys.int_info.default_max_str_digits)
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -112,6 +115,13 @@ def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Nod
     return None, None
 
 
+def _read_bounded(path: FsPath) -> bytes | None:
+    """The file's bytes, or None once it holds more than MAX_BYTES (it grew since stat)."""
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_BYTES + 1)
+    return data if len(data) <= MAX_BYTES else None
+
+
 def _bad(display: str, line: int, column: int, message: str, rule: str) -> InventoryError:
     return InventoryError([Located(display, line, column, Problem((), message, rule))])
 
@@ -120,14 +130,23 @@ def load(path: FsPath, display: str | None = None) -> Document:
     """Read and parse an inventory; raise InventoryError with positions on any problem."""
     display = display or str(path)
     try:
-        raw = path.read_bytes() if path.stat().st_size <= MAX_BYTES else None
+        info = path.stat()  # the size is checked before a byte is read (issue 17: refuse early)
+        if stat.S_ISDIR(info.st_mode):
+            raise _bad(display, 0, 0, "is a folder; give the inventory file", "inventory-unreadable")
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would be read without end
+            raise _bad(display, 0, 0, "is not a regular file; give the inventory file", "inventory-unreadable")
+        raw = _read_bounded(path) if info.st_size <= MAX_BYTES else None
+    except FileNotFoundError:
+        raise _bad(
+            display, 0, 0, "no such file; check the path (or start with gen init)", "inventory-unreadable"
+        ) from None
     except OSError as exc:
-        raise _bad(display, 1, 1, f"cannot read the inventory: {exc.strerror}", "inventory-unreadable") from None
+        raise _bad(display, 0, 0, f"cannot read the inventory: {exc.strerror}", "inventory-unreadable") from None
     if raw is None:
         raise _bad(
             display,
-            1,
-            1,
+            0,
+            0,
             f"the inventory is larger than {MAX_BYTES // (1024 * 1024)} MiB; split it",
             "inventory-too-large",
         )
@@ -160,7 +179,12 @@ def load(path: FsPath, display: str | None = None) -> Document:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         if mark is not None and text[mark.index : mark.index + 1] == "\t":
             message = "a tab character; YAML indents with spaces only"
-        raise _bad(display, line, column, f"invalid YAML: {message}", "yaml-syntax") from None
+        else:
+            message += _hint(str(exc.problem))
+        where = _path_before(text[: mark.index]) if mark is not None else ()
+        raise InventoryError(
+            [Located(display, line, column, Problem(where, f"invalid YAML: {message}", "yaml-syntax"))]
+        ) from None
     except yaml.reader.ReaderError as exc:  # control characters: position is a character offset
         before = text[: exc.position]
         line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
@@ -294,16 +318,76 @@ def _key_paths(root: yaml.Node | None, wanted: set[int]) -> dict[int, Path]:
 class _Frame:
     """One open mapping or sequence while scanning events."""
 
-    __slots__ = ("mapping", "want_key", "part", "anchor", "start")
+    __slots__ = ("mapping", "want_key", "part", "anchor", "start", "items")
 
     def __init__(self, mapping: bool, anchor: str | None, start: int):
         self.mapping, self.want_key, self.anchor, self.start = mapping, True, anchor, start
+        self.items = 0
         self.part: str | int = "?" if mapping else -1
 
 
 _NODE_EVENTS = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _OPEN_EVENTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _CLOSE_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _is_number(event: yaml.ScalarEvent) -> bool:
+    """A plain scalar YAML reads as an int or a float (which Python converts through int or str)."""
+    if event.style or not event.implicit[0]:  # quoted or tagged: not resolved as a number
+        return False
+    tag = _BaseLoader.resolve(_BaseLoader, yaml.ScalarNode, event.value, (True, False))
+    return tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+_HINTS = (  # what libyaml says -> what to look at
+    (
+        "mapping values are not allowed",
+        "; a ': ' inside a plain value (quote the value) or a key indented too far (check the indentation of the line above)",
+    ),
+    (
+        "did not find expected key",
+        "; check the indentation of this line and the line above (a key lines up with its siblings)",
+    ),
+    (
+        "did not find expected '-' indicator",
+        "; check the indentation of this line and the line above (list items line up with their siblings)",
+    ),
+    ("expected <block end>", "; check the indentation of this line and the line above"),
+    ("could not find expected ':'", "; a key without ':' or an unclosed quote on the line above"),
+)
+
+
+def _hint(problem: str) -> str:
+    return next((hint for words, hint in _HINTS if words in problem), "")
+
+
+def _path_before(text: str) -> Path:
+    """The path of the item being read where the YAML broke at the end of `text`: the parser's events
+    up to there. The key of the last value read counts only if it is on the broken line itself."""
+    frames: list[_Frame] = []
+    last: tuple[Path, Path, int] = ((), (), -1)  # (container path, with its current key, line)
+    error_line = text.count("\n")
+    with contextlib.suppress(yaml.YAMLError):
+        for event in yaml.parse(text, Loader=_BaseLoader):
+            if isinstance(event, _NODE_EVENTS):
+                parent = frames[-1] if frames else None
+                if parent is not None and parent.mapping:
+                    if parent.want_key:
+                        parent.part = event.value if isinstance(event, yaml.ScalarEvent) else "?"
+                    parent.want_key = not parent.want_key
+                elif parent is not None:
+                    parent.part = int(parent.part) + 1
+                path = tuple(f.part for f in frames)
+                inner = path[:-1] if frames and frames[-1].mapping else path
+                last = (inner, path, event.start_mark.line)
+                if isinstance(event, _OPEN_EVENTS):
+                    if len(frames) >= MAX_DEPTH:
+                        break
+                    frames.append(_Frame(isinstance(event, yaml.MappingStartEvent), None, 0))
+            elif isinstance(event, _CLOSE_EVENTS) and frames:
+                frames.pop()
+    inner, path, line = last
+    return path if line == error_line else inner
 
 
 def _scan_prefix(text: str, display: str) -> None:
@@ -327,15 +411,36 @@ def _scan(text: str, display: str) -> None:
         mark = event.start_mark
         return InventoryError([Located(display, mark.line + 1, mark.column + 1, Problem(path, message, rule))])
 
+    open_anchors: set[str] = set()
     for event in yaml.parse(text, Loader=_BaseLoader):
         if isinstance(event, _NODE_EVENTS):
             parent = frames[-1] if frames else None
             if parent is not None and parent.mapping:
                 if parent.want_key:
                     parent.part = event.value if isinstance(event, yaml.ScalarEvent) else "?"
+                    parent.items += 1
                 parent.want_key = not parent.want_key
             elif parent is not None:
                 parent.part = int(parent.part) + 1
+                parent.items += 1
+            if parent is not None and parent.items > MAX_ITEMS:
+                raise refuse(
+                    event,
+                    f"more than {MAX_ITEMS:,} entries in one {'mapping' if parent.mapping else 'list'}; no field takes that many",
+                    "yaml-too-many-items",
+                )
+            if isinstance(event, yaml.AliasEvent) and event.anchor in open_anchors:
+                raise refuse(
+                    event,
+                    f"alias *{event.anchor} refers to the item that contains it (a cycle); write the value out",
+                    "yaml-alias-recursive",
+                )
+            if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_DIGITS and _is_number(event):
+                raise refuse(
+                    event,
+                    f"a number with {len(event.value):,} characters; no field takes more than a few digits",
+                    "yaml-number-too-long",
+                )
             count += sizes.get(event.anchor, 1) if isinstance(event, yaml.AliasEvent) else 1
             if count > MAX_NODES:
                 raise refuse(
@@ -351,7 +456,10 @@ def _scan(text: str, display: str) -> None:
                         event, f"the YAML is nested deeper than {MAX_DEPTH} levels; flatten it", "yaml-too-deep"
                     )
                 frames.append(_Frame(isinstance(event, yaml.MappingStartEvent), event.anchor, count - 1))
+                if event.anchor:
+                    open_anchors.add(event.anchor)
         elif isinstance(event, _CLOSE_EVENTS):
             frame = frames.pop()
             if frame.anchor:
                 sizes[frame.anchor] = count - frame.start
+                open_anchors.discard(frame.anchor)

@@ -47,10 +47,15 @@ class SecretRef:
     kind: str  # "env" or "file"
     name: str  # variable name or file path as written
     parameter: str  # the ARM/Bicep/PowerShell parameter that carries it, e.g. pskGenPskDc1
+    path: Path = field(default=(), compare=False)  # the first `psk:` that references it (for messages)
 
     @property
     def placeholder(self) -> str:
-        return f"REPLACE_WITH_PSK_FROM_{self.kind.upper()}_{self.parameter}"
+        """What a device file holds without --secrets: names the variable the user sets (an env
+        name is [A-Za-z_][A-Za-z0-9_]*), or for a file the parameter (a path may hold any character)."""
+        if self.kind == "env":
+            return f"REPLACE_WITH_PSK_FROM_ENV_{self.name}"
+        return f"REPLACE_WITH_PSK_FROM_FILE_{self.parameter}"
 
     @property
     def describe(self) -> str:
@@ -105,10 +110,19 @@ class Gateway:
     asn: int  # Azure's default 65515 without BGP
     existing: bool
     max_connections: int
+    apipa_lists: int  # how many apipa_addresses lists the inventory gives (one per instance)
+    public_ip_zones: tuple[str, ...]  # zones of its public IPs (regions.public_ip_zones); () = regional
     instances: tuple[GatewayInstance, ...]
     ref: ResourceRef
     subnet_ref: ResourceRef
     path: Path
+
+    @property
+    def brownfield_changes(self) -> tuple[str, ...]:
+        """What the inventory asks of an existing gateway (only the PowerShell scripts apply it)."""
+        if not self.existing:
+            return ()
+        return tuple(what for what, asked in (("a BGP ASN", self.bgp), ("active-active", self.active_active)) if asked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +157,7 @@ class Device:
 class Site:
     name: str
     location: str
-    asn: int
+    asn: int | None  # None: a static site (no BGP connection, rule site-asn-needed)
     prefixes: tuple[IPv4Network, ...]
     devices: tuple[Device, ...]
     path: Path
@@ -164,7 +178,7 @@ class Tunnel:
     device_public_ip: IPv4Address
     device_ike_id: IPv4Address
     azure_asn: int
-    device_asn: int
+    device_asn: int | None
     bgp: bool
     azure_bgp_ip: Deferred | None  # custom APIPA (known) or default GatewaySubnet address (deferred)
     device_bgp_ip: IPv4Address | None
@@ -262,6 +276,10 @@ class Peering:
     allow_gateway_transit: bool
     use_remote_gateways: bool
     allow_forwarded_traffic: bool
+    # The use-remote-gateways side waits for the transit side's peering (facts-2026-12 §3): by
+    # dependsOn in the same resource group, else in stage 3, deployed after every stage 2.
+    waits_for: ResourceRef | None
+    late: bool  # stage 3: waits_for is in another resource group
     path: Path
 
 
@@ -274,6 +292,7 @@ class Probe:
     count: int
     request_path: str | None
     ref: ResourceRef
+    path: Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +336,7 @@ class ResourceGroup:
     name: str
     vnets: tuple[Vnet, ...]
     gateways: tuple[Gateway, ...]  # to create (not existing)
+    existing_gateways: tuple[Gateway, ...]  # never modified by ARM/Bicep; read for azureState
     connections: tuple[Connection, ...]
     load_balancers: tuple[LoadBalancer, ...]
     links: tuple[VnetLink, ...]  # stage 2: need the remote gateways

@@ -9,19 +9,12 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from .azure_kinds import KINDS as AZURE_KINDS
 from .model import Gateway, Model
-from .targets.azure_items import stage1, stage2
+from .targets.azure_items import stage1, stage2, stage3
+from .wording import counted, plural
 
-KINDS = {  # azure_items kind -> label, in display order
-    "vnet": "virtual networks",
-    "public_ip": "public IPs",
-    "gateway": "VPN gateways",
-    "local_gateway": "local network gateways",
-    "connection": "site-to-site connections",
-    "load_balancer": "load balancers",
-    "vnet_link": "VNet-to-VNet connections",
-    "peering": "peerings",
-}
+KINDS = {k.key: k.label for k in AZURE_KINDS}  # kind -> label, in display order
 
 
 def resource_counts(model: Model) -> list[dict[str, Any]]:
@@ -29,9 +22,10 @@ def resource_counts(model: Model) -> list[dict[str, Any]]:
     groups = []
     for rg in model.resource_groups:
         stages = {}
-        for stage, items in (("stage1", stage1(rg)), ("stage2", stage2(rg))):
+        for stage, items in (("stage1", stage1(rg)), ("stage2", stage2(rg)), ("stage3", stage3(rg))):
             counts = Counter(item.kind for item in items)
-            stages[stage] = {KINDS[k]: counts[k] for k in KINDS if counts[k]}
+            if items or stage != "stage3":  # stage 3 only exists for cross-group transit peerings
+                stages[stage] = {KINDS[k]: counts[k] for k in KINDS if counts[k]}
         region = rg.vnets[0].region if rg.vnets else ""
         groups.append({"name": rg.name, "region": region, **stages})
     return groups
@@ -127,17 +121,18 @@ def text(data: dict[str, Any], style: Style = _plain) -> str:
     t = data["totals"]
     out = [
         style(f"Plan for {data['inventory']}", bold=True),
-        f"  {t['vnets']} VNets, {t['gateways']} gateways, {t['sites']} sites, {t['devices']} devices, "
-        f"{t['ipsec_tunnels']} IPsec tunnels, {t['vnet_to_vnet_connections']} VNet-to-VNet connections, "
-        f"{t['peerings']} peerings, {t['load_balancers']} load balancers",
+        f"  {plural(t['vnets'], 'VNet')}, {plural(t['gateways'], 'gateway')}, {plural(t['sites'], 'site')}, "
+        f"{plural(t['devices'], 'device')}, {plural(t['ipsec_tunnels'], 'IPsec tunnel')}, "
+        f"{plural(t['vnet_to_vnet_connections'], 'VNet-to-VNet connection')}, {plural(t['peerings'], 'peering')}, "
+        f"{plural(t['load_balancers'], 'load balancer')}",
         "",
         style("Resources per resource group", bold=True),
     ]
     for rg in data["resource_groups"]:
         out.append(f"  {rg['name']} ({rg['region']})")
-        for stage, title in (("stage1", "stage 1"), ("stage2", "stage 2")):
-            if rg[stage]:
-                out.append(f"    {title}: " + ", ".join(f"{n} {kind}" for kind, n in rg[stage].items()))
+        for stage, title in (("stage1", "stage 1"), ("stage2", "stage 2"), ("stage3", "stage 3")):
+            if rg.get(stage):
+                out.append(f"    {title}: " + ", ".join(counted(n, kind) for kind, n in rg[stage].items()))
     out += ["", style("Connections per gateway (SKU limit)", bold=True)]
     for gw in data["gateways"]:
         used, limit = gw["connections"], gw["limit"]
@@ -146,7 +141,7 @@ def text(data: dict[str, Any], style: Style = _plain) -> str:
         note = " (existing)" if gw["existing"] else ""
         out.append(
             f"  {gw['name']} {gw['sku']} x{gw['instances']}{note}: {gauge} connections "
-            f"({gw['site_to_site']} site-to-site, {gw['vnet_to_vnet']} VNet-to-VNet), {gw['ipsec_tunnels']} IPsec tunnels to devices"
+            f"({gw['site_to_site']} site-to-site, {gw['vnet_to_vnet']} VNet-to-VNet), {plural(gw['ipsec_tunnels'], 'IPsec tunnel')} to devices"
         )
     out += ["", style(f"BGP sessions ({len(data['bgp_sessions'])})", bold=True)]
     for s in data["bgp_sessions"]:

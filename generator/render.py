@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -21,6 +20,7 @@ from .markup import MARKUP_FILTERS
 from .model import Deferred, ResourceRef
 from .platforms import template_filters
 from .resources import resource_path
+from .wording import plural
 
 
 def _default(value: Any) -> Any:
@@ -76,6 +76,11 @@ def config_text(value: Any) -> str:
     return re.sub(r"[^\x20-\x7e]|[\"'`$;!\\]", "_", str(value))
 
 
+def counted_items(items: Any, word: str, words: str | None = None) -> str:
+    """{{ tunnels | plural("tunnel") }} -> '1 tunnel' / '2 tunnels'."""
+    return plural(len(items), word, words)
+
+
 def symbol(text: str) -> str:
     """A camelCase identifier from a name: 'SEA-VNET-gw' -> 'seaVnetGw'."""
     parts = [p for p in re.split(r"[^A-Za-z0-9]+", str(text)) if p]
@@ -93,6 +98,7 @@ FILTERS = {
     "bicep_string": bicep_string,
     "config_text": config_text,
     "symbol": symbol,
+    "plural": counted_items,
     **MARKUP_FILTERS,
     **CRYPTO_FILTERS,  # device timers, key text, address formats (crypto.py)
     **template_filters(),  # each platform's vendor tokens (generator/platforms/)
@@ -140,5 +146,7 @@ def render(env: jinja2.Environment, template: str, **context: Any) -> str:
         filename, lineno = getattr(exc, "filename", None), getattr(exc, "lineno", None)
         if lineno is None:
             filename, lineno = _template_frame(exc) or (filename, None)
-        where = f"{filename or template}:{lineno or '?'}"
-        raise GenError([f"{Path(where).name}: template error: {exc.message or exc} (rule template-error)"]) from None
+        # Jinja knows the line, not the column: `FILE: line N: message` (the form without a position)
+        where = f"{filename or template}: line {lineno}" if lineno else f"{filename or template}"
+        message = str(exc.message or exc).replace("\n", " ")
+        raise GenError([f"{where}: template error: {message} (rule template-error)"]) from None

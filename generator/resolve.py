@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
-from . import facts
+from . import facts, naming, regions
 from .errors import Path, Problem
 from .model import (
     Connection,
@@ -93,7 +93,7 @@ class _Resolver:
             else:
                 seen[key] = path
 
-    def secret(self, raw: Mapping[str, str]) -> SecretRef:
+    def secret(self, raw: Mapping[str, str], path: Path) -> SecretRef:
         kind, name = next(iter(raw.items()))
         key = (kind, name)
         if key not in self.secrets:
@@ -104,7 +104,7 @@ class _Resolver:
             while parameter in self.parameters:
                 parameter, n = f"{base}{n}", n + 1
             self.parameters.add(parameter)
-            self.secrets[key] = SecretRef(kind, name, parameter)
+            self.secrets[key] = SecretRef(kind, name, parameter, path)
         return self.secrets[key]
 
     # ------------------------------------------------------------------ azure
@@ -113,7 +113,7 @@ class _Resolver:
         if raw is None:
             return None
         vnet_name, rg = vnet["name"], vnet["resource_group"]
-        name = raw.get("name", f"{vnet_name}-gw")
+        name = raw.get("name", naming.gateway(vnet_name))
         sku = raw["sku"]
         bgp = raw.get("bgp")
         active = bool(raw.get("active_active", False))
@@ -126,10 +126,10 @@ class _Resolver:
             instances.append(
                 GatewayInstance(
                     index=index,
-                    ipconfig=_ref("virtualNetworkGateways/ipConfigurations", name, f"ipconfig{index + 1}", rg=rg),
-                    public_ip_ref=_ref("publicIPAddresses", f"{name}-pip{index + 1}", rg=rg),
-                    public_ip=Deferred(f"<{name}-pip{index + 1}>", seen.get("public_ip")),
-                    default_bgp_ip=Deferred(f"<{name}-bgp{index + 1}>", bgp_ips[0] if bgp_ips else None),
+                    ipconfig=_ref("virtualNetworkGateways/ipConfigurations", name, naming.ipconfig(index), rg=rg),
+                    public_ip_ref=_ref("publicIPAddresses", naming.public_ip(name, index), rg=rg),
+                    public_ip=Deferred(naming.public_ip_placeholder(name, index), seen.get("public_ip")),
+                    default_bgp_ip=Deferred(naming.bgp_placeholder(name, index), bgp_ips[0] if bgp_ips else None),
                     apipa=tuple(apipa_lists[index]) if index < len(apipa_lists) else (),
                 )
             )
@@ -145,6 +145,8 @@ class _Resolver:
             asn=bgp["asn"] if bgp else facts.AZURE_DEFAULT_ASN,
             existing=bool(raw.get("existing", vnet.get("existing", False))),
             max_connections=facts.GATEWAY_SKUS[sku][1],
+            apipa_lists=len(apipa_lists),
+            public_ip_zones=regions.public_ip_zones(vnet["region"], sku),
             instances=tuple(instances),
             ref=_ref("virtualNetworkGateways", name, rg=rg),
             subnet_ref=_ref("virtualNetworks/subnets", vnet_name, facts.GATEWAY_SUBNET, rg=rg),
@@ -205,7 +207,7 @@ class _Resolver:
                     )
                     continue
                 gateways.append(vnet.gateway)
-            psk = self.secret(raw["psk"])
+            psk = self.secret(raw["psk"], path + ("psk",))
             policy = _policy(raw.get("ipsec_policy"))
             for a_index, a in enumerate(gateways):
                 for b in gateways[a_index + 1 :]:
@@ -220,7 +222,7 @@ class _Resolver:
                     seen[pair] = path
                     bgp = raw.get("bgp", a.bgp and b.bgp)
                     for local, remote in ((a, b), (b, a)):
-                        name = f"cn-{local.vnet}-to-{remote.vnet}"
+                        name = naming.vnet_link(local.vnet, remote.vnet)
                         result.append(
                             VnetLink(
                                 name=name,
@@ -239,8 +241,18 @@ class _Resolver:
 
     def peerings(self, vnets: Mapping[str, Vnet]) -> tuple[Peering, ...]:
         result = []
+        seen: dict[frozenset[str], Path] = {}
         for i, raw in enumerate(self.data["azure"].get("peerings", [])):
             path: Path = ("azure", "peerings", i)
+            pair = frozenset(name.lower() for name in raw["vnets"])
+            if pair in seen:  # Azure has one peering per direction: the second would overwrite the first
+                self.problem(
+                    path + ("vnets",),
+                    f"VNets {raw['vnets']} are already peered at {_dotted(seen[pair])}; keep one entry",
+                    "duplicate-name",
+                )
+                continue
+            seen[pair] = path
             ends = [self.lookup(vnets, name, path + ("vnets", j), "VNet") for j, name in enumerate(raw["vnets"])]
             transit = raw.get("transit_via")
             if transit is not None and transit not in raw["vnets"]:
@@ -252,8 +264,11 @@ class _Resolver:
             if None in ends:
                 continue
             a, b = ends
+            if transit == b.name:  # the transit side first (PowerShell creates them in this order)
+                a, b = b, a
             for local, remote in ((a, b), (b, a)):
-                name = f"peer-{local.name}-to-{remote.name}"
+                name = naming.peering(local.name, remote.name)
+                uses_remote = transit == remote.name
                 result.append(
                     Peering(
                         name=name,
@@ -262,8 +277,17 @@ class _Resolver:
                         remote=remote,
                         ref=_ref("virtualNetworks/virtualNetworkPeerings", local.name, name, rg=local.resource_group),
                         allow_gateway_transit=transit == local.name,
-                        use_remote_gateways=transit == remote.name,
+                        use_remote_gateways=uses_remote,
                         allow_forwarded_traffic=raw.get("allow_forwarded_traffic", True),
+                        waits_for=_ref(
+                            "virtualNetworks/virtualNetworkPeerings",
+                            remote.name,
+                            naming.peering(remote.name, local.name),
+                            rg=remote.resource_group,
+                        )
+                        if uses_remote
+                        else None,
+                        late=uses_remote and remote.resource_group != local.resource_group,
                         path=path,
                     )
                 )
@@ -300,8 +324,9 @@ class _Resolver:
                     count=p.get("count", 2),
                     request_path=p.get("request_path"),
                     ref=_ref("loadBalancers/probes", name, p["name"], rg=rg),
+                    path=path + ("probes", j),
                 )
-                for p in raw["probes"]
+                for j, p in enumerate(raw["probes"])
             }
             rules = []
             for j, r in enumerate(raw["rules"]):
@@ -400,7 +425,7 @@ class _Resolver:
                 Site(
                     name=raw["name"],
                     location=raw.get("location", ""),
-                    asn=raw["asn"],
+                    asn=raw.get("asn"),
                     prefixes=tuple(IPv4Network(p) for p in raw["prefixes"]),
                     devices=tuple(devices),
                     path=path,
@@ -439,7 +464,7 @@ class _Resolver:
                 continue
             seen[pair] = path
             bgp = bool(raw.get("bgp", gateway.bgp))
-            psk = self.secret(raw["psk"])
+            psk = self.secret(raw["psk"], path + ("psk",))
             policy = _policy(raw.get("ipsec_policy"))
             settings = SiteConnection(
                 site=site,
@@ -457,8 +482,8 @@ class _Resolver:
             shared.append(settings)
             rg = vnet.resource_group
             for device in site.devices:
-                name = f"cn-{vnet.name}-{device.name}"
-                lng_name = f"lng-{site.name}-{device.name}"
+                name = naming.site_connection(vnet.name, device.name)
+                lng_name = naming.local_gateway(site.name, device.name)
                 use_apipa = bgp and device.bgp_ip_is_apipa
                 custom = tuple((inst.ipconfig, inst.apipa[0]) for inst in gateway.instances if use_apipa and inst.apipa)
                 tunnels = tuple(
@@ -573,6 +598,7 @@ def _resource_groups(vnets, connections, links, peerings, lbs) -> tuple[Resource
                 name=rg,
                 vnets=rg_vnets,
                 gateways=tuple(v.gateway for v in rg_vnets if v.gateway and not v.gateway.existing),
+                existing_gateways=tuple(v.gateway for v in rg_vnets if v.gateway and v.gateway.existing),
                 connections=conns,
                 load_balancers=by_rg["lbs"].get(rg, ()),
                 links=rg_links,

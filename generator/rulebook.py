@@ -16,7 +16,7 @@ from .errors import Problem, Severity
 from .model import Model
 
 # semantic rules on the Azure side, the on-prem devices and their platforms, the PowerShell scripts
-RULE_MODULES = ("rules", "rules_onprem", "rules_powershell")
+RULE_MODULES = ("rules", "rules_azure", "rules_onprem", "rules_powershell")
 
 Check = Callable[[Model], Iterable[Problem]]
 
@@ -38,9 +38,12 @@ STRUCTURAL_RULES: dict[str, str] = {
     "yaml-duplicate-key": "No key appears twice in one mapping (YAML would keep only the last).",
     "yaml-alias-bomb": "Aliases may not expand the document beyond 1,000,000 values.",
     "yaml-too-deep": "The document nests at most 32 levels.",
+    "yaml-alias-recursive": "No alias refers to the mapping or list that contains it (a cycle has no value).",
+    "yaml-too-many-items": "No list or mapping has more than 10,000 entries (refused while reading, before the schema).",
+    "yaml-number-too-long": "No number has more than 4,300 characters (Python's limit for reading an integer).",
     "inventory-empty": "The inventory is not empty.",
     "inventory-too-large": "The inventory is at most 10 MiB.",
-    "inventory-unreadable": "The inventory file can be read.",
+    "inventory-unreadable": "The inventory is a regular file that can be read (not a folder, FIFO or device).",
     "schema-*": "Every field matches schemas/inventory.schema.json (unknown fields get a 'did you mean').",
     "unknown-reference": "Every VNet, site, subnet and probe named by another item exists.",
     "duplicate-name": "VNet, subnet, gateway, site, device and load-balancer names are unique (case-insensitive); each pair is linked or connected once.",

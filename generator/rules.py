@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv4Network
 from itertools import combinations
 
-from . import facts
+from . import facts, naming
 from .errors import Problem
 from .model import Model
 from .netindex import overlapping_pairs
+from .platforms import PLATFORMS
 from .rulebook import rule
 
 
@@ -52,6 +53,86 @@ def _asn_collision(model: Model) -> Iterator[Problem]:
                 link.remote.path + ("bgp", "asn"),
                 f"gateways '{link.local.name}' and '{link.remote.name}' are linked with BGP and both use ASN {link.local.asn}; give each gateway its own ASN",
             )
+
+
+def _bgp_meshes(model: Model) -> dict[str, int]:
+    """Gateway name -> its BGP mesh: gateways joined by BGP VNet-to-VNet links, transitively. Azure
+    propagates the routes a gateway learns to all its BGP peers ("BGP can also enable transit routing
+    among multiple networks by propagating routes a BGP gateway learns from one BGP peer to all other
+    BGP peers", https://learn.microsoft.com/en-us/azure/vpn-gateway/vpn-gateway-bgp-overview), so a
+    route of one site reaches every gateway and every BGP site of the mesh, its AS path growing."""
+    parent = {gw.name: gw.name for gw in model.gateways if gw.bgp}
+
+    def root(name: str) -> str:
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    for link in model.links:
+        if link.bgp and link.local.name in parent and link.remote.name in parent:
+            parent[root(link.local.name)] = root(link.remote.name)
+    roots = sorted({root(name) for name in parent})
+    return {name: roots.index(root(name)) for name in parent}
+
+
+def _bgp_sites(model: Model) -> dict[int, list]:
+    """BGP mesh -> the sites with a BGP connection into it (inventory order, each once)."""
+    meshes = _bgp_meshes(model)
+    found: dict[int, list] = {}
+    for conn in model.connections:
+        mesh = meshes.get(conn.gateway.name)
+        if conn.bgp and mesh is not None and conn.site not in found.setdefault(mesh, []):
+            found[mesh].append(conn.site)
+    return found
+
+
+@rule(
+    "asn-mesh-collision",
+    "No BGP site or gateway shares its ASN with a gateway its routes pass through (the BGP mesh of VNet-to-VNet links): that gateway drops them as a loop.",
+)
+def _asn_mesh_collision(model: Model) -> Iterator[Problem]:
+    meshes = _bgp_meshes(model)
+    gateways = {gw.name: gw for gw in model.gateways}
+    direct = {(c.site.name, c.gateway.name) for c in model.connections if c.bgp}
+    linked = {(x.local.name, x.remote.name) for x in model.links if x.bgp}
+    for mesh, sites in sorted(_bgp_sites(model).items()):
+        members = [gw for gw in model.gateways if meshes.get(gw.name) == mesh]
+        for site in sites:
+            for gw in members:
+                if gw.asn == site.asn and (site.name, gw.name) not in direct:  # direct: rule asn-collision
+                    yield _p(
+                        site.path + ("asn",),
+                        f"site '{site.name}' uses ASN {site.asn}, the same as gateway '{gw.name}', which its routes reach through the VNet-to-VNet BGP mesh: that gateway drops them as a loop (and the site drops the gateway's); give the site another ASN",
+                    )
+                    break
+    for a, b in combinations([gateways[n] for n in meshes], 2):
+        if meshes[a.name] == meshes[b.name] and a.asn == b.asn and (a.name, b.name) not in linked:
+            yield _p(
+                b.path + ("bgp", "asn"),
+                f"gateways '{a.name}' and '{b.name}' exchange routes through the BGP mesh and both use ASN {a.asn}: each drops the other's routes as a loop; give each gateway its own ASN",
+            )
+
+
+@rule(
+    "asn-shared-site",
+    "Two BGP sites of one mesh share an ASN: each drops the other's routes unless its devices allow their own ASN in (allowas-in) (warning).",
+    "warning",
+)
+def _asn_shared_site(model: Model) -> Iterator[Problem]:
+    for _, sites in sorted(_bgp_sites(model).items()):
+        first: dict[int, str] = {}
+        for site in sites:
+            if site.asn in first:
+                # A router drops a route whose AS path holds its own ASN (loop prevention, RFC 4271
+                # section 9.1.2: https://www.rfc-editor.org/rfc/rfc4271#section-9.1.2) unless told to
+                # accept it; each platform names its own knob (Platform.allowas_in).
+                fixes = sorted({PLATFORMS[d.platform].allowas_in for d in site.devices})
+                yield _p(
+                    site.path + ("asn",),
+                    f"site '{site.name}' shares ASN {site.asn} with site '{first[site.asn]}': routes between them carry that ASN, so each site drops the other's and they cannot reach each other through Azure; give each site its own ASN, or accept your own ASN on the devices: {'; '.join(fixes)}",
+                )
+            first.setdefault(site.asn, site.name)
 
 
 # ---------------------------------------------------------------- gateways
@@ -126,17 +207,6 @@ def _tunnel_budget(model: Model) -> Iterator[Problem]:
                 gw.path + ("sku",),
                 f"{gw.sku} allows {gw.max_connections} connections but {gw.name} has {s2s + v2v} ({s2s} site-to-site, {v2v} VNet-to-VNet); use a larger SKU (VpnGw4AZ/5AZ allow 100) or fewer connections",
             )
-
-
-@rule(
-    "sku-retiring", "Legacy (Standard, HighPerformance) and non-AZ VpnGw SKUs are being retired (warning).", "warning"
-)
-def _sku_retiring(model: Model) -> Iterator[Problem]:
-    for gw in model.gateways:
-        if gw.sku in facts.LEGACY_SKUS:
-            yield _p(gw.path + ("sku",), f"{gw.sku} is a legacy SKU retired in June 2026; use VpnGw1AZ or larger")
-        elif gw.sku in facts.NON_AZ_SKUS and not gw.existing:
-            yield _p(gw.path + ("sku",), f"new non-AZ {gw.sku} gateways are no longer created; use {gw.sku}AZ")
 
 
 @rule("custom-policy-sku", "Custom IPsec/IKE policies and IKEv1 are not available on Basic (IKEv1 not on legacy SKUs).")
@@ -230,6 +300,50 @@ def _device_ip_unique(model: Model) -> Iterator[Problem]:
         if d.public_ip in seen:
             yield _p(d.path + ("public_ip",), f"{d.public_ip} is already the public IP of device '{seen[d.public_ip]}'")
         seen.setdefault(d.public_ip, d.name)
+
+
+# Ranges that are no device's public address. The local network gateway's IP address is the public
+# address Azure connects to: Microsoft's site-to-site tutorial asks for a VPN device with an
+# externally facing public IPv4 address, and behind NAT for the NAT's public address (paraphrased from
+# https://learn.microsoft.com/en-us/azure/vpn-gateway/tutorial-site-to-site-portal, prerequisites and
+# "Create a local network gateway"). A private address there never connects, so it is refused.
+# RFC 1918 private, RFC 6598 shared (CGNAT), loopback, link-local, "this network", multicast,
+# reserved (RFC 6890). The documentation ranges (RFC 5737) stay allowed: the examples use them.
+NOT_PUBLIC = tuple(
+    IPv4Network(n)
+    for n in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "0.0.0.0/8",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+    )
+)
+
+
+@rule(
+    "device-public-ip-public",
+    "A device's public_ip is a public address: not private (RFC 1918), shared (100.64.0.0/10), loopback, link-local, multicast or reserved, and not inside a VNet (behind NAT: the NAT's public address, the device's own in local_address).",
+)
+def _device_ip_public(model: Model) -> Iterator[Problem]:
+    inside = _vnets_holding(model, [d.public_ip for d in model.devices])
+    for i, d in enumerate(model.devices):
+        path = d.path + ("public_ip",)
+        block = next((n for n in NOT_PUBLIC if d.public_ip in n), None)
+        if block is not None:
+            yield _p(
+                path,
+                f"{d.public_ip} is not a public address ({block}); Azure must reach the device there: give its public address, and behind NAT put the device's own address in local_address",
+            )
+        elif inside.get(i):
+            yield _p(
+                path,
+                f"{d.public_ip} lies inside VNet '{inside[i][0].name}'; give the device's public address (behind NAT: the NAT's, with the device's own in local_address)",
+            )
 
 
 # ---------------------------------------------------------------- BGP
@@ -347,7 +461,7 @@ def _apipa_both(model: Model) -> Iterator[Problem]:
 )
 def _gcm(model: Model) -> Iterator[Problem]:
     items = [(c.path, c.policy) for c in model.connections] + [
-        (x.path, x.policy) for x in model.links if x.name < f"cn-{x.remote.vnet}-to-{x.local.vnet}"
+        (x.path, x.policy) for x in model.links if x.name < naming.vnet_link(x.remote.vnet, x.local.vnet)
     ]
     for path, policy in items:
         enc, integ = policy.ipsec_encryption, policy.ipsec_integrity
@@ -472,6 +586,15 @@ def _lb_ports(model: Model) -> Iterator[Problem]:
 # ---------------------------------------------------------------- names
 @rule("name-length", "Derived Azure resource names fit Azure's 80-character limit.")
 def _name_length(model: Model) -> Iterator[Problem]:
+    # https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftnetwork
+    for gw in model.gateways:
+        for inst in gw.instances:
+            name = inst.public_ip_ref.names[0]
+            if len(name) > 80:
+                yield _p(
+                    gw.path,
+                    f"derived public IP name '{name}' is {len(name)} characters; Azure allows 80: shorten the gateway name to {80 - len(name) + len(gw.name)} characters",
+                )
     for conn in model.connections:
         for name in (conn.name, conn.lng_name):
             if len(name) > 80:

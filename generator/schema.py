@@ -163,6 +163,9 @@ def _problem(error) -> Problem:
             at_key=True,
         )
     described = error.schema.get("description", "") if isinstance(error.schema, dict) else ""
+    described = _DESCRIPTION_PREFIX.sub("", described)  # "Required. " is for the docs, not a message
+    if "psk" in path:  # what stands where a key reference belongs may be the key itself: never echo it
+        return _psk_problem(error, path)
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return Problem(path, f"missing required field '{missing}'", "schema-required")
@@ -202,6 +205,50 @@ def _problem(error) -> Problem:
             return Problem(path, f"{_show(instance)} is not an IPv4 prefix", "schema-format")
         return Problem(path, f"{_show(instance)} has host bits set; did you mean {network}?", "schema-format")
     return Problem(path, error.message, f"schema-{kind}")
+
+
+_DESCRIPTION_PREFIX = re.compile(r"^(Required|Optional)\.\s*")
+
+
+def _psk_problem(error, path: tuple) -> Problem:
+    """A problem under `psk:`, told without its value (`psk: hunter2` must not print hunter2)."""
+    kind = error.validator
+    if kind == "type" and path[-1] == "psk":
+        return Problem(
+            path,
+            f"a {_kind(error.instance)} (not shown: it may be the key); give a reference, psk: {{env: NAME}} or psk: {{file: PATH}}, never the key",
+            "schema-type",
+        )
+    if kind == "required":
+        return _problem_without_secret(error, path)
+    rule = {
+        "minLength": "schema-size",
+        "maxLength": "schema-size",
+        "minProperties": "schema-size",
+        "maxProperties": "schema-size",
+    }.get(kind, f"schema-{kind}")
+    return Problem(
+        path,
+        f"the value (not shown: it may be a key) does not fit: {_generic(kind)}; psk takes {{env: NAME}} or {{file: PATH}}",
+        rule,
+    )
+
+
+def _problem_without_secret(error, path: tuple) -> Problem:
+    missing = error.message.split("'")[1] if "'" in error.message else "a field"
+    return Problem(path, f"missing required field '{missing}'", "schema-required")
+
+
+def _generic(kind: str) -> str:
+    return {
+        "pattern": "not a valid name",
+        "type": "the wrong type",
+        "maxProperties": "give exactly one of env or file",
+        "minProperties": "give exactly one of env or file",
+        "minLength": "too short",
+        "maxLength": "too long",
+        "oneOf": "give exactly one of env or file",
+    }.get(kind, kind)
 
 
 def _quote(key: Any) -> str:

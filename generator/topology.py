@@ -115,7 +115,7 @@ def _sites(model: Model) -> tuple[list[Group], list[Edge]]:
     """Every site with its devices, and one edge per tunnel."""
     groups = []
     for site in model.sites:
-        title = " · ".join(x for x in (site.name, site.location, f"AS{site.asn}") if x)
+        title = " · ".join(x for x in (site.name, site.location, f"AS{site.asn}" if site.asn is not None else "") if x)
         nodes = tuple(Node(f"dev:{d.name}", "device", (d.name, d.platform, str(d.public_ip))) for d in site.devices)
         groups.append(Group(f"site:{site.name}", "site", title, nodes))
     edges = []

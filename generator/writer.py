@@ -8,6 +8,11 @@ entirely the previous one or entirely the new one, never a mix. Files are not fs
 bytes changed are rewritten. A manifest (`.gen-manifest.json`, paths and SHA-256) records what gen
 wrote, so files it no longer generates are removed (unless edited since), and files it did not
 write are never touched.
+
+A file holding pre-shared keys is recorded by a keyed HMAC-SHA256 instead of its SHA-256, with the
+random key in `.gen-manifest.key` (mode 0600) beside the manifest, and the manifest is then 0600
+too: a plain hash would let anyone who can read the manifest confirm a guessed key offline, by
+rendering without --secrets, putting the guess in and hashing (issue 17).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -28,6 +34,8 @@ from .errors import GenError
 from .targets.base import OutputFile
 
 MANIFEST = ".gen-manifest.json"
+MANIFEST_KEY = ".gen-manifest.key"  # HMAC key for the entries of key-bearing files (mode 0600)
+KEYED = "hmac-sha256:"  # prefix of a keyed entry: the file holds pre-shared keys
 
 
 @dataclass(frozen=True)
@@ -54,9 +62,39 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def manifest_text(files: list[OutputFile]) -> str:
-    entries = {f.path: digest(f.text.encode("utf-8")) for f in sorted(files, key=lambda f: f.path)}
+def keyed_digest(data: bytes, key: bytes) -> str:
+    return KEYED + hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+def entry(f: OutputFile, key: bytes | None) -> str:
+    """The manifest entry of a file: keyed when it holds pre-shared keys (never a plain hash of it)."""
+    data = f.text.encode("utf-8")
+    if not f.secret:
+        return digest(data)
+    assert key is not None, "a key-bearing file needs the manifest key"
+    return keyed_digest(data, key)
+
+
+def manifest_text(files: list[OutputFile], key: bytes | None = None) -> str:
+    entries = {f.path: entry(f, key) for f in sorted(files, key=lambda f: f.path)}
     return json.dumps({"generator": "gen", "files": entries}, indent=2) + "\n"
+
+
+def read_manifest_key(out: Path) -> bytes | None:
+    """The HMAC key of an output folder's manifest, if it has a valid one."""
+    raw = _read(out / MANIFEST_KEY)
+    try:
+        key = bytes.fromhex(raw.decode("ascii").strip()) if raw else b""
+    except ValueError:
+        return None
+    return key if len(key) == 32 else None
+
+
+def matches(recorded: str, data: bytes, key: bytes | None) -> bool:
+    """Whether `data` is what the manifest entry recorded (a keyed entry needs the folder's key)."""
+    if recorded.startswith(KEYED):
+        return key is not None and hmac.compare_digest(keyed_digest(data, key), recorded)
+    return hmac.compare_digest(digest(data), recorded)
 
 
 def read_manifest(out: Path) -> dict[str, str]:
@@ -77,6 +115,7 @@ def _read(path: Path) -> bytes | None:
 def plan(out: Path, files: list[OutputFile]) -> Plan:
     """Compare `files` with what is on disk, using the manifest to know which files gen wrote."""
     manifest = read_manifest(out)
+    key = read_manifest_key(out)
     result = Plan([], [], [], [], [], [])
     for f in files:
         target = out / f.path
@@ -94,7 +133,7 @@ def plan(out: Path, files: list[OutputFile]) -> Plan:
         old = _read(out / path)
         if old is None:
             continue
-        (result.stale if digest(old) == manifest[path] else result.kept).append(path)
+        (result.stale if matches(manifest[path], old, key) else result.kept).append(path)
     return result
 
 
@@ -105,7 +144,7 @@ def write(out: Path, files: list[OutputFile]) -> WriteReport:
     and a file gen wrote before but someone edited since is kept when gen no longer generates it.
     """
     for f in files:
-        if f.path.startswith("/") or ".." in Path(f.path).parts or f.path == MANIFEST:
+        if f.path.startswith("/") or ".." in Path(f.path).parts or f.path in (MANIFEST, MANIFEST_KEY):
             raise AssertionError(f"unsafe output path {f.path}")
     p = plan(out, files)
     if p.foreign:
@@ -115,18 +154,32 @@ def write(out: Path, files: list[OutputFile]) -> WriteReport:
                 for path in p.foreign
             ]
         )
-    manifest = OutputFile(MANIFEST, manifest_text(files))
     changed = [*p.new, *p.changed]
-    if _read(out / MANIFEST) != manifest.text.encode("utf-8"):
-        changed.append(manifest)
-    if changed or p.stale:
-        _apply(out, changed, p.stale)
+    internal = []  # gen's own files: the manifest, and its key while the folder holds keys
+    stale = list(p.stale)
+    key = None
+    if any(f.secret for f in files):
+        key = read_manifest_key(out) or os.urandom(32)
+        internal.append(OutputFile(MANIFEST_KEY, key.hex() + "\n", secret=True))
+    elif (out / MANIFEST_KEY).exists():
+        stale.append(MANIFEST_KEY)
+    internal.append(OutputFile(MANIFEST, manifest_text(files, key), secret=key is not None))
+    changed += [f for f in internal if not _same(out / f.path, f)]
+    if changed or stale:
+        _apply(out, changed, stale)
     return WriteReport(
         tuple(f.path for f in [*p.new, *p.changed]),
         tuple(f.path for f in p.unchanged),
         tuple(p.stale),
         tuple(p.kept),
     )
+
+
+def _same(path: Path, f: OutputFile) -> bool:
+    """The file on disk has these bytes and, for a secret file, mode 0600."""
+    if _read(path) != f.text.encode("utf-8"):
+        return False
+    return not f.secret or (path.stat().st_mode & 0o077) == 0
 
 
 def _apply(out: Path, changed: list[OutputFile], stale: list[str]) -> None:
@@ -182,10 +235,13 @@ def differences(out: Path, files: list[OutputFile], unchecked: tuple[str, ...] =
 
     p = plan(out, files)
     p.stale[:] = [path for path in p.stale if path not in unchecked]
+    keyed = {path for path, recorded in read_manifest(out).items() if recorded.startswith(KEYED)}
+    hidden = "(holds pre-shared keys; not shown)\n"
     chunks = []
     for f in sorted([*p.new, *p.changed], key=lambda f: f.path):
-        if f.secret:
-            chunks.append(f"--- {out / f.path}\n+++ rendered {f.path}\n(holds pre-shared keys; not shown)\n")
+        # the rendered file or the one on disk (written by an earlier `gen render --secrets`) holds keys
+        if f.secret or f.path in keyed or _private(out / f.path):
+            chunks.append(f"--- {out / f.path}\n+++ rendered {f.path}\n{hidden}")
             continue
         old = (_read(out / f.path) or b"").decode("utf-8", "replace")
         chunks.append(
@@ -199,9 +255,20 @@ def differences(out: Path, files: list[OutputFile], unchecked: tuple[str, ...] =
             )
         )
     for path in p.stale:
+        if path in keyed or _private(out / path):
+            chunks.append(f"--- {out / path}\n+++ /dev/null\n{hidden}")
+            continue
         old = (_read(out / path) or b"").decode("utf-8", "replace")
         chunks.append("".join(difflib.unified_diff(old.splitlines(True), [], str(out / path), "/dev/null")))
     return p, "".join(c if c.endswith("\n") else c + "\n" for c in chunks)
+
+
+def _private(path: Path) -> bool:
+    """A file only its owner may read: gen writes key-bearing files so (its content is not shown)."""
+    try:
+        return (path.stat().st_mode & 0o077) == 0
+    except OSError:
+        return False
 
 
 STAGING = ".gen-staging-"

@@ -7,7 +7,7 @@ comes from the template's JSON (`[resourceId(...)]`, `[parameters(...)]`, `[refe
 the Bicep side from pycep-parser's JSON, evaluated here: literal loops are expanded, loop
 variables and parameter defaults substituted, symbolic references (`sym.id`, `sym[i].id`,
 `sym.properties.x`, `'${sym.id}/child/name'`, `parent:`) resolved to ids, and dependencies taken
-from the symbols a resource references (Bicep's implicit dependencies).
+from the symbols a resource references (Bicep's implicit dependencies) or lists in `dependsOn`.
 
 pycep writes an identifier and a string literal the same way (a bare string), so before pycep
 reads the file, tree-sitter-bicep finds every identifier that names a parameter or a loop variable
@@ -276,7 +276,9 @@ def bicep_declarations(text: str, rg: str) -> tuple[dict[str, dict], dict[str, A
             ev.used = {inner["parent"]} if "parent" in inner else set()
             norm = {"type": r["type"], "apiVersion": r["api_version"], "name": ev.symbols[symbol].names[i]}
             for k, v in inner.items():
-                if k not in ("name", "parent", "scope"):
+                if k == "dependsOn":  # explicit dependencies: a list of symbols
+                    ev.used.update(v)
+                elif k not in ("name", "parent", "scope"):
                     norm[k] = ev.value(v, env)
             depends = set()
             for used in ev.used - {symbol}:

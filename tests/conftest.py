@@ -14,7 +14,13 @@ SHARED = Path(os.environ.get("GEN_SHARED", ROOT.parent / "shared"))
 ARM_SCHEMAS = SHARED / "reference" / "arm-schemas"
 CMDLET_CATALOGS = SHARED / "reference" / "powershell-cmdlets"
 GOLDEN = Path(__file__).resolve().parent / "golden"
-STATE_EXAMPLES = Path(__file__).resolve().parent / "data" / "state"
+STATE_EXAMPLES = ROOT / "inventories"  # <inventory>.azure-state.json beside each example inventory
+
+
+def state_example(name: str) -> Path:
+    """The example Azure state file of inventories/<name>.yaml (gen's own format, generator/state.py)."""
+    return STATE_EXAMPLES / f"{name}.azure-state.json"
+
 
 # Known fake keys: used where a test must prove keys never leak. Never real, never in goldens.
 FAKE_KEYS = {

@@ -31,9 +31,15 @@ HOST_BASE = _name("abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyz01234
 RG_BASE = st.text(alphabet=ALNUM + "_().-", max_size=10)
 TEXT = st.text(alphabet=ALNUM + " ,.:()/#@%&*+=?<>[]{}|^~_-", max_size=40)
 
-GATEWAY_SKUS = ["VpnGw1", "VpnGw2", "VpnGw3", "VpnGw4", "VpnGw5", "VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ"]
-GENERATIONS = {"VpnGw1": ["Generation1"], "VpnGw1AZ": ["Generation1"], "VpnGw4": ["Generation2"]}
-GENERATIONS |= {"VpnGw5": ["Generation2"], "VpnGw4AZ": ["Generation2"]}
+GATEWAY_SKUS = [
+    "VpnGw1AZ",
+    "VpnGw2AZ",
+    "VpnGw3AZ",
+    "VpnGw4AZ",
+    "VpnGw5AZ",
+]  # what Azure still creates (facts-2026-12 §2.1)
+GENERATIONS = {"VpnGw1AZ": ["Generation1"]}
+GENERATIONS |= {"VpnGw5AZ": ["Generation2"], "VpnGw4AZ": ["Generation2"]}
 PLATFORMS = sorted(REGISTRY)
 # Current algorithms only: obsolete ones (DES, MD5, DH group 1) are valid for Azure but not worth a device.
 IKE_ENCRYPTION = ["GCMAES256", "GCMAES128", "AES256", "AES192", "AES128"]

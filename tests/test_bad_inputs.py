@@ -80,11 +80,12 @@ def refused(inventory: Path, out: Path, rule: str, line: int, col: int, path: st
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     lines = result.stderr.splitlines()
-    prefix = f"{inventory}:{line}:{col}: {path}: "
+    # line 0: the problem has no position in the file: `FILE: message (rule id)`
+    prefix = f"{inventory}:{line}:{col}: {path}: " if line else f"{inventory}: "
     assert any(x.startswith(prefix) and x.endswith(f"(rule {rule})") for x in lines), (
         f"expected '{prefix}... (rule {rule})' in:\n{result.stderr}"
     )
-    assert all(re.match(r"^.+:\d+:\d+: \S+: .+ \(rule [a-z0-9-]+\)$", x) for x in lines), result.stderr
+    assert all(re.match(r"^.+(:\d+:\d+: \S+)?: .+ \(rule [a-z0-9-]+\)$", x) for x in lines), result.stderr
     assert tree_state(out) == before
     assert sorted(p.name for p in out.parent.iterdir()) == siblings  # no staging folder left behind
 
@@ -117,12 +118,23 @@ def _sparse(size: int):
     return make
 
 
-# Cases that cannot be committed as files: name -> (make the file, rule, line, col, path)
+def _long_list(path: Path) -> None:
+    """A site with 10,001 prefixes (10,000 lines: too long to commit)."""
+    minimal = (ROOT / "inventories" / "minimal.yaml").read_text().split("\n", 1)[1]
+    prefixes = "".join(f"        - 172.16.{i >> 8}.{i & 255}/32\n" for i in range(10_001))
+    path.write_text(minimal.replace("      prefixes: [192.168.10.0/24]\n", "      prefixes:\n" + prefixes))
+
+
+# Cases that cannot be committed as files: name -> (make the file, rule, line, col, path); line 0: no position
 GENERATED = {
     "zero-byte-file": (lambda p: p.write_bytes(b""), "inventory-empty", 1, 1, "$"),
-    "one-byte-over-10-mib": (_sparse(MAX_BYTES + 1), "inventory-too-large", 1, 1, "$"),
-    "fifty-megabytes": (_sparse(50 * 1024 * 1024), "inventory-too-large", 1, 1, "$"),
-    "missing-file": (lambda p: None, "inventory-unreadable", 1, 1, "$"),
+    "one-byte-over-10-mib": (_sparse(MAX_BYTES + 1), "inventory-too-large", 0, 0, ""),
+    "fifty-megabytes": (_sparse(50 * 1024 * 1024), "inventory-too-large", 0, 0, ""),
+    "missing-file": (lambda p: None, "inventory-unreadable", 0, 0, ""),
+    "a-folder": (lambda p: p.mkdir(), "inventory-unreadable", 0, 0, ""),
+    "a-fifo": (lambda p: os.mkfifo(p), "inventory-unreadable", 0, 0, ""),  # read, it would block forever
+    "prefix-list-of-10001": (_long_list, "yaml-too-many-items", 10023, 11, "onprem.sites[0].prefixes[10000]"),
+    "a-symlink-to-dev-zero": (lambda p: p.symlink_to("/dev/zero"), "inventory-unreadable", 0, 0, ""),
 }
 
 
@@ -243,6 +255,8 @@ def test_documented_limits_are_the_enforced_ones() -> None:
     assert rows["inventory file"] == f"{loader.MAX_BYTES // 2**20} MiB"
     assert rows["values after expanding YAML aliases"] == f"{loader.MAX_NODES:,}"
     assert rows["nesting depth"] == str(loader.MAX_DEPTH)
+    assert rows["entries of one list or mapping (while reading, before the schema)"] == f"{loader.MAX_ITEMS:,}"
+    assert rows["characters of a number"] == f"{loader.MAX_DIGITS:,}"
     properties = schema.schema()["properties"]
     for path in ("azure.vnets", "azure.vnet_links", "azure.peerings", "azure.load_balancers"):
         assert rows[path] == str(properties["azure"]["properties"][path.split(".")[1]]["maxItems"]), path

@@ -15,7 +15,8 @@ from checks_bicep import check_files, parse_bicep
 from conftest import FAKE_KEYS, INVENTORIES, ROOT, render_files
 
 BROWNFIELD = Path(__file__).resolve().parent / "data" / "bicep" / "brownfield.yaml"
-CASES = {p.stem: p for p in [*INVENTORIES, BROWNFIELD]}
+HUB_SPOKE = BROWNFIELD.with_name("hub-spoke.yaml")  # peerings in stage 2 (dependsOn) and stage 3
+CASES = {p.stem: p for p in [*INVENTORIES, BROWNFIELD, HUB_SPOKE]}
 CHECKOV = Path(os.environ.get("GEN_CHECKOV", ROOT / ".venv-checkov" / "bin" / "checkov"))
 
 
@@ -101,8 +102,12 @@ def test_avm_conventions(name, outputs) -> None:
     for path, text in _bicep(outputs[name]).items():
         if not path.endswith(".bicep"):
             continue
-        assert "dependsOn" not in text, f"{path}: dependencies should be implicit"
         doc = parse_bicep(text)
+        # Dependencies are implicit, except where no reference can carry one: a peering that uses
+        # the remote gateway waits for the transit side's peering (facts-2026-12 §3).
+        for symbol, r in doc.get("resources", {}).items():
+            if "dependsOn" in r["config"]:
+                assert r["config"]["properties"]["useRemoteGateways"] is True, (path, symbol)
         for pname, p in doc.get("parameters", {}).items():
             descriptions = [d["argument"] for d in p["decorators"] if d["type"] == "description"]
             assert descriptions and re.match(r"^(Required|Optional)\. ", descriptions[0]), (path, pname)
@@ -135,11 +140,14 @@ def test_brownfield_and_cross_group_resources_are_existing(outputs) -> None:
     assert hub["tagsVnet"]["existing"] and hub["tagsVnet"]["config"]["name"] == "tags"
     assert hub["oldHubGateway"]["existing"]
     assert not hub["tagsGw"]["existing"]
-    links = parse_bicep(files["azure/bicep/rg-spoke.links.bicep"])["resources"]
-    assert links["spoke"]["existing"] and "scope" not in links["spoke"]["config"]
-    scope = links["tagsVnet"]["config"]["scope"]["function"]
+    # The spoke's use-remote-gateways peering waits for the hub's transit peering: stage 3.
+    late = parse_bicep(files["azure/bicep/rg-spoke.transit.bicep"])["resources"]
+    assert late["spoke"]["existing"] and "scope" not in late["spoke"]["config"]
+    scope = late["tagsVnet"]["config"]["scope"]["function"]
     assert scope["type"] == "resource_group" and scope["parameters"]["resource_group_name"] == "rg-hub"
-    assert links["peerSpokeToTags"]["config"]["parent"] == "spoke"
+    assert late["peerSpokeToTags"]["config"]["parent"] == "spoke"
+    links = parse_bicep(files["azure/bicep/rg-spoke.links.bicep"])["resources"]
+    assert "peerSpokeToTags" not in links and links["peerSpokeToLegacy"]["config"]["parent"] == "spoke"
 
 
 def test_bicepparam_reads_keys_from_the_environment_and_never_holds_them() -> None:

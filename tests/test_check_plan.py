@@ -12,6 +12,7 @@ from conftest import ROOT
 from test_cli import tree_digest
 
 from generator.cli import main
+from generator.errors import format_path
 from generator.pipeline import build_model
 from generator.writer import MANIFEST
 
@@ -120,7 +121,12 @@ def test_plan_json_matches_the_model() -> None:
     assert rgs["rg-lon-network"]["stage2"] == {"VNet-to-VNet connections": 2}
     assert len(data["bgp_sessions"]) == len(model.tunnels) + len(model.links) // 2
     assert data["placeholders"] == list(model.pending)
-    assert data["warnings"] == [str(w) for w in build_model(CSP).warnings]
+    assert [(w["file"], w["line"], w["column"], w["path"], w["rule"], w["message"]) for w in data["warnings"]] == [
+        (w.file, w.line, w.column, format_path(w.problem.path), w.problem.rule, w.problem.message)
+        for w in build_model(CSP).warnings
+    ]
+    assert {w["severity"] for w in data["warnings"]} == {"warning"}
+    assert run("plan", str(CSP), "--format", "json").stdout == result.stdout, "--json is an alias"
 
 
 def test_plan_text_names_every_gateway_and_its_budget() -> None:
@@ -138,7 +144,7 @@ def test_plan_shows_warnings(tmp_path: Path) -> None:
     result = run("plan", str(inventory), "--json")
     warnings = json.loads(result.stdout)["warnings"]
     baseline = len(build_model(CSP).warnings)
-    assert len(warnings) == baseline + 1 and any("(rule gateway-subnet-small)" in w for w in warnings)
+    assert len(warnings) == baseline + 1 and any(w["rule"] == "gateway-subnet-small" for w in warnings)
 
 
 def test_plan_with_an_output_folder_lists_file_changes(tmp_path: Path) -> None:

@@ -125,7 +125,7 @@ onprem:
 def test_output_is_identical_across_hash_seeds(tmp_path: Path) -> None:
     digests = []
     for seed in ("0", "1", "4242"):
-        out = tmp_path / f"out{seed}"
+        out = tmp_path / seed / "out"  # the same folder name: the runbook's commands name it
         env = {**os.environ, "PYTHONHASHSEED": seed}
         done = subprocess.run(
             [sys.executable, "-m", "generator", "-q", "render", str(CSP), "-o", str(out)],

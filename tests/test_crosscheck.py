@@ -7,14 +7,14 @@ import json
 import shutil
 
 import pytest
-from conftest import FAKE_KEYS, ROOT, STATE_EXAMPLES
+from conftest import FAKE_KEYS, ROOT, state_example
 
 from generator.crosscheck import cross_check
 from generator.errors import GenError
 from generator.pipeline import build_model, render_all
 
 CSP = ROOT / "inventories" / "csp-advanced.yaml"
-STATE = STATE_EXAMPLES / "csp-advanced.json"
+STATE = state_example("csp-advanced")
 TEMPLATES = ROOT / "templates"
 
 
@@ -60,7 +60,7 @@ DRIFTS = [
     (
         "onprem/strongswan_frr/swanctl.conf.j2",
         "{{ t.psk | psk_text(keys) | quoted }}",
-        '"REPLACE_WITH_PSK_FROM_ENV_pskGenPskDc1"',
+        '"REPLACE_WITH_PSK_FROM_ENV_GEN_PSK_DC1"',
         "pre-shared key",
     ),
     (

@@ -9,7 +9,7 @@ import difflib
 from pathlib import Path
 
 import pytest
-from conftest import GOLDEN, INVENTORIES, STATE_EXAMPLES, render_files
+from conftest import GOLDEN, INVENTORIES, render_files, state_example
 
 
 def exact(obtained: Path, expected: Path, obtained_filename=None, expected_filename=None) -> None:
@@ -31,7 +31,7 @@ def exact(obtained: Path, expected: Path, obtained_filename=None, expected_filen
 def _variants():
     for inventory in INVENTORIES:
         yield inventory, (), inventory.stem
-        state = STATE_EXAMPLES / f"{inventory.stem}.json"
+        state = state_example(inventory.stem)
         if state.exists():
             yield inventory, (state,), f"{inventory.stem}-with-state"
 

@@ -28,10 +28,10 @@ def test_example_loads_with_data() -> None:
     [
         ("name: x\nname: y\nazure: {}\n", 'inv.yaml:2:1: name: duplicate key "name"'),
         ("name: x\nazure:\n\tvnets: []\n", "inv.yaml:3:1: $: invalid YAML"),
-        ("name: [x\n", "inv.yaml:2:1: $: invalid YAML"),
+        ("name: [x\n", "inv.yaml:2:1: name[0]: invalid YAML"),  # the path of the item being read
         ("", "inv.yaml:1:1: $: the inventory is empty"),
         ("# only a comment\n", "inv.yaml:1:1: $: the inventory is empty"),
-        ("name: !!python/object:os.system x\n", "inv.yaml:1:7: $: invalid YAML"),
+        ("name: !!python/object:os.system x\n", "inv.yaml:1:7: name: invalid YAML"),
     ],
 )
 def test_malformed_yaml(tmp_path: Path, text: str, expected: str) -> None:

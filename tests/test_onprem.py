@@ -11,7 +11,7 @@ import pytest
 from checks_onprem import Charon, check_files, check_frr, check_swanctl, state_for
 from ciscoconfparse2 import CiscoConfParse
 from click.testing import CliRunner
-from conftest import FAKE_KEYS, ROOT, STATE_EXAMPLES, inventory_ids, render_files
+from conftest import FAKE_KEYS, ROOT, STATE_EXAMPLES, inventory_ids, render_files, state_example
 
 from generator.cli import main
 from generator.model import IpsecPolicy
@@ -22,11 +22,11 @@ CSP = ROOT / "inventories" / "csp-advanced.yaml"
 
 def with_state(name: str) -> dict[str, str]:
     inventory = ROOT / "inventories" / f"{name}.yaml"
-    return render_files(inventory, (STATE_EXAMPLES / f"{name}.json",))
+    return render_files(inventory, (state_example(name),))
 
 
 def state(name: str) -> dict:
-    return json.loads((STATE_EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+    return json.loads(state_example(name).read_text(encoding="utf-8"))
 
 
 def arm(files: dict[str, str]) -> dict[tuple[str, str], dict]:
@@ -56,8 +56,9 @@ def test_state_examples_match_the_state_schema() -> None:
     from jsonschema import Draft202012Validator
 
     schema = json.loads((ROOT / "schemas" / "azure-state.schema.json").read_text(encoding="utf-8"))
-    assert sorted(p.stem for p in STATE_EXAMPLES.glob("*.json")) == sorted(inventory_ids())
-    for path in STATE_EXAMPLES.glob("*.json"):
+    examples = sorted(STATE_EXAMPLES.glob("*.azure-state.json"))
+    assert sorted(p.name.removesuffix(".azure-state.json") for p in examples) == sorted(inventory_ids())
+    for path in examples:
         assert list(Draft202012Validator(schema).iter_errors(json.loads(path.read_text()))) == [], path
 
 
@@ -321,7 +322,7 @@ def test_secrets_go_only_into_device_files_with_mode_0600(tmp_path, monkeypatch)
     out = tmp_path / "out"
     result = CliRunner().invoke(
         main,
-        ["render", str(CSP), "-o", str(out), "--secrets", "--azure-state", str(STATE_EXAMPLES / "csp-advanced.json")],
+        ["render", str(CSP), "-o", str(out), "--secrets", "--azure-state", str(state_example("csp-advanced"))],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
@@ -336,10 +337,11 @@ def test_secrets_go_only_into_device_files_with_mode_0600(tmp_path, monkeypatch)
         "onprem/DC2/dc2-edge1.set",
         "onprem/DC3/dc3-edge1.swanctl.conf",
     ]
+    private = [*holding, ".gen-manifest.json", ".gen-manifest.key"]  # the manifest is keyed then (issue 17)
     for path in out.rglob("*"):
         if path.is_file():
             mode = stat.S_IMODE(path.stat().st_mode)
-            assert mode == (0o600 if path.relative_to(out).as_posix() in holding else 0o644), path
+            assert mode == (0o600 if path.relative_to(out).as_posix() in private else 0o644), path
     assert "4 files hold pre-shared keys" in result.stderr
     assert FAKE_KEYS["GEN_PSK_DC1"] in (out / "onprem/DC1/dc1-edge1.ios").read_text()
     assert FAKE_KEYS["GEN_PSK_DC2"] not in (out / "onprem/DC1/dc1-edge1.ios").read_text()
@@ -350,10 +352,10 @@ def test_secrets_go_only_into_device_files_with_mode_0600(tmp_path, monkeypatch)
 def test_no_key_leaks_without_secrets(monkeypatch, rendered) -> None:
     for key, value in FAKE_KEYS.items():
         monkeypatch.setenv(key, value)
-    files = render_files(CSP, (STATE_EXAMPLES / "csp-advanced.json",))
+    files = render_files(CSP, (state_example("csp-advanced"),))
     for text in files.values():
         assert not any(k in text for k in FAKE_KEYS.values())
-    assert "REPLACE_WITH_PSK_FROM_ENV_pskGenPskDc1" in files["onprem/DC1/dc1-edge1.ios"]
+    assert "REPLACE_WITH_PSK_FROM_ENV_GEN_PSK_DC1" in files["onprem/DC1/dc1-edge1.ios"]
 
 
 def test_missing_secret_is_a_clear_error(tmp_path, monkeypatch) -> None:

@@ -83,6 +83,14 @@ POLICY = BASE["onprem"]["connections"][0]["ipsec_policy"]
 CASES: dict[str, tuple[dict, Callable[[dict], None], str]] = {
     "asn-reserved": (BASE, _set("onprem.sites.0.asn", 65515), "onprem.sites[0].asn"),
     "asn-collision": (BASE, _set("onprem.sites.0.asn", 65010), "onprem.sites[0].asn"),
+    # DC1 connects to SEA-VNET only; LON-VNET's gateway (65020) gets DC1's routes through the mesh
+    "asn-mesh-collision": (BASE, _set("onprem.sites.0.asn", 65020), "onprem.sites[0].asn"),
+    "asn-shared-site": (BASE, _set("onprem.sites.1.asn", 65101), "onprem.sites[1].asn"),
+    "device-public-ip-public": (
+        BASE,
+        _set("onprem.sites.0.devices.0.public_ip", "192.168.1.10"),
+        "onprem.sites[0].devices[0].public_ip",
+    ),
     "gateway-subnet-missing": (
         BASE,
         _set("azure.vnets.1.subnets.0.name", "gatewaysubnet"),
@@ -109,7 +117,6 @@ CASES: dict[str, tuple[dict, Callable[[dict], None], str]] = {
         "azure.vnets[0].gateway.active_active",
     ),
     "gateway-tunnel-budget": (BASE, lambda d: add_branches(d, "LON-VNET", 28), "azure.vnets[1].gateway.sku"),
-    "sku-retiring": (BASE, _set("azure.vnets.1.gateway.sku", "VpnGw1"), "azure.vnets[1].gateway.sku"),
     "custom-policy-sku": (
         BASE,
         _do(_set("azure.vnets.1.gateway", {"sku": "Basic"}), _set("onprem.connections.1.bgp", False)),
@@ -264,3 +271,69 @@ def test_structural_rule_bites(rule_id: str) -> None:
         resolve(data, "test.yaml")
     hits = [p for p in caught.value.problems if p.rule == rule_id and format_path(p.path) == path]
     assert hits and words in hits[0].message, caught.value.problems
+
+
+@pytest.mark.parametrize(
+    ("address", "refused"),
+    [
+        ("10.1.2.3", True),
+        ("172.31.255.1", True),
+        ("192.168.0.1", True),
+        ("100.64.0.1", True),
+        ("100.127.255.254", True),
+        ("127.0.0.1", True),
+        ("169.254.21.5", True),
+        ("224.0.0.5", True),
+        ("10.2.1.9", True),  # private, and inside LON-VNET as well
+        ("192.0.2.77", False),  # documentation ranges (RFC 5737): the examples use them
+        ("198.51.100.77", False),
+        ("203.0.113.77", False),
+        ("100.128.0.1", False),  # just outside 100.64.0.0/10
+        ("172.32.0.1", False),  # just outside 172.16.0.0/12
+    ],
+)
+def test_device_public_ip_must_be_public(address: str, refused: bool) -> None:
+    data = copy.deepcopy(BASE)
+    data["onprem"]["sites"][0]["devices"][0]["public_ip"] = address
+    found = [p for p in problems(data) if p[0] == "device-public-ip-public"]
+    assert bool(found) == refused, found
+
+
+def test_a_public_ip_inside_a_public_vnet_is_refused() -> None:
+    """A VNet may use public address space: a device address inside it is still no device address."""
+    data = copy.deepcopy(BASE)
+    vnet(data, "MUM-VNET")["address_space"].append("203.0.113.96/28")
+    data["onprem"]["sites"][1]["devices"][0]["public_ip"] = "203.0.113.99"
+    found = [p for p in problems(data) if p[0] == "device-public-ip-public"]
+    assert found == [("device-public-ip-public", "onprem.sites[1].devices[0].public_ip", "error")]
+
+
+def test_no_mesh_collision_without_a_bgp_path() -> None:
+    """Without BGP on the links a site's routes stop at its own gateway: LON's ASN is no collision."""
+    data = copy.deepcopy(BASE)
+    data["azure"]["vnet_links"][0]["bgp"] = False
+    data["onprem"]["sites"][0]["asn"] = 65020
+    assert not [p for p in problems(data) if p[0] in ("asn-mesh-collision", "asn-collision")]
+
+
+def test_gateways_sharing_an_asn_two_hops_apart_collide() -> None:
+    data = copy.deepcopy(BASE)
+    data["azure"]["vnet_links"] = [
+        {**data["azure"]["vnet_links"][0], "full_mesh": None, "pair": ["SEA-VNET", "LON-VNET"]},
+        {**data["azure"]["vnet_links"][0], "full_mesh": None, "pair": ["LON-VNET", "MUM-VNET"]},
+    ]
+    for link in data["azure"]["vnet_links"]:
+        link.pop("full_mesh")
+    vnet(data, "MUM-VNET")["gateway"]["bgp"]["asn"] = 65010  # SEA's ASN, reached through LON
+    found = [p for p in problems(data) if p[0] == "asn-mesh-collision"]
+    assert ("asn-mesh-collision", "azure.vnets[2].gateway.bgp.asn", "error") in found, problems(data)
+
+
+def test_shared_site_asn_names_the_allowas_in_of_the_platform() -> None:
+    from generator.resolve import resolve
+
+    data = copy.deepcopy(BASE)
+    data["onprem"]["sites"][2]["asn"] = 65101  # DC3 (strongswan_frr) shares DC1's ASN
+    found = [p for p in rulebook.check(resolve(data, "t.yaml")) if p.rule == "asn-shared-site"]
+    assert len(found) == 1 and "neighbor <Azure BGP IP> allowas-in (FRR)" in found[0].message
+    assert "site 'DC1'" in found[0].message

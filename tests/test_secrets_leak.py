@@ -118,10 +118,12 @@ def test_a_rejected_key_is_not_printed(value: str, rule: str, tmp_path: Path, mo
 def test_a_key_file_is_not_printed(tmp_path: Path) -> None:
     key = "Fake key~from a file 0123456789"
     (tmp_path / "psk.txt").write_text(key + "\n")
+    (tmp_path / "psk.txt").chmod(0o600)  # private, so gen reads it and refuses the key itself
     text = (ROOT / "inventories" / "minimal.yaml").read_text().replace("{env: GEN_PSK_BRANCH1}", "{file: psk.txt}")
     (tmp_path / "inv.yaml").write_text(text)
     result = render(tmp_path / "inv.yaml", tmp_path / "out", "--secrets")
     assert result.exit_code == 2 and "file:psk.txt" in result.stderr and key not in result.output
+    assert "(rule secret-invalid)" in result.stderr
 
 
 def test_refusals_print_no_key(tmp_path: Path, fake_keys) -> None:

@@ -69,6 +69,7 @@ class Platform:
     # `{file3}` the next ones in the order of `files`.
     apply_steps: ClassVar[tuple[str, ...]]
     verify_commands: ClassVar[tuple[str, ...]]  # run on the device after pasting
+    allowas_in: ClassVar[str]  # how the device accepts routes carrying its own ASN (shared site ASNs)
     filters: ClassVar[Mapping[str, Callable[..., Any]]] = {}  # template filters of this vendor's syntax
     # role -> suffix for a platform whose files `gen lab` runs unchanged (empty: emulated from the model)
     lab_files: ClassVar[Mapping[str, str]] = {}

@@ -159,6 +159,7 @@ class CiscoIosXe(Platform):
         "check the result, then `copy running-config startup-config`",
     )
     verify_commands = ("show crypto ikev2 sa", "show crypto ipsec sa", "show ip bgp summary", "show ip route bgp")
+    allowas_in = "neighbor <Azure BGP IP> allowas-in (IOS-XE)"
     filters = {"ios_ike_proposal": ios_ike_proposal, "ios_transform_set": ios_transform_set, "ios_pfs": ios_pfs}
 
     def expected_crypto(self, policy: IpsecPolicy) -> tuple[Any, Any]:

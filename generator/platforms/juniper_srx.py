@@ -156,6 +156,7 @@ class JuniperSrx(Platform):
         "show bgp summary",
         "show route protocol bgp",
     )
+    allowas_in = "family inet unicast loops 2 in the BGP group (Junos)"
     filters = {
         "junos_ike_proposal": junos_ike_proposal,
         "junos_ipsec_proposal": junos_ipsec_proposal,

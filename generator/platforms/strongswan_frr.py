@@ -145,6 +145,7 @@ class StrongswanFrr(Platform):
         "apply `{file2}` with `vtysh -f` (or merge it into `/etc/frr/frr.conf` and reload FRR)",
     )
     verify_commands = ("swanctl --list-sas", "vtysh -c 'show bgp summary'", "vtysh -c 'show ip route bgp'")
+    allowas_in = "neighbor <Azure BGP IP> allowas-in (FRR)"
     filters = {
         "swan_section": swan_section,
         "swan_ike_proposal": swan_ike_proposal,

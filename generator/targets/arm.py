@@ -15,7 +15,7 @@ import jinja2
 from ..jsonfmt import reformat
 from ..model import Model, ResourceGroup
 from ..render import render
-from .azure_items import stage1, stage2
+from .azure_items import stage1, stage2, stage3
 from .base import Options, OutputFile
 
 
@@ -36,10 +36,14 @@ class ArmTarget:
             files += self._stage(
                 env, model, rg, "resource-group.json.j2", f"azure/arm/{rg.name}", rg.secrets, stage1(rg)
             )
-            if rg.links or rg.peerings:
+            links = stage2(rg)
+            if links:
                 files += self._stage(
-                    env, model, rg, "links.json.j2", f"azure/arm/{rg.name}.links", rg.link_secrets, stage2(rg)
+                    env, model, rg, "links.json.j2", f"azure/arm/{rg.name}.links", rg.link_secrets, links
                 )
+            late = stage3(rg)
+            if late:
+                files += self._stage(env, model, rg, "transit.json.j2", f"azure/arm/{rg.name}.transit", (), late)
         return files
 
     def _stage(

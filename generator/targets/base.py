@@ -16,6 +16,7 @@ class Options:
 
     secrets: dict[str, str] | None = None  # parameter -> key, only with --secrets
     svg: bool = False  # draw topology.svg through Graphviz when `dot` is installed (not in goldens)
+    output: str | None = None  # the output folder as given to -o (the runbook's commands name it)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 
 import jinja2
 
+from ..azure_kinds import BY_BICEP_KEY, BY_KEY, KINDS
 from ..model import Model, ResourceGroup, ResourceRef, SecretRef
 from ..render import bicep_string, render, symbol
-from .azure_items import Item, stage1, stage2
+from .azure_items import Item, stage1, stage2, stage3
 from .base import Options, OutputFile
 
 # Words a symbolic name must not take: Bicep keywords, the functions the templates call, and
@@ -33,15 +34,7 @@ _FUNCTIONS = "resourceGroup resourceId range readEnvironmentVariable subscriptio
 _OURS = "tags pipName ipConfigName i"  # the tags parameter and the loop variables of the templates
 RESERVED = frozenset(" ".join((_KEYWORDS, _MORE, _FUNCTIONS, _OURS)).split())
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SUFFIX = {  # appended when a symbol is already taken, so the clash still reads well
-    "Microsoft.Network/virtualNetworks": "Vnet",
-    "Microsoft.Network/virtualNetworkGateways": "Gateway",
-    "Microsoft.Network/publicIPAddresses": "Pips",
-    "Microsoft.Network/localNetworkGateways": "Lng",
-    "Microsoft.Network/connections": "Connection",
-    "Microsoft.Network/loadBalancers": "Lb",
-    "Microsoft.Network/virtualNetworks/virtualNetworkPeerings": "Peering",
-}
+_SUFFIX = {k.resource_type: k.bicep_suffix for k in KINDS}  # appended when a symbol is already taken
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,17 +97,17 @@ def env_variable(secret: SecretRef) -> str:
     return "GEN_" + re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", secret.parameter).upper()
 
 
-def _group_public_ips(items: list[Item]) -> list[Item]:
-    """One looped `public_ips` item per gateway instead of one item per instance (same order)."""
+def _group(items: list[Item]) -> list[Item]:
+    """Bicep's items: a kind that loops (public IPs) becomes one item per object it loops over."""
     grouped: list[Item] = []
     for item in items:
-        if item.kind == "public_ip":
-            gw = item.obj[0]
-            if grouped and grouped[-1].kind == "public_ips" and grouped[-1].obj is gw:
-                continue
-            grouped.append(Item("public_ips", gw))
-        else:
+        kind = BY_KEY[item.kind]
+        if kind.bicep_key == kind.key:
             grouped.append(item)
+            continue
+        obj = kind.bicep_object(item.obj)
+        if not (grouped and grouped[-1].kind == kind.bicep_key and grouped[-1].obj is obj):
+            grouped.append(Item(kind.bicep_key, obj))
     return grouped
 
 
@@ -126,8 +119,12 @@ class BicepTarget:
         files = []
         for rg in model.resource_groups:
             files += self._stage(env, model, rg, "resource-group", rg.name, rg.secrets, stage1(rg), stage=1)
-            if rg.links or rg.peerings:
-                files += self._stage(env, model, rg, "links", f"{rg.name}.links", rg.link_secrets, stage2(rg), stage=2)
+            links = stage2(rg)
+            if links:
+                files += self._stage(env, model, rg, "links", f"{rg.name}.links", rg.link_secrets, links, stage=2)
+            late = stage3(rg)
+            if late:
+                files += self._stage(env, model, rg, "transit", f"{rg.name}.transit", (), late, stage=3)
         return files
 
     def _stage(
@@ -142,8 +139,8 @@ class BicepTarget:
         stage: int,
     ) -> list[OutputFile]:
         symbols = Symbols(s.parameter for s in secrets)
-        items = _group_public_ips(items)
-        existing = _existing(rg, items, symbols) if stage == 2 else _existing_stage1(rg, items, symbols)
+        items = _group(items)
+        existing = _existing(rg, items, symbols) if stage >= 2 else _existing_stage1(rg, items, symbols)
         for item in items:
             _declare(item, symbols)
         context = dict(
@@ -183,46 +180,23 @@ class BicepTarget:
 
 def _declare(item: Item, symbols: Symbols) -> None:
     """Give every resource an item declares its symbolic name."""
-    obj = item.obj
-    if item.kind == "public_ips":
-        collection = symbols.add(
-            ResourceRef("public_ips", (obj.name,), obj.resource_group),
-            f"{obj.name}-pips",
-            "Microsoft.Network/publicIPAddresses",
-        )
-        symbols.pips[obj.name] = collection
-        for inst in obj.instances:
-            symbols.by_ref[inst.public_ip_ref] = f"{collection}[{inst.index}]"
-    elif item.kind == "local_gateway":
-        symbols.add(obj.lng_ref, obj.lng_name)
-    else:
-        symbols.add(obj.ref, obj.name)
+    BY_BICEP_KEY[item.kind].bicep_declare(item.obj, symbols)
+
+
+def _reads(rg: ResourceGroup, items: list[Item]) -> dict[ResourceRef, None]:
+    return {ref: None for i in items for ref in BY_BICEP_KEY[i.kind].bicep_reads(i.obj, rg)}
 
 
 def _existing_stage1(rg: ResourceGroup, items: list[Item], symbols: Symbols) -> list[Existing]:
     """Brownfield VNets and gateways that stage 1 uses but does not create."""
-    created = {i.obj.ref for i in items if i.kind in ("vnet", "gateway")}
-    vnets = {v.name: v for v in rg.vnets}
-    used = {
-        "gateway": lambda gw: vnets[gw.vnet].ref,
-        "connection": lambda c: c.gateway.ref,
-        "load_balancer": lambda lb: lb.vnet.ref,
-    }
-    refs = dict.fromkeys(used[i.kind](i.obj) for i in items if i.kind in used)
+    created = {ref for i in items for ref in BY_BICEP_KEY[i.kind].bicep_declares(i.obj)}
+    refs = _reads(rg, items) | {gw.ref: None for gw in rg.existing_gateways}  # azureState reads them
     return [Existing(r, symbols.add(r, r.names[-1]), False) for r in refs if r not in created]
 
 
 def _existing(rg: ResourceGroup, items: list[Item], symbols: Symbols) -> list[Existing]:
     """Stage 2 creates links and peerings; their gateways and VNets all exist by then."""
-    refs: dict[ResourceRef, None] = {}
-    for item in items:
-        if item.kind == "vnet_link":
-            refs[item.obj.local.ref] = None
-            refs[item.obj.remote.ref] = None
-        else:  # peering: the local VNet is the parent
-            refs[ResourceRef("Microsoft.Network/virtualNetworks", (item.obj.vnet,), rg.name)] = None
-            refs[item.obj.remote.ref] = None
-    return [Existing(r, symbols.add(r, r.names[-1]), r.resource_group != rg.name) for r in refs]
+    return [Existing(r, symbols.add(r, r.names[-1]), r.resource_group != rg.name) for r in _reads(rg, items)]
 
 
 _TOKENS = re.compile(r"//[^\n]*|'(?:[^'\\\n]|\\.)*'|'|[()\[\]{}]")

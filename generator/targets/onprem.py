@@ -62,7 +62,6 @@ class OnpremTarget:
                 pending=pending(tunnels),
                 psk_placeholders=any(t.psk.parameter not in keys for t in tunnels),
             )
-            used = {keys[t.psk.parameter] for t in tunnels if t.psk.parameter in keys}
             for suffix in view.platform.files:
                 text = render(
                     env,
@@ -77,8 +76,8 @@ class OnpremTarget:
                     multihop=EBGP_MULTIHOP,
                     ike_lifetime=IKE_LIFETIME_SECONDS,
                 )
-                secret = any(k in text for k in used)
-                files.append(OutputFile(device_file(device, suffix), text, secret))
+                # secret: marked by the psk_text filter when a key is rendered in (pipeline.render_all)
+                files.append(OutputFile(device_file(device, suffix), text))
         return files
 
     def verify(self, files: list[OutputFile]) -> list[str]:

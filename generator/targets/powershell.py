@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import jinja2
 
+from ..azure_kinds import KINDS, PsStep
 from ..durations import GATEWAY_TIME
 from ..model import Model, ResourceRef
 from ..psmodules import MODULES, limitations
@@ -24,6 +25,10 @@ class Step:
     number: int
     key: str  # template under powershell/steps/
     title: str
+
+
+FIRST = PsStep(0, "resource_groups", "Resource groups")
+LAST = PsStep(100, "state", "Azure state file and verification commands")
 
 
 def resource_path(ref: ResourceRef) -> str:
@@ -41,19 +46,12 @@ def with_bom_if_needed(text: str) -> str:
 
 def steps(model: Model) -> list[Step]:
     """The numbered steps this inventory needs, in the order that works in Azure."""
-    wanted = [
-        ("resource_groups", "Resource groups", True),
-        ("vnets", "Virtual networks and subnets", any(not v.existing for v in model.vnets)),
-        ("public_ips", "Gateway public IP addresses", any(not g.existing for g in model.gateways)),
-        ("gateways", f"VPN gateways ({GATEWAY_TIME} each, in parallel)", bool(model.gateways)),
-        ("local_gateways", "Local network gateways", bool(model.connections)),
-        ("connections", "Site-to-site and VNet-to-VNet connections", bool(model.connections or model.links)),
-        ("peerings", "VNet peerings", bool(model.peerings)),
-        ("load_balancers", "Internal load balancers", bool(model.load_balancers)),
-        ("state", "Azure state file and verification commands", True),
-    ]
-    keys = [(key, title) for key, title, needed in wanted if needed]
-    return [Step(i, key, title) for i, (key, title) in enumerate(keys, start=1)]
+    wanted: dict[str, PsStep] = {}
+    for kind in KINDS:
+        if kind.ps_needed(model):
+            wanted.setdefault(kind.ps_step.key, kind.ps_step)
+    ordered = [FIRST, *sorted(wanted.values(), key=lambda s: s.order), LAST]
+    return [Step(i, s.key, s.title) for i, s in enumerate(ordered, start=1)]
 
 
 class PowerShellTarget:

@@ -8,6 +8,8 @@ from other targets' output, so it describes every family whether or not it is re
 
 from __future__ import annotations
 
+import posixpath
+import shlex
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
@@ -19,6 +21,7 @@ from ..model import Device, Model, ResourceGroup, SecretRef, Tunnel, pending
 from ..paths import device_file
 from ..platforms import PLATFORMS, Platform
 from ..render import render
+from .azure_items import stage2, stage3
 from .base import Options, OutputFile
 
 # Keys go to ARM through a parameters file in a private temporary folder, never on a command line
@@ -42,6 +45,8 @@ class Deployment:
     stage2_parameters: str | None
     stage2_keys: str | None
     keys: tuple[tuple[str, tuple[SecretRef, ...]], ...]  # (keys file, secrets it holds)
+    stage3: str | None  # peerings waiting for another group's transit peering
+    stage3_parameters: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +97,54 @@ def keys_writer(deps: tuple[Deployment, ...]) -> tuple[str, ...]:
     return tuple(lines)
 
 
+@dataclass(frozen=True, slots=True)
+class Commands:
+    """The gen commands the runbook gives, with the real inventory path and output folder.
+
+    They run from the folder that holds the output folder: gen replaces the output folder as a
+    whole, so a shell standing inside it would be left in a deleted folder (gen refuses `-o .`).
+    """
+
+    render: str  # gen render INVENTORY -o FOLDER
+    check: str
+    folder: str  # the output folder's name, to cd back into
+    key_variables: tuple[SecretRef, ...]  # keys the device files take from the environment (--secrets)
+    key_files: tuple[str, ...]  # ... and from files (chmod 600), relative to the folder above the output
+
+
+def commands(model: Model, output: str | None) -> Commands:
+    """`output` as given to -o (None in goldens: `out`, the inventory path as the model shows it)."""
+    from ..secrets import used_secrets
+
+    source = model.source.replace("\\", "/")
+    if output is None:
+        folder, inventory = "out", source
+    else:
+        out = posixpath.abspath(posixpath.normpath(output.replace("\\", "/")))
+        folder = posixpath.basename(out)
+        inventory = posixpath.relpath(posixpath.abspath(source), posixpath.dirname(out))
+        if inventory.startswith("../../"):  # far away: its absolute path reads better
+            inventory = posixpath.abspath(source)
+    directory = posixpath.dirname(inventory)
+    args = f"{shlex.quote(inventory)} -o {shlex.quote(folder)}"
+    used = used_secrets(model)
+    return Commands(
+        render=f"gen render {args}",
+        check=f"gen check {args}",
+        folder=shlex.quote(folder),
+        key_variables=tuple(s for s in used if s.kind == "env"),
+        key_files=tuple(
+            shlex.quote(posixpath.normpath(posixpath.join(directory, s.name))) for s in used if s.kind == "file"
+        ),
+    )
+
+
 def deployments(model: Model) -> tuple[Deployment, ...]:
     result = []
     for rg in model.resource_groups:
         stem = f"azure/arm/{rg.name}"
-        staged = bool(rg.links or rg.peerings)
+        staged = bool(stage2(rg))
+        late = bool(stage3(rg))
         keys1 = f"{KEYS_DIR}/{rg.name}.keys.json" if rg.secrets else None
         keys2 = f"{KEYS_DIR}/{rg.name}.links.keys.json" if staged and rg.link_secrets else None
         keys = tuple(
@@ -114,6 +162,8 @@ def deployments(model: Model) -> tuple[Deployment, ...]:
                 stage2_parameters=f"{stem}.links.parameters.json" if staged else None,
                 stage2_keys=keys2,
                 keys=keys,
+                stage3=f"{stem}.transit.json" if late else None,
+                stage3_parameters=f"{stem}.transit.parameters.json" if late else None,
             )
         )
     return tuple(result)
@@ -174,12 +224,14 @@ class RunbookTarget:
             keys_dir=KEYS_DIR,
             devices=devices(model),
             placeholders=placeholders(model),
+            brownfield=[gw for gw in model.gateways if gw.brownfield_changes],
             totals=plan.totals(model),
             budgets=[plan.gateway_budget(model, gw) for gw in model.gateways],
             sessions=plan.bgp_sessions(model),
             inventory_file=model.source.replace("\\", "/").rsplit("/", 1)[-1],
             gateway_time=GATEWAY_TIME,
             state_file=STATE_FILE,
+            gen=commands(model, options.output),
         )
         files = [OutputFile("README.md", readme), OutputFile("topology.dot", dot)]
         if options.svg and topology.dot_available():

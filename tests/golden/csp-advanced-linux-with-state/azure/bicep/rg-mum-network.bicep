@@ -62,11 +62,6 @@ resource mumVnetGwPips 'Microsoft.Network/publicIPAddresses@2024-05-01' = [
       name: 'Standard'
       tier: 'Regional'
     }
-    zones: [
-      '1'
-      '2'
-      '3'
-    ]
     properties: {
       publicIPAllocationMethod: 'Static'
       publicIPAddressVersion: 'IPv4'

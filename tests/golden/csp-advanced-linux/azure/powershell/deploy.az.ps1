@@ -231,14 +231,14 @@ if (-not $vnet) {
 Write-GenStep -Number 3 -Title 'Gateway public IP addresses'
 if (-not (Get-AzPublicIpAddress -Name 'SEA-VNET-gw-pip1' -ResourceGroupName 'rg-sea-network' -ErrorAction SilentlyContinue)) {
     if ($PSCmdlet.ShouldProcess('SEA-VNET-gw-pip1', 'Create public IP address (Standard, Static)')) {
-        $null = New-AzPublicIpAddress -Name 'SEA-VNET-gw-pip1' -ResourceGroupName 'rg-sea-network' -Location 'westus' -Sku Standard -AllocationMethod Static -IpAddressVersion IPv4 -Zone '1', '2', '3' -Tag $GenTags
+        $null = New-AzPublicIpAddress -Name 'SEA-VNET-gw-pip1' -ResourceGroupName 'rg-sea-network' -Location 'westus' -Sku Standard -AllocationMethod Static -IpAddressVersion IPv4 -Tag $GenTags
     }
 } else {
     Write-Host '  public IP SEA-VNET-gw-pip1 exists'
 }
 if (-not (Get-AzPublicIpAddress -Name 'SEA-VNET-gw-pip2' -ResourceGroupName 'rg-sea-network' -ErrorAction SilentlyContinue)) {
     if ($PSCmdlet.ShouldProcess('SEA-VNET-gw-pip2', 'Create public IP address (Standard, Static)')) {
-        $null = New-AzPublicIpAddress -Name 'SEA-VNET-gw-pip2' -ResourceGroupName 'rg-sea-network' -Location 'westus' -Sku Standard -AllocationMethod Static -IpAddressVersion IPv4 -Zone '1', '2', '3' -Tag $GenTags
+        $null = New-AzPublicIpAddress -Name 'SEA-VNET-gw-pip2' -ResourceGroupName 'rg-sea-network' -Location 'westus' -Sku Standard -AllocationMethod Static -IpAddressVersion IPv4 -Tag $GenTags
     }
 } else {
     Write-Host '  public IP SEA-VNET-gw-pip2 exists'
@@ -252,7 +252,7 @@ if (-not (Get-AzPublicIpAddress -Name 'LON-VNET-gw-pip1' -ResourceGroupName 'rg-
 }
 if (-not (Get-AzPublicIpAddress -Name 'MUM-VNET-gw-pip1' -ResourceGroupName 'rg-mum-network' -ErrorAction SilentlyContinue)) {
     if ($PSCmdlet.ShouldProcess('MUM-VNET-gw-pip1', 'Create public IP address (Standard, Static)')) {
-        $null = New-AzPublicIpAddress -Name 'MUM-VNET-gw-pip1' -ResourceGroupName 'rg-mum-network' -Location 'westindia' -Sku Standard -AllocationMethod Static -IpAddressVersion IPv4 -Zone '1', '2', '3' -Tag $GenTags
+        $null = New-AzPublicIpAddress -Name 'MUM-VNET-gw-pip1' -ResourceGroupName 'rg-mum-network' -Location 'westindia' -Sku Standard -AllocationMethod Static -IpAddressVersion IPv4 -Tag $GenTags
     }
 } else {
     Write-Host '  public IP MUM-VNET-gw-pip1 exists'

@@ -235,14 +235,14 @@ if (-not $vnet) {
 Write-GenStep -Number 3 -Title 'Gateway public IP addresses'
 if (-not (Get-AzureRmPublicIpAddress -Name 'SEA-VNET-gw-pip1' -ResourceGroupName 'rg-sea-network' -ErrorAction SilentlyContinue)) {
     if ($PSCmdlet.ShouldProcess('SEA-VNET-gw-pip1', 'Create public IP address (Standard, Static)')) {
-        $null = New-AzureRmPublicIpAddress -Name 'SEA-VNET-gw-pip1' -ResourceGroupName 'rg-sea-network' -Location 'westus' -Sku Standard -AllocationMethod Static -IpAddressVersion IPv4 -Zone '1', '2', '3' -Tag $GenTags
+        $null = New-AzureRmPublicIpAddress -Name 'SEA-VNET-gw-pip1' -ResourceGroupName 'rg-sea-network' -Location 'westus' -Sku Standard -AllocationMethod Static -IpAddressVersion IPv4 -Tag $GenTags
     }
 } else {
     Write-Host '  public IP SEA-VNET-gw-pip1 exists'
 }
 if (-not (Get-AzureRmPublicIpAddress -Name 'SEA-VNET-gw-pip2' -ResourceGroupName 'rg-sea-network' -ErrorAction SilentlyContinue)) {
     if ($PSCmdlet.ShouldProcess('SEA-VNET-gw-pip2', 'Create public IP address (Standard, Static)')) {
-        $null = New-AzureRmPublicIpAddress -Name 'SEA-VNET-gw-pip2' -ResourceGroupName 'rg-sea-network' -Location 'westus' -Sku Standard -AllocationMethod Static -IpAddressVersion IPv4 -Zone '1', '2', '3' -Tag $GenTags
+        $null = New-AzureRmPublicIpAddress -Name 'SEA-VNET-gw-pip2' -ResourceGroupName 'rg-sea-network' -Location 'westus' -Sku Standard -AllocationMethod Static -IpAddressVersion IPv4 -Tag $GenTags
     }
 } else {
     Write-Host '  public IP SEA-VNET-gw-pip2 exists'
@@ -256,7 +256,7 @@ if (-not (Get-AzureRmPublicIpAddress -Name 'LON-VNET-gw-pip1' -ResourceGroupName
 }
 if (-not (Get-AzureRmPublicIpAddress -Name 'MUM-VNET-gw-pip1' -ResourceGroupName 'rg-mum-network' -ErrorAction SilentlyContinue)) {
     if ($PSCmdlet.ShouldProcess('MUM-VNET-gw-pip1', 'Create public IP address (Standard, Static)')) {
-        $null = New-AzureRmPublicIpAddress -Name 'MUM-VNET-gw-pip1' -ResourceGroupName 'rg-mum-network' -Location 'westindia' -Sku Standard -AllocationMethod Static -IpAddressVersion IPv4 -Zone '1', '2', '3' -Tag $GenTags
+        $null = New-AzureRmPublicIpAddress -Name 'MUM-VNET-gw-pip1' -ResourceGroupName 'rg-mum-network' -Location 'westindia' -Sku Standard -AllocationMethod Static -IpAddressVersion IPv4 -Tag $GenTags
     }
 } else {
     Write-Host '  public IP MUM-VNET-gw-pip1 exists'

@@ -69,11 +69,6 @@ resource seaVnetGwPips 'Microsoft.Network/publicIPAddresses@2024-05-01' = [
       name: 'Standard'
       tier: 'Regional'
     }
-    zones: [
-      '1'
-      '2'
-      '3'
-    ]
     properties: {
       publicIPAllocationMethod: 'Static'
       publicIPAddressVersion: 'IPv4'

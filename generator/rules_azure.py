@@ -1,0 +1,185 @@
+"""Rules for what Azure refuses (or silently changes) at deployment although the schemas accept it.
+
+Regions and zones, gateway SKUs Azure still creates, peerings, address ranges, brownfield
+gateways. Each rule cites its source; facts-2026-12 is the shared, verified facts sheet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from ipaddress import IPv4Network
+
+from . import facts, regions
+from .errors import Problem
+from .model import Model
+from .rulebook import rule
+
+
+def _p(path, message: str) -> Problem:
+    return Problem(path, message, "")
+
+
+# ---------------------------------------------------------------- regions (facts-2026-12 §1)
+@rule("region-unknown", "A region a typo away from an Azure region is refused, with 'did you mean'.")
+def _region_unknown(model: Model) -> Iterator[Problem]:
+    for vnet in model.vnets:
+        close = regions.typo_of(vnet.region)
+        if close is not None:
+            yield _p(
+                vnet.path + ("region",),
+                f"'{vnet.region}' is not an Azure region; did you mean '{close}' ({regions.REGIONS[close].display_name})?",
+            )
+
+
+@rule(
+    "region-unlisted",
+    "A region missing from Azure's public list (restricted, new, sovereign) is rendered without zones (warning).",
+    "warning",
+)
+def _region_unlisted(model: Model) -> Iterator[Problem]:
+    for vnet in model.vnets:
+        if vnet.region not in regions.REGIONS and regions.typo_of(vnet.region) is None:
+            yield _p(
+                vnet.path + ("region",),
+                f"'{vnet.region}' is not in Azure's public region list (https://learn.microsoft.com/azure/reliability/regions-list); "
+                "gen renders its public IPs without zones; check the name with 'Get-AzLocation'",
+            )
+
+
+# ---------------------------------------------------------------- gateway SKUs (facts-2026-12 §2.1)
+# https://learn.microsoft.com/azure/vpn-gateway/gateway-sku-consolidation: since November 2025 Azure
+# creates no non-AZ VpnGw1-5 gateway, and an existing one "will no longer allow configuration changes"
+# until it is migrated to its AZ SKU (same family: no downtime). Standard and HighPerformance are
+# retired and were migrated by Azure (FAQ, https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-vpn-faq).
+@rule("sku-retired", "Standard and HighPerformance are retired: refused, naming the AZ SKU Azure migrated them to.")
+def _sku_retired(model: Model) -> Iterator[Problem]:
+    for gw in model.gateways:
+        if gw.sku in facts.LEGACY_MIGRATED_TO:
+            target = facts.LEGACY_MIGRATED_TO[gw.sku]
+            yield _p(
+                gw.path + ("sku",),
+                f"{gw.sku} is retired and Azure has migrated such gateways to {target}; use sku: {target}",
+            )
+
+
+@rule("sku-not-creatable", "A new gateway uses a SKU Azure still creates (no non-AZ VpnGw1-5).")
+def _sku_not_creatable(model: Model) -> Iterator[Problem]:
+    for gw in model.gateways:
+        if gw.sku in facts.NON_AZ_SKUS and not gw.existing:
+            yield _p(
+                gw.path + ("sku",),
+                f"Azure no longer creates non-AZ {gw.sku} gateways (since November 2025); use sku: {gw.sku}AZ",
+            )
+
+
+@rule(
+    "sku-retiring",
+    "An existing non-AZ VpnGw1-5 gateway works but must be migrated to its AZ SKU (warning).",
+    "warning",
+)
+def _sku_retiring(model: Model) -> Iterator[Problem]:
+    for gw in model.gateways:
+        if gw.sku in facts.NON_AZ_SKUS and gw.existing and not gw.brownfield_changes:
+            yield _p(
+                gw.path + ("sku",),
+                f"non-AZ {gw.sku} is being retired (September 2026) and accepts no configuration change; "
+                f"migrate the gateway to {gw.sku}AZ (no downtime within the family) and set sku: {gw.sku}AZ",
+            )
+
+
+@rule(
+    "sku-non-az-change",
+    "No change (BGP ASN, active-active) is asked of an existing non-AZ gateway: Azure refuses it until the AZ upgrade.",
+)
+def _sku_non_az_change(model: Model) -> Iterator[Problem]:
+    for gw in model.gateways:
+        if gw.sku in facts.NON_AZ_SKUS and gw.brownfield_changes:
+            what = " and ".join(gw.brownfield_changes)
+            yield _p(
+                gw.path + ("sku",),
+                f"existing non-AZ {gw.sku} gateway: Azure refuses configuration changes ({what}) until it is "
+                f"migrated to {gw.sku}AZ; migrate it (no downtime within the family), then set sku: {gw.sku}AZ",
+            )
+
+
+# ---------------------------------------------------------------- sites
+@rule("site-asn-needed", "A site has an ASN when one of its connections uses BGP (static sites need none).")
+def _site_asn_needed(model: Model) -> Iterator[Problem]:
+    bgp_sites = {sc.site.name for sc in model.site_connections if sc.bgp}
+    for site in model.sites:
+        if site.asn is None and site.name in bgp_sites:
+            yield _p(
+                site.path,
+                f"site '{site.name}' has a BGP connection but no asn; add asn (private 64512-65514) or set bgp: false on its connections",
+            )
+
+
+# ---------------------------------------------------------------- brownfield
+@rule(
+    "brownfield-gateway-change",
+    "A change asked of an existing gateway is applied only by the PowerShell scripts, never by ARM/Bicep (warning).",
+    "warning",
+)
+def _brownfield_gateway_change(model: Model) -> Iterator[Problem]:
+    for gw in model.gateways:
+        if gw.brownfield_changes and gw.sku not in facts.NON_AZ_SKUS:
+            yield _p(
+                gw.path,
+                f"existing gateway '{gw.name}': ARM and Bicep never modify it, so {' and '.join(gw.brownfield_changes)} "
+                "is applied only by the PowerShell scripts (step 'VPN gateways', 30-45 minutes); the runbook says when to run them",
+            )
+
+
+# ---------------------------------------------------------------- refusals Azure makes
+# https://learn.microsoft.com/azure/virtual-network/virtual-networks-faq#what-address-ranges-can-i-use-in-my-virtual-networks
+VNET_FORBIDDEN = {
+    IPv4Network("224.0.0.0/4"): "multicast",
+    IPv4Network("255.255.255.255/32"): "broadcast",
+    IPv4Network("127.0.0.0/8"): "loopback",
+    IPv4Network("169.254.0.0/16"): "link-local",
+    IPv4Network("168.63.129.16/32"): "Azure's internal DNS and health-probe address",
+}
+
+
+@rule(
+    "vnet-range-forbidden", "No VNet range overlaps what Azure forbids (224.0.0.0/4, 127.0.0.0/8, 169.254.0.0/16, ...)."
+)
+def _vnet_range_forbidden(model: Model) -> Iterator[Problem]:
+    for vnet in model.vnets:
+        for k, space in enumerate(vnet.address_space):
+            for forbidden, what in VNET_FORBIDDEN.items():
+                if space.overlaps(forbidden):
+                    yield _p(
+                        vnet.path + ("address_space", k),
+                        f"{space} overlaps {forbidden} ({what}), which Azure does not allow in a VNet; use a private range",
+                    )
+
+
+# https://learn.microsoft.com/azure/load-balancer/load-balancer-custom-probe-overview (azure-facts S48):
+# HTTP(S) probes cannot use these ports.
+HTTP_PROBE_FORBIDDEN_PORTS = frozenset({19, 21, 25, 70, 110, 119, 143, 220, 993})
+
+
+@rule(
+    "lb-probe-port",
+    "HTTP and HTTPS probes avoid the ports Azure refuses for them (19, 21, 25, 70, 110, 119, 143, 220, 993).",
+)
+def _lb_probe_port(model: Model) -> Iterator[Problem]:
+    for lb in model.load_balancers:
+        for probe in lb.probes:
+            if probe.protocol in ("Http", "Https") and probe.port in HTTP_PROBE_FORBIDDEN_PORTS:
+                yield _p(
+                    probe.path + ("port",),
+                    f"Azure does not allow {probe.protocol} probes on port {probe.port}; use another port or a Tcp probe",
+                )
+
+
+@rule("apipa-second-list", "A single-instance gateway has one list of APIPA addresses (a second one would be dropped).")
+def _apipa_second_list(model: Model) -> Iterator[Problem]:
+    for gw in model.gateways:
+        if gw.apipa_lists > len(gw.instances):
+            yield _p(
+                gw.path + ("bgp", "apipa_addresses", len(gw.instances)),
+                f"gateway '{gw.name}' has {len(gw.instances)} instance(s) but {gw.apipa_lists} APIPA lists; "
+                "remove the second list or set active_active: true",
+            )

@@ -1,0 +1,258 @@
+"""Rules of generator/rules_azure.py (what Azure refuses at deployment) and what they render."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+import yaml
+from conftest import ROOT, render_files
+from test_rules import BASE, _set, problems
+
+from generator import rulebook
+
+# rule id -> (base, mutation, expected path, words of the message)
+CASES: dict[str, tuple[dict, Callable[[dict], None], str, str]] = {
+    "region-unknown": (
+        BASE,
+        _set("azure.vnets.1.region", "westeurop"),
+        "azure.vnets[1].region",
+        "did you mean 'westeurope'",
+    ),
+    "region-unlisted": (BASE, _set("azure.vnets.1.region", "swedensouth"), "azure.vnets[1].region", "without zones"),
+    "site-asn-needed": (BASE, lambda d: d["onprem"]["sites"][1].pop("asn"), "onprem.sites[1]", "no asn"),
+    "brownfield-gateway-change": (
+        BASE,
+        _set("azure.vnets.1.gateway.existing", True),
+        "azure.vnets[1].gateway",
+        "ARM and Bicep never modify it, so a BGP ASN is applied only by the PowerShell scripts",
+    ),
+    "vnet-range-forbidden": (
+        BASE,
+        _set("azure.vnets.1.address_space", ["10.2.0.0/16", "127.0.0.0/8"]),
+        "azure.vnets[1].address_space[1]",
+        "127.0.0.0/8 (loopback)",
+    ),
+    "lb-probe-port": (
+        BASE,
+        _set(
+            "azure.load_balancers.0.probes.0",
+            {"name": "sql-ag-probe", "protocol": "Http", "port": 25, "request_path": "/health"},
+        ),
+        "azure.load_balancers[0].probes[0].port",
+        "Http probes on port 25",
+    ),
+    "apipa-second-list": (
+        BASE,
+        _set("azure.vnets.1.gateway.bgp", {"asn": 65020, "apipa_addresses": [["169.254.21.1"], ["169.254.22.1"]]}),
+        "azure.vnets[1].gateway.bgp.apipa_addresses[1]",
+        "remove the second list or set active_active: true",
+    ),
+    "sku-retired": (BASE, _set("azure.vnets.1.gateway.sku", "Standard"), "azure.vnets[1].gateway.sku", "VpnGw1AZ"),
+    "sku-not-creatable": (BASE, _set("azure.vnets.1.gateway.sku", "VpnGw2"), "azure.vnets[1].gateway.sku", "VpnGw2AZ"),
+    "sku-retiring": (
+        BASE,
+        _set("azure.vnets.1.gateway", {"sku": "VpnGw2", "existing": True}),
+        "azure.vnets[1].gateway.sku",
+        "migrate the gateway to VpnGw2AZ",
+    ),
+    "sku-non-az-change": (
+        BASE,
+        _set("azure.vnets.1.gateway", {"sku": "VpnGw2", "existing": True, "bgp": {"asn": 65020}}),
+        "azure.vnets[1].gateway.sku",
+        "refuses configuration changes (a BGP ASN)",
+    ),
+}
+
+
+def _messages(data: dict) -> list[tuple[str, str, str, str]]:
+    from generator import schema
+    from generator.errors import format_path
+    from generator.resolve import resolve
+
+    assert not schema.validate(data)
+    return [(p.rule, format_path(p.path), p.severity, p.message) for p in rulebook.check(resolve(data, "test.yaml"))]
+
+
+def test_every_rule_of_the_module_has_a_case() -> None:
+    mine = [r for r, e in rulebook.registry().items() if e.check.__module__ == "generator.rules_azure"]
+    assert sorted(CASES) == sorted(mine)
+
+
+@pytest.mark.parametrize("rule_id", sorted(CASES))
+def test_rule_bites(rule_id: str) -> None:
+    base, mutate, path, words = CASES[rule_id]
+    assert not [p for p in problems(base) if p[0] == rule_id], "the unmodified example already triggers it"
+    data = copy.deepcopy(base)
+    mutate(data)
+    found = [m for m in _messages(data) if m[0] == rule_id]
+    assert [(m[1], m[2]) for m in found] == [(path, rulebook.registry()[rule_id].severity)], found
+    assert words in found[0][3]
+
+
+def test_listed_regions_are_neither_refused_nor_warned() -> None:
+    from generator.regions import REGIONS
+
+    assert len(REGIONS) == 57 and sum(r.zones for r in REGIONS.values()) == 39  # facts-2026-12 §1
+    for name in ("westus", "westindia", "eastus2", "swedencentral", "northcentralus"):
+        data = copy.deepcopy(BASE)
+        _set("azure.vnets.1.region", name)(data)
+        assert not [m for m in _messages(data) if m[0].startswith("region-")]
+
+
+# ---------------------------------------------------------------- zones where the region has them
+def _pip_zones_arm(files: dict[str, str]) -> dict[str, list[str] | None]:
+    found = {}
+    for path, text in files.items():
+        if path.startswith("azure/arm/") and not path.endswith(".parameters.json"):
+            for r in json.loads(text)["resources"]:
+                if r["type"] == "Microsoft.Network/publicIPAddresses":
+                    found[r["name"]] = r.get("zones")
+    return found
+
+
+def _pip_zones_bicep(files: dict[str, str]) -> dict[str, bool]:
+    found = {}
+    for path, text in files.items():
+        if path.startswith("azure/bicep/") and path.endswith(".bicep"):
+            for block in re.findall(r"for pipName in \[(.*?)\n\]\n", text, re.S):
+                names = re.findall(r"'([^']+-pip\d)'", block)
+                for name in names:
+                    found[name] = "zones: [\n      '1'\n      '2'\n      '3'\n    ]" in block
+    return found
+
+
+def _pip_zones_ps(text: str) -> dict[str, bool]:
+    return {
+        m.group(1): m.group(2) is not None
+        for m in re.finditer(r"New-Az\w*PublicIpAddress -Name '([^']+)'.*?( -Zone '1', '2', '3')? -Tag", text)
+    }
+
+
+def test_csp_advanced_has_zones_exactly_where_the_region_has_them() -> None:
+    files = render_files(ROOT / "inventories" / "csp-advanced.yaml")
+    # SEA (westus) and MUM (westindia) have no zones; LON (westeurope) has (facts-2026-12 §1, §2.4).
+    expected = {
+        "SEA-VNET-gw-pip1": False,
+        "SEA-VNET-gw-pip2": False,
+        "MUM-VNET-gw-pip1": False,
+        "LON-VNET-gw-pip1": True,
+    }
+    arm = _pip_zones_arm(files)
+    assert {name: zones is not None for name, zones in arm.items()} == expected
+    assert arm["LON-VNET-gw-pip1"] == ["1", "2", "3"]
+    assert _pip_zones_bicep(files) == expected
+    for module in ("az", "azurerm"):
+        assert _pip_zones_ps(files[f"azure/powershell/deploy.{module}.ps1"]) == expected
+
+
+# ---------------------------------------------------------------- SKUs Azure still creates
+def test_highperformance_is_refused_naming_vpngw2az() -> None:
+    data = copy.deepcopy(BASE)
+    _set("azure.vnets.1.gateway.sku", "HighPerformance")(data)
+    found = [m for m in _messages(data) if m[0] == "sku-retired"]
+    assert len(found) == 1 and "use sku: VpnGw2AZ" in found[0][3]
+
+
+def test_existing_non_az_gateway_without_changes_renders_with_a_warning(tmp_path) -> None:
+    inventory = ROOT / "tests" / "warn" / "sku-retiring" / "existing-non-az-vpngw2.yaml"
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "render", str(inventory), "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "(rule sku-retiring)" in result.stderr
+    arm = json.loads((tmp_path / "out" / "azure" / "arm" / "rg-hub.json").read_text(encoding="utf-8"))
+    assert "Microsoft.Network/virtualNetworkGateways" not in {r["type"] for r in arm["resources"]}
+
+
+# ---------------------------------------------------------------- false refusals gone
+def test_twenty_tags_and_a_70_character_gateway_name_validate() -> None:
+    data = copy.deepcopy(BASE)
+    data["tags"] = {f"tag{i:02d}": f"value {i}" for i in range(20)}
+    data["azure"]["vnets"][1]["gateway"]["name"] = "G" * 70
+    assert [p for p in problems(data) if p[2] == "error"] == []
+    data["tags"] = {f"tag{i:02d}": "v" for i in range(50)}  # Azure's limit
+    assert [p for p in problems(data) if p[2] == "error"] == []
+
+
+def test_a_gateway_name_whose_public_ip_name_exceeds_80_is_refused() -> None:
+    data = copy.deepcopy(BASE)
+    data["azure"]["vnets"][1]["gateway"]["name"] = "G" * 76  # G...G-pip1: 81 characters
+    found = [m for m in _messages(data) if m[0] == "name-length"]
+    assert [(m[1], m[2]) for m in found] == [("azure.vnets[1].gateway", "error")]
+    assert "shorten the gateway name to 75 characters" in found[0][3]
+
+
+def test_vnet_names_stay_within_64() -> None:
+    data = copy.deepcopy(BASE)
+    rename = yaml.safe_dump(data).replace("MUM-VNET", "M" * 65)
+    assert ("schema-size", "azure.vnets[2].name", "error") in problems(yaml.safe_load(rename))
+
+
+def test_a_static_site_needs_no_asn(tmp_path) -> None:
+    data = copy.deepcopy(BASE)
+    data["onprem"]["sites"][1].pop("asn")
+    data["onprem"]["sites"][1]["devices"][0].pop("bgp_ip")
+    data["onprem"]["connections"][1]["bgp"] = False
+    assert [p for p in problems(data) if p[2] == "error"] == []
+    inventory = tmp_path / "static-site-without-asn.yaml"
+    inventory.write_text(yaml.safe_dump(data), encoding="utf-8")
+    files = render_files(inventory)
+    lng = next(
+        r
+        for r in json.loads(files["azure/arm/rg-lon-network.json"])["resources"]
+        if r["type"] == "Microsoft.Network/localNetworkGateways"
+    )
+    assert "bgpSettings" not in lng["properties"]
+    runbook = next(text for path, text in files.items() if path.endswith("README.md"))
+    assert re.search(r"^\| DC2 \| [^|]* \| - \|", runbook, re.M)
+
+
+# ---------------------------------------------------------------- brownfield
+def test_brownfield_gateway_is_in_azure_state_with_a_runbook_step_and_a_warning(arm_validator) -> None:
+    inventory = ROOT / "tests" / "data" / "powershell" / "brownfield.yaml"
+    files = render_files(inventory)
+    for path, text in files.items():
+        if path.startswith("azure/arm/"):
+            assert arm_validator(json.loads(text), check_unknown_properties=True) == [], path
+    arm = json.loads(files["azure/arm/rg-hub.json"])
+    assert "Microsoft.Network/virtualNetworkGateways" not in {r["type"] for r in arm["resources"]}
+    state = arm["outputs"]["azureState"]["value"]["gateways"]
+    gw = "[resourceId('Microsoft.Network/virtualNetworkGateways', 'hub-gw')]"[1:-1]
+    assert state["hub-gw"]["asn"] == 65070
+    assert [i["public_ip"] for i in state["hub-gw"]["instances"]] == [
+        f"[reference({gw}, '2024-05-01').bgpSettings.bgpPeeringAddresses[{n}].tunnelIpAddresses[0]]" for n in (0, 1)
+    ]
+    bicep = files["azure/bicep/rg-hub.bicep"]
+    assert "resource hubGw 'Microsoft.Network/virtualNetworkGateways@2024-05-01' existing" in bicep
+    assert "public_ip: hubGw.properties.bgpSettings.bgpPeeringAddresses[1].tunnelIpAddresses[0]" in bicep
+    runbook = files["README.md"]
+    assert "- `hub-gw` (resource group `rg-hub`): a BGP ASN and active-active" in runbook
+    assert "--name gen-rg-hub --query properties.outputs > azure-state-rg-hub.json" in runbook
+    data = yaml.safe_load(inventory.read_text(encoding="utf-8"))
+    found = [m for m in _messages(data) if m[0] == "brownfield-gateway-change"]
+    assert [(m[1], m[2]) for m in found] == [("azure.vnets[0].gateway", "warning")]
+
+
+def test_brownfield_azure_state_output_fills_the_existing_gateways_placeholders(tmp_path) -> None:
+    inventory = ROOT / "tests" / "data" / "powershell" / "brownfield.yaml"
+    before = render_files(inventory)
+    assert any("<hub-gw-pip1>" in t for p, t in before.items() if p.startswith("onprem/"))
+    # What `az deployment group show --query properties.outputs` returns once Azure has evaluated it.
+    value = json.loads(before["azure/arm/rg-hub.json"])["outputs"]["azureState"]["value"]
+    for n, instance in enumerate(value["gateways"]["hub-gw"]["instances"]):
+        instance["public_ip"] = f"203.0.113.{70 + n}"
+        instance["bgp_ips"] = [f"10.50.255.{4 + n}"]
+    state = tmp_path / "azure-state-rg-hub.json"
+    state.write_text(json.dumps({"azureState": {"type": "Object", "value": value}}), encoding="utf-8")
+    after = render_files(inventory, (state,))
+    device_text = "".join(t for p, t in after.items() if p.startswith("onprem/"))
+    assert "<hub-gw-" not in device_text and "203.0.113.70" in device_text and "203.0.113.71" in device_text
