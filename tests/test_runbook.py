@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -144,9 +145,69 @@ def test_deployment_order_names_every_stage_file_in_order(rendered) -> None:
     for rg in model.resource_groups:
         positions.append(order.index(f"--template-file azure/arm/{rg.name}.links.json"))
     assert positions == sorted(positions), "stage 2 must come after every stage 1"
-    assert "30-45 minutes" in order
-    for secret in model.secrets:
-        assert f'{secret.parameter}="${secret.name}"' in order
+    assert "45 minutes or more" in order and "30-45" not in order
+
+
+def deployment_commands(readme: str) -> list[str]:
+    """The shell commands of the deployment order, continuation lines joined."""
+    order = readme.split("## Deployment order", 1)[1].split("\n## ", 1)[0]
+    text = "\n".join(line.removeprefix("   ") for line in order.splitlines())
+    return [c for c in text.replace("\\\n", " ").splitlines() if c.startswith(("az ", "test "))]
+
+
+def test_every_stage_is_previewed_with_what_if_before_it_is_created(rendered) -> None:
+    commands = deployment_commands(rendered["csp-advanced"]["README.md"])
+    creates = [c for c in commands if c.startswith("az deployment group create")]
+    assert len(creates) == 6  # three resource groups, two stages each
+    for create in creates:
+        what_if = create.replace("az deployment group create", "az deployment group what-if", 1)
+        assert what_if in commands and commands.index(what_if) < commands.index(create), create
+
+
+def test_resource_groups_are_created_only_when_missing(rendered) -> None:
+    # az group create on an existing group replaces its tags: https://github.com/Azure/azure-cli/issues/11513
+    commands = deployment_commands(rendered["csp-advanced"]["README.md"])
+    groups = [c for c in commands if "az group create" in c]
+    assert len(groups) == 3
+    for command in groups:
+        name = command.split("--name ", 1)[1].split(")")[0]
+        assert command.startswith(f'test "$(az group exists --name {name})" = true || az group create '), command
+
+
+def test_no_key_on_any_command_line(rendered) -> None:
+    model = build_model(CSP).model
+    for command in deployment_commands(rendered["csp-advanced"]["README.md"]):
+        for secret in model.secrets:
+            assert secret.name not in command and f"{secret.parameter}=" not in command, command
+
+
+def keys_script(readme: str) -> str:
+    order = readme.split("## Deployment order", 1)[1]
+    block = order.split("   GEN_KEYS=", 1)[1].split("   ```", 1)[0]
+    return "\n".join(line.removeprefix("   ") for line in ("   GEN_KEYS=" + block).splitlines())
+
+
+def test_keys_files_are_private_valid_and_removed(tmp_path: Path, rendered, arm_validator) -> None:
+    """Runs the runbook's keys step in bash: 0700 folder, 0600 files, valid parameter files, removed on exit."""
+    model = build_model(CSP).model
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)}
+    keys = {s.name: f'k"e\\y-{i}' for i, s in enumerate(model.secrets)}  # quotes and backslashes survive
+    probe = 'stat -c "%a %n" "$GEN_KEYS" "$GEN_KEYS"/*; for f in "$GEN_KEYS"/*; do cat "$f"; echo; done'
+    script = keys_script(rendered["csp-advanced"]["README.md"]) + "\n" + probe + "\n"
+    out = subprocess.run(
+        ["bash", "-e", "-c", script], env={**env, **keys}, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    modes = [line.split()[0] for line in out if line[:1].isdigit()]
+    documents = [json.loads(line) for line in out if line.startswith("{")]
+    assert modes[0] == "700" and set(modes[1:]) == {"600"} and len(modes) == 7
+    for doc in documents:
+        assert arm_validator(doc, check_unknown_properties=True) == []
+    values = {p["value"] for d in documents for p in d["parameters"].values()}
+    assert values == set(keys.values())
+    assert list(tmp_path.iterdir()) == [], "the keys folder must be removed when the shell exits"
+    for rg in model.resource_groups:  # each stage names exactly the keys file the writer wrote
+        names = {f"{rg.name}.keys.json", f"{rg.name}.links.keys.json"}
+        assert names <= {Path(line.split()[1]).name for line in out if line[:1].isdigit()}
 
 
 def test_placeholders_listed_until_an_azure_state_file_fills_them(tmp_path: Path, rendered) -> None:

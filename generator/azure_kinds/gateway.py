@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..durations import GATEWAY_TIME
 from ..model import Model, ResourceGroup, ResourceRef
 from .base import Created, Item, Kind, PsStep
 
@@ -14,7 +15,7 @@ class GatewayKind(Kind):
     resource_type = "Microsoft.Network/virtualNetworkGateways"
     bicep_suffix = "Gateway"
     stage = 1
-    ps_step = PsStep(30, "gateways", "VPN gateways (30-45 minutes each, in parallel)")
+    ps_step = PsStep(30, "gateways", f"VPN gateways ({GATEWAY_TIME} each, in parallel)")
 
     def items(self, rg: ResourceGroup, created: Created) -> list[Item]:
         items = []

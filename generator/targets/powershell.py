@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import jinja2
 
 from ..azure_kinds import KINDS, PsStep
+from ..durations import GATEWAY_TIME
 from ..model import Model, ResourceRef
 from ..psmodules import MODULES, limitations
 from ..render import render
@@ -71,6 +72,7 @@ class PowerShellTarget:
                 stops=[x for x in found if x.stops],
                 fallbacks=[x for x in found if not x.stops],
                 resource_path=resource_path,
+                gateway_time=GATEWAY_TIME,
             )
             files.append(OutputFile(f"azure/powershell/deploy.{m.key}.ps1", with_bom_if_needed(text)))
         return files

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import jinja2
 
 from .. import plan, topology
+from ..durations import GATEWAY_TIME
 from ..model import Device, Model, ResourceGroup, SecretRef, Tunnel, pending
 from ..paths import device_file
 from ..platforms import PLATFORMS, Platform
@@ -23,10 +24,10 @@ from ..render import render
 from .azure_items import stage2, stage3
 from .base import Options, OutputFile
 
-# Creating a VPN gateway takes up to about 45 minutes (secondary sources, not Microsoft's own page:
-# https://qisltd.co.uk/vpn-gateway/ "up to 45 minutes";
-# https://www.redkitecloud.com/docs/azure-networking/vpn-gateway.html "takes 30-45 minutes").
-GATEWAY_MINUTES = "30-45"
+# Keys go to ARM through a parameters file in a private temporary folder, never on a command line
+# (an argument is visible in the process list and the shell history). The folder is made with
+# umask 077 (0700, files 0600) and removed at the end.
+KEYS_DIR = "$GEN_KEYS"
 STATE_FILE = "azure-state.json"
 
 
@@ -39,10 +40,11 @@ class Deployment:
     name: str  # deployment name
     stage1: str
     stage1_parameters: str
-    stage1_secrets: tuple[str, ...]  # name="$VALUE" arguments
+    stage1_keys: str | None  # the keys parameters file in KEYS_DIR, if the stage takes keys
     stage2: str | None
     stage2_parameters: str | None
-    stage2_secrets: tuple[str, ...]
+    stage2_keys: str | None
+    keys: tuple[tuple[str, tuple[SecretRef, ...]], ...]  # (keys file, secrets it holds)
     stage3: str | None  # peerings waiting for another group's transit peering
     stage3_parameters: str | None
 
@@ -63,6 +65,36 @@ class Placeholder:
     text: str
     meaning: str
     devices: tuple[str, ...]
+
+
+def key_source(secret: SecretRef) -> str:
+    """Python expression, read by the keys-file writer, that yields one key without a command line."""
+    if secret.kind == "env":
+        return f"os.environ[{secret.name!r}]"
+    return f"open({secret.name!r}).read().rstrip(chr(10))"
+
+
+def keys_writer(deps: tuple[Deployment, ...]) -> tuple[str, ...]:
+    """Lines of the Python program (fed on stdin) that writes every stage's keys parameters file.
+
+    An ARM parameters file rejects parameters the template does not declare, hence one per stage:
+    https://learn.microsoft.com/azure/azure-resource-manager/templates/parameter-files
+    """
+    lines = ["import json, os, sys", "files = {"]
+    for d in deps:
+        for path, secrets in d.keys:
+            values = ", ".join(f"{s.parameter!r}: {key_source(s)}" for s in secrets)
+            lines.append(f"    {path.rsplit('/', 1)[-1]!r}: {{{values}}},")
+    lines += [
+        "}",
+        "for name, keys in files.items():",
+        "    body = {k: {'value': v} for k, v in keys.items()}",
+        "    doc = {'$schema': 'https://schema.management.azure.com/schemas/2019-04-01/"
+        "deploymentParameters.json#', 'contentVersion': '1.0.0.0', 'parameters': body}",
+        "    with open(os.path.join(sys.argv[1], name), 'w') as f:",
+        "        json.dump(doc, f)",
+    ]
+    return tuple(lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,18 +139,17 @@ def commands(model: Model, output: str | None) -> Commands:
     )
 
 
-def secret_argument(secret: SecretRef) -> str:
-    """az CLI --parameters argument that passes a key without writing it down."""
-    value = f'"${secret.name}"' if secret.kind == "env" else f'"$(cat {secret.name})"'
-    return f"{secret.parameter}={value}"
-
-
 def deployments(model: Model) -> tuple[Deployment, ...]:
     result = []
     for rg in model.resource_groups:
         stem = f"azure/arm/{rg.name}"
         staged = bool(stage2(rg))
         late = bool(stage3(rg))
+        keys1 = f"{KEYS_DIR}/{rg.name}.keys.json" if rg.secrets else None
+        keys2 = f"{KEYS_DIR}/{rg.name}.links.keys.json" if staged and rg.link_secrets else None
+        keys = tuple(
+            (path, secrets) for path, secrets in ((keys1, rg.secrets), (keys2, rg.link_secrets)) if path is not None
+        )
         result.append(
             Deployment(
                 rg=rg,
@@ -126,10 +157,11 @@ def deployments(model: Model) -> tuple[Deployment, ...]:
                 name=f"gen-{rg.name}"[:64],
                 stage1=f"{stem}.json",
                 stage1_parameters=f"{stem}.parameters.json",
-                stage1_secrets=tuple(secret_argument(s) for s in rg.secrets),
+                stage1_keys=keys1,
                 stage2=f"{stem}.links.json" if staged else None,
                 stage2_parameters=f"{stem}.links.parameters.json" if staged else None,
-                stage2_secrets=tuple(secret_argument(s) for s in rg.link_secrets),
+                stage2_keys=keys2,
+                keys=keys,
                 stage3=f"{stem}.transit.json" if late else None,
                 stage3_parameters=f"{stem}.transit.parameters.json" if late else None,
             )
@@ -180,13 +212,16 @@ class RunbookTarget:
 
     def render(self, model: Model, env: jinja2.Environment, options: Options) -> list[OutputFile]:
         topo = topology.build(model)
+        deps = deployments(model)
         dot = render(env, "runbook/topology.dot.j2", model=model, topology=topo)
         readme = render(
             env,
             "runbook/README.md.j2",
             model=model,
             topology=topo,
-            deployments=deployments(model),
+            deployments=deps,
+            keys_writer=keys_writer(deps),
+            keys_dir=KEYS_DIR,
             devices=devices(model),
             placeholders=placeholders(model),
             brownfield=[gw for gw in model.gateways if gw.brownfield_changes],
@@ -194,7 +229,7 @@ class RunbookTarget:
             budgets=[plan.gateway_budget(model, gw) for gw in model.gateways],
             sessions=plan.bgp_sessions(model),
             inventory_file=model.source.replace("\\", "/").rsplit("/", 1)[-1],
-            gateway_minutes=GATEWAY_MINUTES,
+            gateway_time=GATEWAY_TIME,
             state_file=STATE_FILE,
             gen=commands(model, options.output),
         )

@@ -14,7 +14,7 @@
       1. Resource groups
       2. Virtual networks and subnets
       3. Gateway public IP addresses
-      4. VPN gateways (30-45 minutes each, in parallel)
+      4. VPN gateways (45 minutes or more each, in parallel)
       5. Local network gateways
       6. Site-to-site and VNet-to-VNet connections
       7. Internal load balancers
@@ -258,11 +258,11 @@ if (-not (Get-AzPublicIpAddress -Name 'MUM-VNET-gw-pip1' -ResourceGroupName 'rg-
     Write-Host '  public IP MUM-VNET-gw-pip1 exists'
 }
 
-# ============================================================================= Step 4/8: VPN gateways (30-45 minutes each, in parallel)
-Write-GenStep -Number 4 -Title 'VPN gateways (30-45 minutes each, in parallel)'
+# ============================================================================= Step 4/8: VPN gateways (45 minutes or more each, in parallel)
+Write-GenStep -Number 4 -Title 'VPN gateways (45 minutes or more each, in parallel)'
 $GenJobs = @()
 if (-not (Get-AzVirtualNetworkGateway -Name 'SEA-VNET-gw' -ResourceGroupName 'rg-sea-network' -ErrorAction SilentlyContinue)) {
-    if ($PSCmdlet.ShouldProcess('SEA-VNET-gw', 'Create VPN gateway VpnGw2AZ, active-active (30-45 minutes)')) {
+    if ($PSCmdlet.ShouldProcess('SEA-VNET-gw', 'Create VPN gateway VpnGw2AZ, active-active (45 minutes or more)')) {
         $vnet = Get-AzVirtualNetwork -Name 'SEA-VNET' -ResourceGroupName 'rg-sea-network'
         $subnet = Get-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet
         $ipConfigurations = @(
@@ -276,7 +276,7 @@ if (-not (Get-AzVirtualNetworkGateway -Name 'SEA-VNET-gw' -ResourceGroupName 'rg
     Write-Host '  gateway SEA-VNET-gw exists'
 }
 if (-not (Get-AzVirtualNetworkGateway -Name 'LON-VNET-gw' -ResourceGroupName 'rg-lon-network' -ErrorAction SilentlyContinue)) {
-    if ($PSCmdlet.ShouldProcess('LON-VNET-gw', 'Create VPN gateway VpnGw1AZ (30-45 minutes)')) {
+    if ($PSCmdlet.ShouldProcess('LON-VNET-gw', 'Create VPN gateway VpnGw1AZ (45 minutes or more)')) {
         $vnet = Get-AzVirtualNetwork -Name 'LON-VNET' -ResourceGroupName 'rg-lon-network'
         $subnet = Get-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet
         $ipConfigurations = @(
@@ -289,7 +289,7 @@ if (-not (Get-AzVirtualNetworkGateway -Name 'LON-VNET-gw' -ResourceGroupName 'rg
     Write-Host '  gateway LON-VNET-gw exists'
 }
 if (-not (Get-AzVirtualNetworkGateway -Name 'MUM-VNET-gw' -ResourceGroupName 'rg-mum-network' -ErrorAction SilentlyContinue)) {
-    if ($PSCmdlet.ShouldProcess('MUM-VNET-gw', 'Create VPN gateway VpnGw1AZ (30-45 minutes)')) {
+    if ($PSCmdlet.ShouldProcess('MUM-VNET-gw', 'Create VPN gateway VpnGw1AZ (45 minutes or more)')) {
         $vnet = Get-AzVirtualNetwork -Name 'MUM-VNET' -ResourceGroupName 'rg-mum-network'
         $subnet = Get-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet
         $ipConfigurations = @(
@@ -302,7 +302,7 @@ if (-not (Get-AzVirtualNetworkGateway -Name 'MUM-VNET-gw' -ResourceGroupName 'rg
     Write-Host '  gateway MUM-VNET-gw exists'
 }
 if ($GenJobs.Count -gt 0) {
-    Write-Host ('  waiting for {0} gateway job(s); each takes 30-45 minutes' -f $GenJobs.Count)
+    Write-Host ('  waiting for {0} gateway job(s); each takes 45 minutes or more' -f $GenJobs.Count)
     $null = Wait-Job -Job $GenJobs
     foreach ($job in $GenJobs) {
         if ($job.State -ne 'Completed') {

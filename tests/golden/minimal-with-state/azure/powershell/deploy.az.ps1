@@ -14,7 +14,7 @@
       1. Resource groups
       2. Virtual networks and subnets
       3. Gateway public IP addresses
-      4. VPN gateways (30-45 minutes each, in parallel)
+      4. VPN gateways (45 minutes or more each, in parallel)
       5. Local network gateways
       6. Site-to-site and VNet-to-VNet connections
       7. Azure state file and verification commands
@@ -141,11 +141,11 @@ if (-not (Get-AzPublicIpAddress -Name 'hub-vnet-gw-pip1' -ResourceGroupName 'rg-
     Write-Host '  public IP hub-vnet-gw-pip1 exists'
 }
 
-# ============================================================================= Step 4/7: VPN gateways (30-45 minutes each, in parallel)
-Write-GenStep -Number 4 -Title 'VPN gateways (30-45 minutes each, in parallel)'
+# ============================================================================= Step 4/7: VPN gateways (45 minutes or more each, in parallel)
+Write-GenStep -Number 4 -Title 'VPN gateways (45 minutes or more each, in parallel)'
 $GenJobs = @()
 if (-not (Get-AzVirtualNetworkGateway -Name 'hub-vnet-gw' -ResourceGroupName 'rg-hub' -ErrorAction SilentlyContinue)) {
-    if ($PSCmdlet.ShouldProcess('hub-vnet-gw', 'Create VPN gateway VpnGw1AZ (30-45 minutes)')) {
+    if ($PSCmdlet.ShouldProcess('hub-vnet-gw', 'Create VPN gateway VpnGw1AZ (45 minutes or more)')) {
         $vnet = Get-AzVirtualNetwork -Name 'hub-vnet' -ResourceGroupName 'rg-hub'
         $subnet = Get-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet
         $ipConfigurations = @(
@@ -158,7 +158,7 @@ if (-not (Get-AzVirtualNetworkGateway -Name 'hub-vnet-gw' -ResourceGroupName 'rg
     Write-Host '  gateway hub-vnet-gw exists'
 }
 if ($GenJobs.Count -gt 0) {
-    Write-Host ('  waiting for {0} gateway job(s); each takes 30-45 minutes' -f $GenJobs.Count)
+    Write-Host ('  waiting for {0} gateway job(s); each takes 45 minutes or more' -f $GenJobs.Count)
     $null = Wait-Job -Job $GenJobs
     foreach ($job in $GenJobs) {
         if ($job.State -ne 'Completed') {

@@ -14,7 +14,7 @@
       1. Resource groups
       2. Virtual networks and subnets
       3. Gateway public IP addresses
-      4. VPN gateways (30-45 minutes each, in parallel)
+      4. VPN gateways (45 minutes or more each, in parallel)
       5. Local network gateways
       6. Site-to-site and VNet-to-VNet connections
       7. Azure state file and verification commands
@@ -144,11 +144,11 @@ if (-not (Get-AzureRmPublicIpAddress -Name 'hub-vnet-gw-pip1' -ResourceGroupName
     Write-Host '  public IP hub-vnet-gw-pip1 exists'
 }
 
-# ============================================================================= Step 4/7: VPN gateways (30-45 minutes each, in parallel)
-Write-GenStep -Number 4 -Title 'VPN gateways (30-45 minutes each, in parallel)'
+# ============================================================================= Step 4/7: VPN gateways (45 minutes or more each, in parallel)
+Write-GenStep -Number 4 -Title 'VPN gateways (45 minutes or more each, in parallel)'
 $GenJobs = @()
 if (-not (Get-AzureRmVirtualNetworkGateway -Name 'hub-vnet-gw' -ResourceGroupName 'rg-hub' -ErrorAction SilentlyContinue)) {
-    if ($PSCmdlet.ShouldProcess('hub-vnet-gw', 'Create VPN gateway VpnGw1AZ (30-45 minutes)')) {
+    if ($PSCmdlet.ShouldProcess('hub-vnet-gw', 'Create VPN gateway VpnGw1AZ (45 minutes or more)')) {
         $vnet = Get-AzureRmVirtualNetwork -Name 'hub-vnet' -ResourceGroupName 'rg-hub'
         $subnet = Get-AzureRmVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet
         $ipConfigurations = @(
@@ -161,7 +161,7 @@ if (-not (Get-AzureRmVirtualNetworkGateway -Name 'hub-vnet-gw' -ResourceGroupNam
     Write-Host '  gateway hub-vnet-gw exists'
 }
 if ($GenJobs.Count -gt 0) {
-    Write-Host ('  waiting for {0} gateway job(s); each takes 30-45 minutes' -f $GenJobs.Count)
+    Write-Host ('  waiting for {0} gateway job(s); each takes 45 minutes or more' -f $GenJobs.Count)
     $null = Wait-Job -Job $GenJobs
     foreach ($job in $GenJobs) {
         if ($job.State -ne 'Completed') {
