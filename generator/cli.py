@@ -654,16 +654,11 @@ def lab(
             return
         if inventory is None:
             raise click.UsageError("give an INVENTORY (or --down NAME)")
+        from .lab.cli import colon_pairs, drill_options, lab_timers, plants
         from .lab.plan import FAULTS
         from .lab.run import run_lab
 
-        faults = {}
-        for item in inject:
-            fault, _, tunnel = item.partition(":")
-            if fault not in FAULTS or not tunnel:
-                raise click.UsageError(f"--inject {item}: use FAULT:TUNNEL with FAULT one of {', '.join(FAULTS)}")
-            faults[tunnel] = fault
-        from .lab.cli import drill_options, lab_timers, plants
+        faults = {tunnel: fault for fault, tunnel in colon_pairs("--inject", inject, FAULTS, "FAULT:TUNNEL")}
 
         timers, opts = lab_timers(bgp_timers), drill_options(drill, only)
         log = obj.info if fmt == "text" else (lambda message: None)

@@ -25,14 +25,19 @@ def drill_options(drill: bool, only: tuple[str, ...]) -> DrillOptions | None:
     return DrillOptions(only=tuple(only)) if drill or only else None
 
 
-def plants(items: tuple[str, ...]) -> dict[str, str]:
-    result = {}
+def colon_pairs(option: str, items: tuple[str, ...], kinds: tuple[str, ...], shape: str) -> list[tuple[str, str]]:
+    """`KIND:TARGET` values of a repeatable option (--inject, --plant), KIND one of `kinds`."""
+    pairs = []
     for item in items:
-        plant, _, site = item.partition(":")
-        if plant not in PLANTS or not site:
-            raise click.UsageError(f"--plant {item}: use PLANT:SITE with PLANT one of {', '.join(PLANTS)}")
-        result[plant] = site
-    return result
+        kind, _, target = item.partition(":")
+        if kind not in kinds or not target:
+            raise click.UsageError(f"{option} {item}: use {shape} with {shape.split(':')[0]} one of {', '.join(kinds)}")
+        pairs.append((kind, target))
+    return pairs
+
+
+def plants(items: tuple[str, ...]) -> dict[str, str]:
+    return dict(colon_pairs("--plant", items, PLANTS, "PLANT:SITE"))
 
 
 def to_json(result) -> dict:
