@@ -21,6 +21,11 @@ TWO = Path(__file__).resolve().parent / "data" / "lab" / "two-vnets.yaml"
 FAST = ["--bgp-timers", "1/3"]
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="known bug (issue 19, open): after the first drills a restore can leave the lab not whole, "
+    "so a later drill in the same run fails; about half of full-suite runs here. It still runs and reports.",
+)
 def test_drill_one_failure_of_each_kind_and_expected_spofs(tmp_path):
     only = [
         "instance:SEA-VNET-gw.i0",  # active-active: survived
