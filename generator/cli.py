@@ -579,6 +579,66 @@ def init(inventory: Path, force: bool) -> None:
     click.echo(f"{inventory}: written; edit it, then: gen validate {inventory}", err=True)
 
 
+@main.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path), help="Inventory file to write.")
+@click.option(
+    "--state", "state", type=click.Path(path_type=Path), help="Also write the state file of the existing gateways."
+)
+@click.option(
+    "--as-new", is_flag=True, help="Mark nothing existing: the inventory creates every resource (rebuild elsewhere)."
+)
+@click.option("--name", "name", help="Inventory name (default: from gen's own templates, else the output file's name).")
+@verbosity_options
+@format_option
+@click.pass_obj
+def import_command(
+    obj: _Context, files: tuple[Path, ...], out: Path, state: Path | None, as_new: bool, name: str | None
+) -> None:
+    """Write an inventory from what Azure prints about an existing estate.
+
+    FILES: ARM templates (az group export, the portal's Export template), REST GET bodies or
+    az resource show, az network vnet/vnet-gateway/local-gateway/vpn-connection/lb list or show,
+    az network vnet peering list, Get-Az* | ConvertTo-Json -Depth 10. Keys are never imported:
+    each connection gets a reference {env: NAME}, the names are printed. What cannot be mapped is
+    listed (resource and why) in the inventory's header. Nothing is written on an error.
+
+    \b
+    Examples:
+      az group export -g rg-net > rg-net.json && gen import rg-net.json -o net.yaml --state net.azure-state.json
+      gen import vnets.json gateways.json lngs.json connections.json -o net.yaml
+    """
+    from .importing import run
+
+    try:
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing:
+            from .errors import file_problem
+
+            raise GenError([str(file_problem(m, "not a readable file", "import-file")) for m in missing])
+        imported = run(list(files), out, state, as_new, name)
+    except GenError as error:
+        _fail(error, obj)
+    if obj.json:
+        _print_json(
+            obj,
+            ok=True,
+            output=str(out),
+            state=str(state) if state and imported.state else None,
+            keys=imported.keys,
+            not_imported=[{"resource": w, "why": y} for w, y in imported.unmapped],
+            problems=[],
+        )
+        return
+    obj.info(f"{out}: written; set each device's platform (FILL IN), then: gen validate {out}")
+    if state and imported.state:
+        obj.info(f"{state}: written ({plural(len(imported.state['gateways']), 'gateway')})")
+    if imported.keys:
+        obj.info("pre-shared keys are not imported; set: " + ", ".join(imported.keys))
+    for where, why in imported.unmapped:
+        obj.warn(f"not imported: {where}: {why}")
+
+
 @main.command()
 def schema() -> None:
     """Print the inventory JSON Schema (for editors: yaml-language-server).

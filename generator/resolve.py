@@ -226,7 +226,9 @@ class _Resolver:
                     seen[pair] = path
                     bgp = raw.get("bgp", a.bgp and b.bgp)
                     for local, remote in ((a, b), (b, a)):
-                        name = raw.get("connection_names", {}).get(local.vnet, naming.vnet_link(local.vnet, remote.vnet))
+                        name = raw.get("connection_names", {}).get(
+                            local.vnet, naming.vnet_link(local.vnet, remote.vnet)
+                        )
                         result.append(
                             VnetLink(
                                 name=name,
