@@ -639,6 +639,53 @@ def import_command(
         obj.warn(f"not imported: {where}: {why}")
 
 
+@main.command("drift")
+@inventory_argument
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@state_option
+@verbosity_options
+@format_option
+@click.pass_obj
+def drift_command(obj: _Context, inventory: Path, files: tuple[Path, ...], state_files: tuple[Path, ...]) -> None:
+    """Compare what Azure has (FILES, the JSON gen import reads) with the inventory; exit 1 on drift.
+
+    Compares the fields gen manages: SKU, generation, ASN, active-active, connections missing or
+    extra, IPsec policy, DPD, connection mode, local network gateway addresses and BGP settings,
+    peering flags, load balancers; with --azure-state also the gateways' public IPs and BGP
+    addresses. Fields Azure computes (provisioningState, etags, resourceGuid, ...) are ignored.
+    `gen check` is the other comparison: the output folder against a render.
+    Exit codes: 0 no drift, 1 drift (a table on stdout), 2 an error in the inventory or the files.
+
+    \b
+    Examples:
+      az group export -g rg-net > rg-net.json && gen drift net.yaml rg-net.json
+      gen drift net.yaml gateways.json connections.json --format json | jq .drift
+    """
+    from .drift import drift
+
+    try:
+        _check_paths(inventory, None, state_files, None, writing=False)
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing:
+            from .errors import file_problem
+
+            raise GenError([str(file_problem(m, "not a readable file", "import-file")) for m in missing])
+        rows = drift(inventory, list(files), state_files)
+    except GenError as error:
+        _fail(error, obj)
+    if obj.json:
+        _print_json(obj, ok=not rows, drift=[r.as_dict() for r in rows], problems=[])
+        sys.exit(1 if rows else 0)
+    if not rows:
+        obj.info(f"{inventory}: no drift against {plural(len(files), 'file')}")
+        return
+    from .drift import table
+
+    click.echo(table(rows), nl=False)
+    obj.warn(f"{inventory}: {plural(len(rows), 'difference')} with Azure (rule drift)")
+    sys.exit(1)
+
+
 @main.command()
 def schema() -> None:
     """Print the inventory JSON Schema (for editors: yaml-language-server).
