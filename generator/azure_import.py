@@ -165,6 +165,9 @@ class Importer:
                 self.skip(res, "a public IP that no imported gateway uses")
         if self.errors:
             raise GenError(self.errors)
+        onprem = self.out.inventory.get("onprem", {})
+        if not onprem.get("sites"):
+            self.out.inventory.pop("onprem", None)
         return self.out
 
     # ------------------------------------------------------------------ VNets
@@ -410,6 +413,16 @@ class Importer:
         ):
             if b.val(member):
                 self.skip(res, f"{why} (not imported)")
+        custom = b.items("gatewayCustomBgpIpAddresses")
+        if custom and not b.val("enableBgp"):
+            self.skip(res, "custom BGP addresses on a connection without BGP are not managed by gen (not imported)")
+        elif custom:
+            self.skip(
+                res,
+                "custom BGP addresses: gen derives them from the gateway's apipa_addresses and the device's APIPA bgp_ip",
+            )
+        if b.val("connectionProtocol") == "IKEv1":
+            self.skip(res, "IKEv1: imported, but gen's device snippets are IKEv2 only (rule onprem-ike-version)")
         if b.val("useLocalAzureIpAddress"):
             self.skip(res, "useLocalAzureIpAddress (private IP) is not managed by gen (not imported)")
 
@@ -584,8 +597,12 @@ class Importer:
         for _pair, found in sides.items():
             res, local, remote = found[0]
             entry: dict[str, Any] = {"pair": [local, remote], "psk": self.key(res, f"{local}_{remote}")}
-            if res.body.val("enableBgp") is False:
-                entry["bgp"] = False
+            both = all(
+                bool(self.index.find(res.body.ref(m)).body.val("enableBgp"))
+                for m in ("virtualNetworkGateway1", "virtualNetworkGateway2")
+            )
+            if isinstance(res.body.val("enableBgp"), bool) and res.body.val("enableBgp") != both:
+                entry["bgp"] = res.body.val("enableBgp")
             policies = res.body.items("ipsecPolicies")
             if policies:
                 entry["ipsec_policy"] = {
@@ -818,8 +835,6 @@ def import_files(files: list[Path], name: str, as_new: bool) -> Imported:
         raise GenError(
             [f"{files[0]}: no virtual network among the resources: gen's inventory needs one (rule import-empty)"]
         )
-    if not out.inventory.get("onprem", {}).get("sites"):
-        out.inventory.pop("onprem", None)
     if out.state.get("gateways"):
         out.state = {"gen_azure_state": 1, "gateways": out.state["gateways"]}
     return out

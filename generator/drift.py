@@ -212,7 +212,7 @@ def compare(want: list[Resource], have: list[Resource], state: dict[str, Any] | 
         actual = theirs[key][1]
         for name, value in fields.items():
             other = actual.get(name)
-            if other is None or _same(value, other):
+            if other is None or value is None or _same(value, other):  # None: not printed / not managed here
                 continue
             rows.append(Drift(label, name, value, other))
     for key, (res, _) in theirs.items():
