@@ -132,7 +132,10 @@ class Importer:
 
     def dangling(self, res: Resource, node: Node | None, what: str, rid: Any) -> None:
         rg, kind, names = parse_id(rid) if isinstance(rid, str) else (None, None, ())
-        target = f"{'/'.join(names) or rid} (resource group {rg})" if names else str(rid)
+        if kind == SUBNET and len(names) == 2:
+            target = f"{names[0]} (its subnet {names[1]}; resource group {rg})"
+        else:
+            target = f"{'/'.join(names) or rid} (resource group {rg})" if names else str(rid)
         self.errors.append(
             f"{_at(res, node)}: {res.type} '{res.name}' refers to {what} {target}, which is in none of the "
             f"files; add its JSON (e.g. `az resource show --ids ID`) or leave this resource out (rule import-dangling-reference)"

@@ -264,12 +264,27 @@ def _state_drift(have: list[Resource], state: dict[str, Any]) -> list[Drift]:
     return rows
 
 
+def _check(have: list[Resource], files: list[Path]) -> None:
+    """The files pass what gen import checks (types, references, a VNet): the same inputs, the same refusals."""
+    from .azure_import import Importer
+    from .errors import GenError
+
+    if not have:
+        raise GenError([f"{files[0]}: no Azure resource to compare (rule import-unknown-type)"])
+    imported = Importer(have, "drift", as_new=False).run()
+    if not imported.inventory.get("azure", {}).get("vnets"):
+        raise GenError(
+            [f"{files[0]}: no virtual network among the resources: gen's inventory needs one (rule import-empty)"]
+        )
+
+
 def drift(inventory: Path, files: list[Path], state_files: tuple[Path, ...] = ()) -> list[Drift]:
     """Build the inventory (errors as for gen validate), read Azure's files, compare."""
     from .pipeline import build_model
 
     result = build_model(inventory, state_files)
     have = read_files(files)
+    _check(have, files)
     state = None
     if state_files:
         state = {
