@@ -128,7 +128,11 @@ class Importer:
 
     # ------------------------------------------------------------------ helpers
     def skip(self, res: Resource, why: str) -> None:
-        self.out.unmapped.append((f"{res.type} {res.where}", why))
+        """List what is not imported: the resource id (type and name where a template has none), why."""
+        rid = res.node.val("id")
+        where = rid if isinstance(rid, str) and rid.startswith("/subscriptions/") else f"{res.type} {res.where}"
+        if (where, why) not in self.out.unmapped:
+            self.out.unmapped.append((where, why))
 
     def dangling(self, res: Resource, node: Node | None, what: str, rid: Any) -> None:
         rg, kind, names = parse_id(rid) if isinstance(rid, str) else (None, None, ())
@@ -685,7 +689,11 @@ class Importer:
             self.skip(
                 res, f"peering of '{local}' to '{remote.name}': allowVirtualNetworkAccess false is not managed by gen"
             )
-        found.setdefault(frozenset((local.lower(), remote.name.lower())), []).append((res, node, local, remote.name))
+        sides = found.setdefault(frozenset((local.lower(), remote.name.lower())), [])
+        name = str(node.val("name")).split("/")[-1]
+        if any(lo == local and str(n.val("name")).split("/")[-1] == name for _r, n, lo, _rem in sides):
+            return  # an export lists a peering inline in its VNet and again as a child resource
+        sides.append((res, node, local, remote.name))
 
     # ------------------------------------------------------------------ load balancers
     def map_load_balancers(self) -> None:
