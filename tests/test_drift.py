@@ -87,3 +87,45 @@ def test_drift_sees_policy_dpd_mode_peering_flags_and_extra_connections(tmp_path
         ("connection cn-SEA-VNET-dc1-edge2", "IPsec policy"),
         ("connection cn-legacy", "(resource)"),
     }
+
+
+def test_bgp_addresses_and_public_ips_against_the_state_file(tmp_path: Path) -> None:
+    from conftest import state_example
+    from test_import_walkthrough import deployed
+
+    files = deployed(tmp_path)
+    state = json.loads(state_example("csp-advanced").read_text(encoding="utf-8"))
+    state["gateways"]["SEA-VNET-gw"]["instances"][1]["bgp_ips"] = ["10.1.255.6"]  # inside its GatewaySubnet
+    state["gateways"]["LON-VNET-gw"]["instances"][0]["public_ip"] = "192.0.2.99"
+    stale = tmp_path / "stale.azure-state.json"
+    stale.write_text(json.dumps(state), encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["drift", str(CSP), *map(str, files), "--azure-state", str(stale), "--format", "json"]
+    )
+    assert result.exit_code == 1, result.output
+    rows = {(r["resource"], r["field"]): (r["inventory"], r["azure"]) for r in json.loads(result.stdout)["drift"]}
+    assert rows == {
+        ("gateway SEA-VNET-gw instance 1", "BGP addresses (state file)"): (["10.1.255.6"], ["10.1.255.5"]),
+        ("gateway LON-VNET-gw instance 0", "public IP (state file)"): ("192.0.2.99", "192.0.2.21"),
+    }
+
+
+def test_peering_flags(tmp_path: Path) -> None:
+    templates = rendered_arm("bicep/hub-spoke", tmp_path)
+    inventory = tmp_path / "source.yaml"  # rendered_arm wrote it there
+    changed = []
+
+    def flip(document):
+        for res in document["resources"]:
+            if res["type"].endswith("virtualNetworkPeerings") and not changed:
+                res["properties"]["allowForwardedTraffic"] = not res["properties"]["allowForwardedTraffic"]
+                changed.append(res["name"])
+
+    for template in templates:
+        if not changed:
+            edit(template, flip)
+    assert changed
+    result = CliRunner().invoke(main, ["drift", str(inventory), *map(str, templates), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    rows = [(r["resource"], r["field"]) for r in json.loads(result.stdout)["drift"]]
+    assert rows == [(f"peering {changed[0]}", "allow forwarded traffic")]
