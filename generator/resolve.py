@@ -213,6 +213,7 @@ class _Resolver:
                 gateways.append(vnet.gateway)
             psk = self.secret(raw["psk"], path + ("psk",))
             policy = _policy(raw.get("ipsec_policy"))
+            self.known_keys(raw, "connection_names", path, list(names), "VNet of this link")
             for a_index, a in enumerate(gateways):
                 for b in gateways[a_index + 1 :]:
                     pair = frozenset({a.vnet, b.vnet})
@@ -273,6 +274,7 @@ class _Resolver:
             if transit == b.name:  # the transit side first (PowerShell creates them in this order)
                 a, b = b, a
             given = raw.get("peering_names", {})
+            self.known_keys(raw, "peering_names", path, list(raw["vnets"]), "VNet of this peering")
             for local, remote in ((a, b), (b, a)):
                 name = given.get(local.name, naming.peering(local.name, remote.name))
                 uses_remote = transit == remote.name
@@ -488,6 +490,9 @@ class _Resolver:
                 path=path,
             )
             shared.append(settings)
+            self.known_keys(
+                raw, "connection_names", path, [d.name for d in site.devices], f"device of site '{site.name}'"
+            )
             rg = vnet.resource_group
             for device in site.devices:
                 name = raw.get("connection_names", {}).get(device.name, naming.site_connection(vnet.name, device.name))
@@ -544,6 +549,13 @@ class _Resolver:
                     )
                 )
         return tuple(shared), tuple(result)
+
+    def known_keys(self, raw: Mapping[str, Any], field: str, path: Path, names: list[str], what: str) -> None:
+        """Every key of a name map (gen import's connection_names, peering_names) names one of `names`."""
+        for key in raw.get(field, {}):
+            if key not in names:
+                message = f"'{key}' is not a {what} ({', '.join(names)})"
+                self.problems.append(Problem(path + (field, key), message, "unknown-reference", at_key=True))
 
     def lookup(self, table: Mapping[str, Any], name: str, path: Path, what: str) -> Any:
         found = table.get(name)
