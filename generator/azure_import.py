@@ -833,7 +833,14 @@ def import_files(files: list[Path], name: str, as_new: bool) -> Imported:
     items = read_files(files)
     if not items:
         raise GenError([f"{files[0]}: no Azure resource to import (rule import-unknown-type)"])
-    out = Importer(items, name, as_new).run()
+    try:
+        out = Importer(items, name, as_new).run()
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:  # a value not in Azure's form
+        raise GenError(
+            [
+                f"{files[0]}: a value gen cannot read ({type(exc).__name__}: {exc}); check the file is what Azure printed (rule import-invalid-value)"
+            ]
+        ) from None
     tags = [r.node.val("tags") for r in items if r.kind in MAPPED - {SUBNET, PEERING}]
     if tags and all(isinstance(x, dict) and x == tags[0] for x in tags) and tags[0]:
         out.inventory = {

@@ -271,7 +271,14 @@ def _check(have: list[Resource], files: list[Path]) -> None:
 
     if not have:
         raise GenError([f"{files[0]}: no Azure resource to compare (rule import-unknown-type)"])
-    imported = Importer(have, "drift", as_new=False).run()
+    try:
+        imported = Importer(have, "drift", as_new=False).run()
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+        raise GenError(
+            [
+                f"{files[0]}: a value gen cannot read ({type(exc).__name__}: {exc}); check the file is what Azure printed (rule import-invalid-value)"
+            ]
+        ) from None
     if not imported.inventory.get("azure", {}).get("vnets"):
         raise GenError(
             [f"{files[0]}: no virtual network among the resources: gen's inventory needs one (rule import-empty)"]

@@ -80,6 +80,7 @@ IMPORT_RULES: dict[str, str] = {
     "import-unknown-type": "Every object is an Azure resource (a `type` of the form Namespace/type, or the members of a `Get-Az*` object); a near miss of a type gen maps is refused with a 'did you mean'.",
     "import-dangling-reference": "Every resource a mapped resource refers to (a gateway's VNet, a connection's gateways and local network gateway, a peering's remote VNet, a load balancer's subnet) is among the files.",
     "import-empty": "The files hold at least one virtual network.",
+    "import-invalid-value": "Every value gen maps has the form Azure prints (prefixes, addresses, numbers, lists where Azure has lists).",
     "drift": "`gen drift`: what Azure has equals the inventory in every field gen manages (exit 1 and a table when not).",
 }
 
