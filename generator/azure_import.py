@@ -125,6 +125,7 @@ class Importer:
         self.vnet_of_gateway: dict[int, Resource] = {}
         self.devices: dict[int, dict[str, Any]] = {}  # id(LNG resource) -> device
         self.used: set[int] = set()  # public IPs and child resources consumed by another resource
+        self.device_names: set[str] = set()
 
     # ------------------------------------------------------------------ helpers
     def skip(self, res: Resource, why: str) -> None:
@@ -360,6 +361,11 @@ class Importer:
         result = []
         for res in self.of(CONNECTION):
             kind = str(res.body.val("connectionType", "")).lower()
+            if kind not in ("ipsec", "vnet2vnet"):
+                self.skip(
+                    res,
+                    f"connection type {res.body.val('connectionType')!r}: gen manages IPsec and Vnet2Vnet connections",
+                )
             if kind != "ipsec":
                 continue
             gw_node, lng_node = res.body.get("virtualNetworkGateway1"), res.body.get("localNetworkGateway2")
@@ -518,10 +524,16 @@ class Importer:
         for res, gw, other in self._s2s:
             if other is lng:
                 prefix = f"cn-{self.vnet_of_gateway[id(gw)].name}-"
-                if res.name.startswith(prefix) and _DEVICE.match(res.name[len(prefix) :]):
-                    return res.name[len(prefix) :]
+                name = res.name[len(prefix) :]
+                if res.name.startswith(prefix) and _DEVICE.match(name) and name.lower() not in self.device_names:
+                    self.device_names.add(name.lower())
+                    return name
         name = lng.name.removeprefix("lng-")
-        name = re.sub(r"[^A-Za-z0-9-]+", "-", name).strip("-")[:48].strip("-") or "device"
+        name = re.sub(r"[^A-Za-z0-9-]+", "-", name).strip("-")[:44].strip("-") or "device"
+        base, n = name, 2
+        while name.lower() in self.device_names:  # device names are unique in an inventory
+            name, n = f"{base}-{n}", n + 1
+        self.device_names.add(name.lower())
         return name
 
     @staticmethod

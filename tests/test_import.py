@@ -145,3 +145,104 @@ def test_an_export_style_template_imports_as_gen_s_own(tmp_path: Path) -> None:
     own = yaml.safe_load((tmp_path / "own.yaml").read_text(encoding="utf-8"))
     export = yaml.safe_load((tmp_path / "export.yaml").read_text(encoding="utf-8"))
     assert export == own
+
+
+def _az(kind: str, rg: str, name: str, **props) -> dict:
+    """One object as `az network ... list` prints it (properties at the top level)."""
+    namespace, *types = kind.split("/")
+    return {
+        "name": name,
+        "id": f"/subscriptions/s/resourceGroups/{rg}/providers/{namespace}/{types[0]}/{name}",
+        "type": kind,
+        "location": "westeurope",
+        "resourceGroup": rg,
+        **props,
+    }
+
+
+def test_sites_devices_and_what_is_not_imported(tmp_path: Path) -> None:
+    gw_id = "/subscriptions/s/resourceGroups/rg-a/providers/Microsoft.Network/virtualNetworkGateways/hub-gw"
+    subnet = (
+        "/subscriptions/s/resourceGroups/rg-a/providers/Microsoft.Network/virtualNetworks/hub/subnets/GatewaySubnet"
+    )
+    items = [
+        _az(
+            "Microsoft.Network/virtualNetworks",
+            "rg-a",
+            "hub",
+            addressSpace={"addressPrefixes": ["10.10.0.0/16"]},
+            subnets=[{"name": "GatewaySubnet", "addressPrefix": "10.10.255.0/27"}],
+        ),
+        _az(
+            "Microsoft.Network/virtualNetworkGateways",
+            "rg-a",
+            "hub-gw",
+            gatewayType="Vpn",
+            vpnType="RouteBased",
+            sku={"name": "VpnGw2AZ"},
+            enableBgp=True,
+            activeActive=False,
+            bgpSettings={"asn": 65010},
+            ipConfigurations=[
+                {
+                    "name": "default",
+                    "subnet": {"id": subnet},
+                    "publicIpAddress": {
+                        "id": "/subscriptions/s/resourceGroups/rg-a/providers/Microsoft.Network/publicIPAddresses/hub-pip"
+                    },
+                }
+            ],
+        ),
+    ]
+    for i, (name, asn) in enumerate([("edge.1", 65101), ("edge-1", 65101), ("branch", None)]):
+        lng = {
+            "gatewayIpAddress": f"198.51.100.{i + 1}",
+            "localNetworkAddressSpace": {"addressPrefixes": [f"192.168.{i}.0/24"]},
+        }
+        if asn:
+            lng["bgpSettings"] = {"asn": asn, "bgpPeeringAddress": f"192.168.{i}.1"}
+        items.append(_az("Microsoft.Network/localNetworkGateways", "rg-a", name, **lng))
+        items.append(
+            _az(
+                "Microsoft.Network/connections",
+                "rg-a",
+                f"to-{name}",
+                connectionType="IPsec",
+                virtualNetworkGateway1={"id": gw_id},
+                localNetworkGateway2={"id": items[-1]["id"]},
+                enableBgp=asn is not None,
+                dpdTimeoutSeconds=45,
+            )
+        )
+    items.append(
+        _az(
+            "Microsoft.Network/connections",
+            "rg-a",
+            "er",
+            connectionType="ExpressRoute",
+            virtualNetworkGateway1={"id": gw_id},
+        )
+    )
+    items.append(_az("Microsoft.Compute/virtualMachines", "rg-a", "vm1"))
+    export = tmp_path / "estate.json"
+    export.write_text(json.dumps(items), encoding="utf-8")
+    result = CliRunner().invoke(main, ["import", str(export), "-o", str(tmp_path / "net.yaml"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    data = yaml.safe_load((tmp_path / "net.yaml").read_text(encoding="utf-8"))
+    sites = {s["name"]: s for s in data["onprem"]["sites"]}
+    devices = [d["name"] for s in data["onprem"]["sites"] for d in s["devices"]]
+    assert len(devices) == len({d.lower() for d in devices}) == 3  # edge.1 and edge-1 stay two devices
+    assert sorted(len(s["devices"]) for s in sites.values()) == [1, 2]  # one site per ASN, one per static LNG
+    assert all(d["platform"] == "unknown" for s in sites.values() for d in s["devices"])
+    assert {d.get("local_gateway_name") for s in sites.values() for d in s["devices"]} == {"edge.1", "edge-1", "branch"}
+    names = {n for c in data["onprem"]["connections"] for n in c.get("connection_names", {}).values()}
+    assert names == {"to-edge.1", "to-edge-1", "to-branch"}
+    assert data["azure"]["vnets"][0]["gateway"]["instance_names"] == [
+        {"ip_configuration": "default", "public_ip": "hub-pip"}
+    ]
+    why = {r["resource"].rsplit("/", 1)[-1]: r["why"] for r in report["not_imported"]}
+    assert "ExpressRoute" in why["er"] and "not managed" in why["vm1"]
+    assert report["keys"] and all(k.startswith("GEN_PSK_") for k in report["keys"])
+    code, _, err = gen("validate", tmp_path / "net.yaml")
+    assert code == 2 and err.count("(rule device-platform-unknown)") == 3
