@@ -589,11 +589,12 @@ def init(inventory: Path, force: bool) -> None:
     "--as-new", is_flag=True, help="Mark nothing existing: the inventory creates every resource (rebuild elsewhere)."
 )
 @click.option("--name", "name", help="Inventory name (default: from gen's own templates, else the output file's name).")
+@click.option("--force", is_flag=True, help="Replace the inventory (and state file) if they exist.")
 @verbosity_options
 @format_option
 @click.pass_obj
 def import_command(
-    obj: _Context, files: tuple[Path, ...], out: Path, state: Path | None, as_new: bool, name: str | None
+    obj: _Context, files: tuple[Path, ...], out: Path, state: Path | None, as_new: bool, name: str | None, force: bool
 ) -> None:
     """Write an inventory from what Azure prints about an existing estate.
 
@@ -616,7 +617,7 @@ def import_command(
             from .errors import file_problem
 
             raise GenError([str(file_problem(m, "not a readable file", "import-file")) for m in missing])
-        imported = run(list(files), out, state, as_new, name)
+        imported = run(list(files), out, state, as_new, name, force)
     except GenError as error:
         _fail(error, obj)
     if obj.json:
@@ -661,7 +662,7 @@ def drift_command(obj: _Context, inventory: Path, files: tuple[Path, ...], state
       az group export -g rg-net > rg-net.json && gen drift net.yaml rg-net.json
       gen drift net.yaml gateways.json connections.json --format json | jq .drift
     """
-    from .drift import drift
+    from .drift import drift, not_compared
 
     try:
         _check_paths(inventory, None, state_files, None, writing=False)
@@ -671,11 +672,14 @@ def drift_command(obj: _Context, inventory: Path, files: tuple[Path, ...], state
 
             raise GenError([str(file_problem(m, "not a readable file", "import-file")) for m in missing])
         rows = drift(inventory, list(files), state_files)
+        skipped = not_compared(inventory, list(files))
     except GenError as error:
         _fail(error, obj)
     if obj.json:
-        _print_json(obj, ok=not rows, drift=[r.as_dict() for r in rows], problems=[])
+        _print_json(obj, ok=not rows, drift=[r.as_dict() for r in rows], not_compared=skipped, problems=[])
         sys.exit(1 if rows else 0)
+    if skipped:
+        obj.info(f"not compared (in none of the files): resource group {', '.join(skipped)}")
     if not rows:
         obj.info(f"{inventory}: no drift against {plural(len(files), 'file')}")
         return

@@ -201,8 +201,11 @@ def expected(data: dict[str, Any], display: str) -> list[Resource]:
 
 
 def compare(want: list[Resource], have: list[Resource], state: dict[str, Any] | None = None) -> list[Drift]:
-    """Every managed difference; missing and extra resources as one row each."""
-    ours, theirs = _table(want), _table(have)
+    """Every managed difference; missing and extra resources as one row each.
+
+    Only the resource groups the files describe are compared (an export is one resource group)."""
+    groups = {str(r.resource_group).lower() for r in have}
+    ours, theirs = _table([r for r in want if str(r.resource_group).lower() in groups]), _table(have)
     rows: list[Drift] = []
     for key, (res, fields) in ours.items():
         label = f"{_LABEL[key[0]]} {res.name}"
@@ -283,6 +286,16 @@ def _check(have: list[Resource], files: list[Path]) -> None:
         raise GenError(
             [f"{files[0]}: no virtual network among the resources: gen's inventory needs one (rule import-empty)"]
         )
+
+
+def not_compared(inventory: Path, files: list[Path]) -> list[str]:
+    """The inventory's resource groups that none of the files describes (so not compared)."""
+    from .pipeline import build_model
+
+    groups = {str(r.resource_group).lower() for r in read_files(files)}
+    return sorted(
+        {v.resource_group for v in build_model(inventory).model.vnets if v.resource_group.lower() not in groups}
+    )
 
 
 def drift(inventory: Path, files: list[Path], state_files: tuple[Path, ...] = ()) -> list[Drift]:

@@ -52,11 +52,17 @@ def _write(path: Path, text: str) -> None:
         raise
 
 
-def run(files: list[Path], out: Path, state: Path | None, as_new: bool, name: str | None) -> Imported:
-    """Import, check the result against the schema (platforms aside), then write both files or none."""
+def run(
+    files: list[Path], out: Path, state: Path | None, as_new: bool, name: str | None, force: bool = False
+) -> Imported:
+    """Import, then write both files or none; an existing file is replaced only with `force`."""
     from .errors import file_problem
 
     for target in (out, state):
+        if target is not None and target.is_file() and not force:
+            raise GenError(
+                [str(file_problem(str(target), "exists; choose another name or pass --force", "output-not-ours"))]
+            )
         if target is not None and (
             target.is_dir() or not (target.parent if str(target.parent) else Path(".")).is_dir()
         ):

@@ -129,3 +129,16 @@ def test_peering_flags(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     rows = [(r["resource"], r["field"]) for r in json.loads(result.stdout)["drift"]]
     assert rows == [(f"peering {changed[0]}", "allow forwarded traffic")]
+
+
+def test_only_the_exported_resource_groups_are_compared(tmp_path: Path) -> None:
+    templates = [p for p in rendered_arm("csp-advanced", tmp_path) if p.name == "rg-sea-network.json"]
+    result = CliRunner().invoke(main, ["drift", str(CSP), *map(str, templates), "--format", "json"])
+    report = json.loads(result.stdout)
+    assert report["not_compared"] == ["rg-lon-network", "rg-mum-network"]
+    # stage 2 (the VNet-to-VNet connections of rg-sea-network) is not in the file: missing, nothing else
+    assert result.exit_code == 1
+    assert {(r["resource"], r["azure"]) for r in report["drift"]} == {
+        ("connection cn-SEA-VNET-to-LON-VNET", "missing"),
+        ("connection cn-SEA-VNET-to-MUM-VNET", "missing"),
+    }

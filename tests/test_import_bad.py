@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -70,9 +71,26 @@ def test_every_import_rule_has_a_case() -> None:
     assert {p.parent.name for p in cases()} <= set(IMPORT_RULES)
 
 
-def test_nothing_is_replaced_on_an_error(tmp_path: Path) -> None:
+def test_nothing_is_replaced_on_an_error_nor_without_force(tmp_path: Path) -> None:
     out = tmp_path / "inventory.yaml"
     out.write_text("# mine\n", encoding="utf-8")
-    code, _ = run("import", BAD / "import-json" / "truncated-export.json", "-o", out)
+    code, _ = run("import", BAD / "import-json" / "truncated-export.json", "-o", out, "--force")
     assert code == 2 and out.read_text(encoding="utf-8") == "# mine\n"
     assert os.listdir(tmp_path) == ["inventory.yaml"]
+    good = tmp_path / "vnet.json"
+    vnet = {
+        "name": "hub",
+        "type": "Microsoft.Network/virtualNetworks",
+        "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/hub",
+        "location": "westeurope",
+        "properties": {
+            "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+            "subnets": [{"name": "app", "properties": {"addressPrefix": "10.0.1.0/24"}}],
+        },
+    }
+    good.write_text(json.dumps(vnet), encoding="utf-8")
+    code, err = run("import", good, "-o", out)
+    assert code == 2 and "(rule output-not-ours)" in err and out.read_text(encoding="utf-8") == "# mine\n"
+    code, err = run("import", good, "-o", out, "--force")
+    assert code == 0, err
+    assert "name: inventory" in out.read_text(encoding="utf-8")
