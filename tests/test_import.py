@@ -246,3 +246,16 @@ def test_sites_devices_and_what_is_not_imported(tmp_path: Path) -> None:
     assert report["keys"] and all(k.startswith("GEN_PSK_") for k in report["keys"])
     code, _, err = gen("validate", tmp_path / "net.yaml")
     assert code == 2 and err.count("(rule device-platform-unknown)") == 3
+
+
+def test_name_fields_reach_every_azure_output(tmp_path: Path) -> None:
+    inventory = ROOT / "tests" / "data" / "import" / "names.yaml"
+    code, _, err = gen("render", inventory, "-o", tmp_path / "out", "-q")
+    assert code == 0, err
+    azure = tmp_path / "out" / "azure"
+    for folder, pattern in (("arm", "*.json"), ("bicep", "*.bicep"), ("powershell", "*.ps1")):
+        text = "\n".join(p.read_text(encoding="utf-8") for p in (azure / folder).glob(pattern))
+        for name in ("gwpip", "gwpip2", "ActiveActive", "seattle-lng", "seattle-s2s"):
+            assert name in text, (folder, name)
+        for default in ("vpngw-pip1", "ipconfig2", "lng-dc1-edge1", "cn-hub-edge1"):
+            assert default not in text, (folder, default)
