@@ -10,6 +10,7 @@ import contextlib
 import json
 import stat
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -316,19 +317,48 @@ def _key_paths(root: yaml.Node | None, wanted: set[int]) -> dict[int, Path]:
 
 
 class _Frame:
-    """One open mapping or sequence while scanning events."""
+    """One open mapping or sequence while walking events: the key or index being read, items so far."""
 
-    __slots__ = ("mapping", "want_key", "part", "anchor", "start", "items")
+    __slots__ = ("mapping", "want_key", "part", "items")
 
-    def __init__(self, mapping: bool, anchor: str | None, start: int):
-        self.mapping, self.want_key, self.anchor, self.start = mapping, True, anchor, start
-        self.items = 0
+    def __init__(self, mapping: bool):
+        self.mapping, self.want_key, self.items = mapping, True, 0
         self.part: str | int = "?" if mapping else -1
+
+    def enter(self, event: yaml.Event) -> None:
+        """A node starts inside this container: a mapping key (or its value), or the next list item."""
+        if self.mapping:
+            if self.want_key:
+                self.part = event.value if isinstance(event, yaml.ScalarEvent) else "?"
+                self.items += 1
+            self.want_key = not self.want_key
+        else:
+            self.part = int(self.part) + 1
+            self.items += 1
 
 
 _NODE_EVENTS = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _OPEN_EVENTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _CLOSE_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _walk(text: str) -> Iterator[tuple[yaml.Event, list[_Frame]]]:
+    """The parser's events, each with the containers open around it (their `part` says where it is).
+
+    A container's own start event comes before its frame is pushed, its end event after it is popped.
+    No tree is built: the one walk both depth/alias limits and error paths use.
+    """
+    frames: list[_Frame] = []
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        kind = type(event)
+        if kind in _CLOSE_EVENTS:
+            if frames:
+                frames.pop()
+        elif frames and kind in _NODE_EVENTS:
+            frames[-1].enter(event)
+        yield event, frames
+        if kind in _OPEN_EVENTS:
+            frames.append(_Frame(kind is yaml.MappingStartEvent))
 
 
 def _is_number(event: yaml.ScalarEvent) -> bool:
@@ -364,28 +394,16 @@ def _hint(problem: str) -> str:
 def _path_before(text: str) -> Path:
     """The path of the item being read where the YAML broke at the end of `text`: the parser's events
     up to there. The key of the last value read counts only if it is on the broken line itself."""
-    frames: list[_Frame] = []
     last: tuple[Path, Path, int] = ((), (), -1)  # (container path, with its current key, line)
     error_line = text.count("\n")
     with contextlib.suppress(yaml.YAMLError):
-        for event in yaml.parse(text, Loader=_BaseLoader):
+        for event, frames in _walk(text):
             if isinstance(event, _NODE_EVENTS):
-                parent = frames[-1] if frames else None
-                if parent is not None and parent.mapping:
-                    if parent.want_key:
-                        parent.part = event.value if isinstance(event, yaml.ScalarEvent) else "?"
-                    parent.want_key = not parent.want_key
-                elif parent is not None:
-                    parent.part = int(parent.part) + 1
                 path = tuple(f.part for f in frames)
                 inner = path[:-1] if frames and frames[-1].mapping else path
                 last = (inner, path, event.start_mark.line)
-                if isinstance(event, _OPEN_EVENTS):
-                    if len(frames) >= MAX_DEPTH:
-                        break
-                    frames.append(_Frame(isinstance(event, yaml.MappingStartEvent), None, 0))
-            elif isinstance(event, _CLOSE_EVENTS) and frames:
-                frames.pop()
+                if isinstance(event, _OPEN_EVENTS) and len(frames) >= MAX_DEPTH:
+                    break
     inner, path, line = last
     return path if line == error_line else inner
 
@@ -402,9 +420,10 @@ def _scan(text: str, display: str) -> None:
     libyaml's composer recurses in C (a few thousand levels crash the interpreter) and aliases can
     expand a small file into billions of values, so both are bounded here, before composing.
     """
-    frames: list[_Frame] = []
     sizes: dict[str, int] = {}  # anchor -> expanded node count
+    opened: list[tuple[str | None, int]] = []  # (anchor, count at its start) per open container
     count = 0
+    frames: list[_Frame] = []
 
     def refuse(event: yaml.Event, message: str, rule: str) -> InventoryError:
         path = tuple(f.part for f in frames)
@@ -412,17 +431,9 @@ def _scan(text: str, display: str) -> None:
         return InventoryError([Located(display, mark.line + 1, mark.column + 1, Problem(path, message, rule))])
 
     open_anchors: set[str] = set()
-    for event in yaml.parse(text, Loader=_BaseLoader):
+    for event, frames in _walk(text):
         if isinstance(event, _NODE_EVENTS):
             parent = frames[-1] if frames else None
-            if parent is not None and parent.mapping:
-                if parent.want_key:
-                    parent.part = event.value if isinstance(event, yaml.ScalarEvent) else "?"
-                    parent.items += 1
-                parent.want_key = not parent.want_key
-            elif parent is not None:
-                parent.part = int(parent.part) + 1
-                parent.items += 1
             if parent is not None and parent.items > MAX_ITEMS:
                 raise refuse(
                     event,
@@ -455,11 +466,11 @@ def _scan(text: str, display: str) -> None:
                     raise refuse(
                         event, f"the YAML is nested deeper than {MAX_DEPTH} levels; flatten it", "yaml-too-deep"
                     )
-                frames.append(_Frame(isinstance(event, yaml.MappingStartEvent), event.anchor, count - 1))
+                opened.append((event.anchor, count - 1))
                 if event.anchor:
                     open_anchors.add(event.anchor)
-        elif isinstance(event, _CLOSE_EVENTS):
-            frame = frames.pop()
-            if frame.anchor:
-                sizes[frame.anchor] = count - frame.start
-                open_anchors.discard(frame.anchor)
+        elif isinstance(event, _CLOSE_EVENTS) and opened:
+            anchor, start = opened.pop()
+            if anchor:
+                sizes[anchor] = count - start
+                open_anchors.discard(anchor)

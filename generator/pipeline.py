@@ -94,10 +94,8 @@ def _rules_despite(data, problems: list, source: str) -> list:
         return []
     try:
         found = rulebook.check(resolve(pruned, source))
-    except Unresolvable as exc:
+    except Unresolvable as exc:  # the pruned inventory is schema-valid: the resolver must not crash on it
         found = exc.problems
-    except Exception:  # a half-valid inventory may upset the resolver: the schema problems stand alone
-        return []
 
     def original(path: tuple) -> tuple:
         key = tuple(path[:2])
