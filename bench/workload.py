@@ -111,11 +111,20 @@ def plain(value: Any, depth: int = 0) -> Any:
     The whole Model is cut down to its scalar fields: a device host must not carry the estate.
     """
     from generator.model import Deferred, Model
+    from generator.platforms import Platform
 
     if depth > 12:
         raise ValueError("too deep to flatten")
     if isinstance(value, (IPv4Address, IPv4Network, Deferred)):
         return str(value)
+    if isinstance(value, Platform):
+        # the platform's plain class attributes (key, title, verify_commands, ...): the object
+        # itself is not YAML (the Ansible inventory) and its methods are no template data
+        return {
+            name: plain(getattr(value, name), depth + 1)
+            for name in dir(type(value))
+            if not name.startswith("_") and isinstance(getattr(value, name), (str, int, tuple))
+        }
     if isinstance(value, Model):
         return {
             f.name: getattr(value, f.name) for f in dataclasses.fields(value) if f.type in ("str", "dict[str, str]")

@@ -7,6 +7,8 @@
 - `*.interfaces.sh`: `sh -n` syntax check.
 - `*.ios` / `*.set`: ciscoconfparse2 structure checks (every reference resolves, MSS 1350, BGP
   neighbours have multihop + source + a /32 route into a tunnel).
+- every registered platform with a `tests/checks_<key>.py` (docs/new-platform.md): its
+  `check_files(files)` on the rendered files.
 
 Needs root (network namespaces) and the Debian packages tests/run.sh installs; a missing tool is
 a failure, never a skip. Placeholders (`<...>`) are reported: render with an Azure state file
@@ -15,6 +17,7 @@ a failure, never a skip. Placeholders (`<...>`) are reported: render with an Azu
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shutil
@@ -47,6 +50,20 @@ def check_files(files: dict[str, str]) -> list[str]:
             problems += [f"{path}: {p}" for p in ios_structure(text)]
         elif path.endswith(".set"):
             problems += [f"{path}: {p}" for p in junos_structure(text)]
+    return problems + platform_checks(onprem)
+
+
+def platform_checks(files: dict[str, str]) -> list[str]:
+    """Each registered platform's own validator, tests/checks_<key>.py, on that platform's files."""
+    from generator.platforms import PLATFORMS
+
+    problems: list[str] = []
+    for key, platform in PLATFORMS.items():
+        if not (Path(__file__).parent / f"checks_{key}.py").is_file():
+            continue
+        mine = {p: t for p, t in files.items() if p.endswith(platform.files)}
+        if mine:
+            problems += importlib.import_module(f"checks_{key}").check_files(mine)
     return problems
 
 

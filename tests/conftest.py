@@ -32,6 +32,8 @@ FAKE_KEYS = {
     "GEN_PSK_DR_LINK": "FakeDrLinkKey0123456789abcdef",
     "GEN_PSK_DC1_PRI": "FakeDc1PriKey0123456789abcdef",
     "GEN_PSK_DC1_DR": "FakeDc1DrKey0123456789abcdef",
+    "GEN_PSK_VYOS_DC1": "FakeVyosDc1Key0123456789abcdef",
+    "GEN_PSK_VYOS_BR1": "FakeVyosBr1Key0123456789abcdef",
 }
 
 

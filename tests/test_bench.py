@@ -91,3 +91,16 @@ def test_plain_host_variables_render_like_the_model() -> None:
         plain = template.render(device=workload.plain(device), tunnels=workload.plain(tunnels))
         assert plain == template.render(device=device, tunnels=tunnels)
         assert device.name in plain
+
+
+def test_ansible_inventory_is_plain_yaml_of_gen_device_templates(tmp_path: Path, monkeypatch) -> None:
+    """The Ansible peer's host variables dump as safe YAML (no Platform object) and use gen's own templates."""
+    import run
+    import yaml
+
+    monkeypatch.setattr(run, "RESULTS", tmp_path)
+    jobs = workload.capture(ROOT / "inventories" / "csp-advanced.yaml")
+    path, mode, _ = run.ansible_inputs(4, jobs)
+    assert mode == "gen's device templates (templates/onprem/)", mode
+    hosts = yaml.safe_load(path.read_text())["all"]["hosts"]
+    assert hosts and all(h["v"]["platform"]["key"] and h["gen_files"] for h in hosts.values())

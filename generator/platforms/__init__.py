@@ -13,6 +13,7 @@ from .base import POLICY_BASED_SELECTORS, STATEFUL_FIREWALL, DeviceFacts, Platfo
 from .cisco_iosxe import CiscoIosXe
 from .juniper_srx import JuniperSrx
 from .strongswan_frr import StrongswanFrr
+from .vyos import Vyos
 
 PLATFORMS: dict[str, Platform] = {
     p.key: p
@@ -20,6 +21,7 @@ PLATFORMS: dict[str, Platform] = {
         CiscoIosXe(),
         JuniperSrx(),
         StrongswanFrr(),
+        Vyos(),
     )
 }
 

@@ -1,0 +1,228 @@
+"""VyOS 1.4 / 1.5 (`set` commands): route-based VTIs (`vti bind`) with IKEv2 and BGP over FRR.
+
+Structure after VyOS's own Azure examples, which are the reference for the structure only:
+https://docs.vyos.io/en/latest/configexamples/azure-vpn-bgp.html and
+https://docs.vyos.io/en/latest/configexamples/azure-vpn-dual-bgp.html (vyos/vyos-documentation,
+docs/configexamples/azure-vpn-bgp.rst and azure-vpn-dual-bgp.rst): one `site-to-site peer` per
+Azure gateway instance bound to its own VTI, `authentication local-id` / `remote-id`,
+`local-address` the device's own (private, when NATed) address while the IKE identity stays its
+public IP, a /32 interface route to each Azure BGP address over its VTI, MSS clamped to 1350.
+Where this differs from those examples, and why:
+
+- BGP timers 60/180: "Azure VPN Gateways use fixed timer values ... on-premises devices should be
+  configured with matching timer values" (https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-vpn-faq#bgp,
+  facts-2026-12 §5); the examples' 10/30 go against it.
+- Who initiates follows the connection's `connection_mode`: the examples' `connection-type respond`
+  waits for Azure, which never comes for a `ResponderOnly` connection, nor for BGP over APIPA
+  ("When you use APIPA addresses, Azure VPN Gateway doesn't initiate the BGP peering session",
+  https://learn.microsoft.com/azure/vpn-gateway/bgp-howto), nor a device behind NAT ("ensure
+  that the on-premises device initiates the IPSec tunnel", VPN FAQ). Only `InitiatorOnly` (the
+  gateway initiates, `connectionMode` in
+  https://learn.microsoft.com/azure/templates/microsoft.network/connections; router-facts A16)
+  makes the device respond; bgpd opens its BGP sessions itself either way.
+- The BGP source is the device's BGP address on a dummy interface (`update-source` +
+  `ebgp-multihop`, as on the other platforms: the Azure peer is never directly connected), not an
+  address on each VTI with `disable-connected-check`.
+
+Commands and value ranges: the vyos-1x XML interface definitions (vpn_ipsec.xml.in,
+interfaces_vti.xml.in, interfaces_dummy.xml.in, protocols_bgp.xml.in, protocols_static.xml.in),
+checked for every rendered line by tests/checks_vyos.py. Algorithm names: the `encryption`,
+`hash`, `prf`, `dh-group` and `pfs` value lists of vpn_ipsec.xml.in; VyOS hands them to strongSwan
+(https://docs.vyos.io/en/latest/configuration/vpn/ipsec.html), where an AES-GCM with a 16-octet ICV
+(Azure's GCMAES*, RFC 4106) is `aes256gcm128` in VyOS's naming. Azure's DES (ESP) has no VyOS
+name: refused by rule onprem-platform-crypto.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from .. import crypto
+from ..model import Device, IpsecPolicy, Tunnel
+from .base import DeviceFacts, Platform, TunnelFacts, Vendor
+
+VENDOR = Vendor(
+    ike_encryption={
+        "AES256": "aes256",
+        "AES192": "aes192",
+        "AES128": "aes128",
+        "DES3": "3des",
+        "GCMAES256": "aes256gcm128",
+        "GCMAES128": "aes128gcm128",
+    },
+    ike_integrity={"SHA384": "sha384", "SHA256": "sha256", "SHA1": "sha1", "MD5": "md5"},
+    dh_group={
+        "DHGroup24": "24",
+        "ECP384": "20",
+        "ECP256": "19",
+        "DHGroup14": "14",
+        "DHGroup2048": "14",
+        "DHGroup2": "2",
+        "DHGroup1": "1",
+    },
+    ipsec_encryption={
+        "GCMAES256": "aes256gcm128",
+        "GCMAES192": "aes192gcm128",
+        "GCMAES128": "aes128gcm128",
+        "AES256": "aes256",
+        "AES192": "aes192",
+        "AES128": "aes128",
+        "DES3": "3des",
+        "None": "null",
+    },
+    ipsec_integrity={"SHA256": "sha256", "SHA1": "sha1", "MD5": "md5", **crypto.GCM_INTEGRITY},
+    pfs_group={
+        "PFS24": "dh-group24",
+        "ECP384": "dh-group20",
+        "ECP256": "dh-group19",
+        "PFS2048": "dh-group14",
+        "PFS2": "dh-group2",
+        "PFS1": "dh-group1",
+        "None": "disable",  # VyOS's default `enable` would reuse the IKE group: say "no PFS" explicitly
+    },
+)
+
+# Azure's fixed BGP timers (facts-2026-12 §5): the device must match them.
+BGP_KEEPALIVE_SECONDS = 60
+BGP_HOLD_SECONDS = 180
+# vyos-1x include/constraint/interface-name.xml.i (the names VyOS accepts); the BGP source is a dummy
+_INTERFACE = re.compile(r"(bond|br|eth|peth|pppoe|veth|vxlan|wlan|wwan)[0-9]+(\.\d+)?")
+_DUMMY = re.compile(r"dum[0-9]+")
+
+
+def vyos_ike_proposal(policy: IpsecPolicy) -> list[str]:
+    """Statements of `ike-group <name> proposal 1`: with AES-GCM the integrity value is the PRF."""
+    hash_ = VENDOR.ike_integrity[policy.ike_integrity]
+    lines = [
+        f"dh-group {VENDOR.dh_group[policy.dh_group]}",
+        f"encryption {VENDOR.ike_encryption[policy.ike_encryption]}",
+        f"hash {hash_}",  # VyOS's default would be sha1; strongSwan ignores it in an AEAD proposal
+    ]
+    if crypto.is_gcm(policy.ike_encryption):
+        lines.append(f"prf prf{hash_}")
+    return lines
+
+
+def vyos_esp_proposal(policy: IpsecPolicy) -> list[str]:
+    """Statements of `esp-group <name> proposal 1` (AES-GCM carries its own integrity)."""
+    lines = [f"encryption {VENDOR.ipsec_encryption[policy.ipsec_encryption]}"]
+    integrity = VENDOR.ipsec_integrity[policy.ipsec_integrity]
+    if integrity:
+        lines.append(f"hash {integrity}")
+    return lines
+
+
+def vyos_pfs(policy: IpsecPolicy) -> str:
+    return VENDOR.pfs_group[policy.pfs_group]
+
+
+def vyos_connection_type(tunnel: Tunnel) -> str:
+    """`initiate` unless Azure is the only initiator of the connection (module docstring)."""
+    return "respond" if tunnel.connection_mode == "InitiatorOnly" else "initiate"
+
+
+def vyos_quote(value: object) -> str:
+    """A single-quoted word for the VyOS shell (vbash); a quote inside is closed, escaped, reopened."""
+    return "'" + str(value).replace("'", "'\\''") + "'"
+
+
+# ---------------------------------------------------------------- read-back
+def parse_vyos(text: str) -> DeviceFacts:
+    commands = [shlex.split(line)[1:] for line in text.splitlines() if line.startswith("set ")]
+    device = DeviceFacts()
+
+    def values(*prefix: str) -> list[list[str]]:
+        n = len(prefix)
+        return [c[n:] for c in commands if tuple(c[:n]) == prefix]
+
+    def one(*prefix: str) -> str:
+        found = [v[0] for v in values(*prefix) if len(v) == 1]
+        return found[0] if found else ""
+
+    def group(kind: str, name: str) -> tuple[str, ...]:
+        return tuple(sorted(" ".join(v) for v in values("vpn", "ipsec", kind, name, "proposal", "1")))
+
+    routes: dict[int, set[str]] = {}
+    for rest in values("protocols", "static", "route"):
+        if len(rest) == 3 and rest[1] == "interface" and (m := re.fullmatch(r"vti(\d+)", rest[2])):
+            routes.setdefault(int(m.group(1)), set()).add(rest[0])
+    secrets: dict[str, str] = {}
+    for name in {v[0] for v in values("vpn", "ipsec", "authentication", "psk") if v}:
+        secret = one("vpn", "ipsec", "authentication", "psk", name, "secret")
+        for address in values("vpn", "ipsec", "authentication", "psk", name, "id"):
+            secrets.setdefault(address[0], secret)
+    for name in sorted({v[0] for v in values("vpn", "ipsec", "site-to-site", "peer") if v}):
+        peer = ("vpn", "ipsec", "site-to-site", "peer", name)
+        bind = re.fullmatch(r"vti(\d+)", one(*peer, "vti", "bind"))
+        if not bind:
+            continue
+        index = int(bind.group(1))
+        remote = one(*peer, "remote-address")
+        t = device.tunnels[index] = TunnelFacts(
+            peer=remote,
+            local_id=one(*peer, "authentication", "local-id"),
+            psk=secrets.get(remote, ""),
+            ike=group("ike-group", one(*peer, "ike-group")),
+            routes=routes.get(index, set()),
+        )
+        esp = one(*peer, "vti", "esp-group")
+        t.esp = (group("esp-group", esp), one("vpn", "ipsec", "esp-group", esp, "pfs"))
+        if one(*peer, "authentication", "remote-id") != remote:
+            t.peer = f"{remote} (remote-id disagrees)"
+    asn = one("protocols", "bgp", "system-as")
+    device.asn = int(asn) if asn.isdigit() else None
+    for rest in values("protocols", "bgp", "neighbor"):
+        if len(rest) == 3 and rest[1] == "remote-as" and rest[2].isdigit():
+            device.neighbors[rest[0]] = int(rest[2])
+        elif len(rest) == 3 and rest[1] == "update-source":
+            device.bgp_source = rest[2]
+    return device
+
+
+class Vyos(Platform):
+    key = "vyos"
+    title = "VyOS 1.4 / 1.5 (set commands)"
+    files = (".vyos",)
+    outside_interface = "eth0"
+    loopback_interface = "dum0"
+    vendor = VENDOR
+    capabilities = frozenset()  # VTIs with any-to-any selectors only, no firewall rendered
+    # https://docs.vyos.io/en/latest/cli.html (configure, compare, commit-confirm, confirm, save)
+    apply_steps = (
+        "`configure`, paste `{file}`, then `compare`",
+        "`commit-confirm 10`, then `confirm` once the tunnels are up, and `save`",
+    )
+    # https://docs.vyos.io/en/latest/configuration/vpn/ipsec.html (operation mode)
+    verify_commands = ("show vpn ike sa", "show vpn ipsec sa", "show ip bgp summary", "show ip route bgp")
+    bgp_keepalive = BGP_KEEPALIVE_SECONDS  # timers keepalive / holdtime of every Azure neighbour
+    bgp_hold = BGP_HOLD_SECONDS
+    allowas_in = "set protocols bgp neighbor <Azure BGP IP> address-family ipv4-unicast allowas-in number 1 (VyOS)"
+    filters = {
+        "vyos_ike_proposal": vyos_ike_proposal,
+        "vyos_esp_proposal": vyos_esp_proposal,
+        "vyos_pfs": vyos_pfs,
+        "vyos_connection_type": vyos_connection_type,
+        "vyos_quote": vyos_quote,
+    }
+
+    def expected_crypto(self, policy: IpsecPolicy) -> tuple[Any, Any]:
+        return tuple(sorted(vyos_ike_proposal(policy))), (tuple(sorted(vyos_esp_proposal(policy))), vyos_pfs(policy))
+
+    def device_problems(self, device: Device) -> Iterator[tuple[str, str]]:
+        if not _INTERFACE.fullmatch(device.outside_interface):
+            yield (
+                "outside_interface",
+                f"'{device.outside_interface}' is not a VyOS interface name, e.g. eth0 or eth0.10",
+            )
+        if not _DUMMY.fullmatch(device.loopback_interface):
+            yield (
+                "loopback_interface",
+                f"'{device.loopback_interface}' is not a VyOS dummy interface; write dumN, e.g. dum0",
+            )
+
+    def parse(self, files: Mapping[str, str], stem: str) -> DeviceFacts | None:
+        text = files.get(f"{stem}.vyos")
+        return None if text is None else parse_vyos(text)
