@@ -13,7 +13,7 @@ from conftest import ROOT
 
 from generator.cli import main
 
-INVENTORIES = ["csp-advanced", "dr-pair", "minimal", "csp-advanced-linux"]
+INVENTORIES = sorted(p.stem for p in (ROOT / "inventories").glob("*.yaml"))  # every example inventory
 # test inventories with peerings, custom names, APIPA, policy-based selectors (their brownfield
 # parts made new: an existing resource is not in gen's templates, so not in such an "export")
 DATA = ["bicep/hub-spoke", "powershell/features", "powershell/brownfield"]
