@@ -579,6 +579,117 @@ def init(inventory: Path, force: bool) -> None:
     click.echo(f"{inventory}: written; edit it, then: gen validate {inventory}", err=True)
 
 
+@main.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path), help="Inventory file to write.")
+@click.option(
+    "--state", "state", type=click.Path(path_type=Path), help="Also write the state file of the existing gateways."
+)
+@click.option(
+    "--as-new", is_flag=True, help="Mark nothing existing: the inventory creates every resource (rebuild elsewhere)."
+)
+@click.option("--name", "name", help="Inventory name (default: from gen's own templates, else the output file's name).")
+@click.option("--force", is_flag=True, help="Replace the inventory (and state file) if they exist.")
+@verbosity_options
+@format_option
+@click.pass_obj
+def import_command(
+    obj: _Context, files: tuple[Path, ...], out: Path, state: Path | None, as_new: bool, name: str | None, force: bool
+) -> None:
+    """Write an inventory from what Azure prints about an existing estate.
+
+    FILES: ARM templates (az group export, the portal's Export template), REST GET bodies or
+    az resource show, az network vnet/vnet-gateway/local-gateway/vpn-connection/lb list or show,
+    az network vnet peering list, Get-Az* | ConvertTo-Json -Depth 10. Keys are never imported:
+    each connection gets a reference {env: NAME}, the names are printed. What cannot be mapped is
+    listed (resource and why) in the inventory's header. Nothing is written on an error.
+
+    \b
+    Examples:
+      az group export -g rg-net > rg-net.json && gen import rg-net.json -o net.yaml --state net.azure-state.json
+      gen import vnets.json gateways.json lngs.json connections.json -o net.yaml
+    """
+    from .importing import run
+
+    try:
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing:
+            from .errors import file_problem
+
+            raise GenError([str(file_problem(m, "not a readable file", "import-file")) for m in missing])
+        imported = run(list(files), out, state, as_new, name, force)
+    except GenError as error:
+        _fail(error, obj)
+    if obj.json:
+        _print_json(
+            obj,
+            ok=True,
+            output=str(out),
+            state=str(state) if state and imported.state else None,
+            keys=imported.keys,
+            not_imported=[{"resource": w, "why": y} for w, y in imported.unmapped],
+            problems=[],
+        )
+        return
+    obj.info(f"{out}: written; set each device's platform (FILL IN), then: gen validate {out}")
+    if state and imported.state:
+        obj.info(f"{state}: written ({plural(len(imported.state['gateways']), 'gateway')})")
+    if imported.keys:
+        obj.info("pre-shared keys are not imported; set: " + ", ".join(imported.keys))
+    for where, why in imported.unmapped:
+        obj.warn(f"not imported: {where}: {why}")
+
+
+@main.command("drift")
+@inventory_argument
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@state_option
+@verbosity_options
+@format_option
+@click.pass_obj
+def drift_command(obj: _Context, inventory: Path, files: tuple[Path, ...], state_files: tuple[Path, ...]) -> None:
+    """Compare what Azure has (FILES, the JSON gen import reads) with the inventory; exit 1 on drift.
+
+    Compares the fields gen manages: SKU, generation, ASN, active-active, connections missing or
+    extra, IPsec policy, DPD, connection mode, local network gateway addresses and BGP settings,
+    peering flags, load balancers; with --azure-state also the gateways' public IPs and BGP
+    addresses. Fields Azure computes (provisioningState, etags, resourceGuid, ...) are ignored.
+    `gen check` is the other comparison: the output folder against a render.
+    Exit codes: 0 no drift, 1 drift (a table on stdout), 2 an error in the inventory or the files.
+
+    \b
+    Examples:
+      az group export -g rg-net > rg-net.json && gen drift net.yaml rg-net.json
+      gen drift net.yaml gateways.json connections.json --format json | jq .drift
+    """
+    from .drift import drift, not_compared
+
+    try:
+        _check_paths(inventory, None, state_files, None, writing=False)
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing:
+            from .errors import file_problem
+
+            raise GenError([str(file_problem(m, "not a readable file", "import-file")) for m in missing])
+        rows = drift(inventory, list(files), state_files)
+        skipped = not_compared(inventory, list(files))
+    except GenError as error:
+        _fail(error, obj)
+    if obj.json:
+        _print_json(obj, ok=not rows, drift=[r.as_dict() for r in rows], not_compared=skipped, problems=[])
+        sys.exit(1 if rows else 0)
+    if skipped:
+        obj.info(f"not compared (in none of the files): resource group {', '.join(skipped)}")
+    if not rows:
+        obj.info(f"{inventory}: no drift against {plural(len(files), 'file')}")
+        return
+    from .drift import table
+
+    click.echo(table(rows), nl=False)
+    obj.warn(f"{inventory}: {plural(len(rows), 'difference')} with Azure (rule drift)")
+    sys.exit(1)
+
+
 @main.command()
 def schema() -> None:
     """Print the inventory JSON Schema (for editors: yaml-language-server).

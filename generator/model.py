@@ -150,6 +150,7 @@ class Device:
     bgp_ip_is_apipa: bool
     outside_interface: str
     loopback_interface: str
+    local_gateway_name: str | None  # the inventory's name for its local network gateway (gen import)
     path: Path
 
 

@@ -120,14 +120,18 @@ class _Resolver:
         known = self.state.get(name, {}).get("instances", [])
         apipa_lists = (bgp or {}).get("apipa_addresses", [])
         instances = []
+        given = raw.get("instance_names", [])
         for index in range(2 if active else 1):
             seen = known[index] if index < len(known) else {}
             bgp_ips = seen.get("bgp_ips") or []
+            names = given[index] if index < len(given) else {}
+            ipconfig = names.get("ip_configuration", naming.ipconfig(index))
+            pip = names.get("public_ip", naming.public_ip(name, index))
             instances.append(
                 GatewayInstance(
                     index=index,
-                    ipconfig=_ref("virtualNetworkGateways/ipConfigurations", name, naming.ipconfig(index), rg=rg),
-                    public_ip_ref=_ref("publicIPAddresses", naming.public_ip(name, index), rg=rg),
+                    ipconfig=_ref("virtualNetworkGateways/ipConfigurations", name, ipconfig, rg=rg),
+                    public_ip_ref=_ref("publicIPAddresses", pip, rg=rg),
                     public_ip=Deferred(naming.public_ip_placeholder(name, index), seen.get("public_ip")),
                     default_bgp_ip=Deferred(naming.bgp_placeholder(name, index), bgp_ips[0] if bgp_ips else None),
                     apipa=tuple(apipa_lists[index]) if index < len(apipa_lists) else (),
@@ -209,6 +213,7 @@ class _Resolver:
                 gateways.append(vnet.gateway)
             psk = self.secret(raw["psk"], path + ("psk",))
             policy = _policy(raw.get("ipsec_policy"))
+            self.known_keys(raw, "connection_names", path, list(names), "VNet of this link")
             for a_index, a in enumerate(gateways):
                 for b in gateways[a_index + 1 :]:
                     pair = frozenset({a.vnet, b.vnet})
@@ -222,7 +227,9 @@ class _Resolver:
                     seen[pair] = path
                     bgp = raw.get("bgp", a.bgp and b.bgp)
                     for local, remote in ((a, b), (b, a)):
-                        name = naming.vnet_link(local.vnet, remote.vnet)
+                        name = raw.get("connection_names", {}).get(
+                            local.vnet, naming.vnet_link(local.vnet, remote.vnet)
+                        )
                         result.append(
                             VnetLink(
                                 name=name,
@@ -266,8 +273,10 @@ class _Resolver:
             a, b = ends
             if transit == b.name:  # the transit side first (PowerShell creates them in this order)
                 a, b = b, a
+            given = raw.get("peering_names", {})
+            self.known_keys(raw, "peering_names", path, list(raw["vnets"]), "VNet of this peering")
             for local, remote in ((a, b), (b, a)):
-                name = naming.peering(local.name, remote.name)
+                name = given.get(local.name, naming.peering(local.name, remote.name))
                 uses_remote = transit == remote.name
                 result.append(
                     Peering(
@@ -282,7 +291,7 @@ class _Resolver:
                         waits_for=_ref(
                             "virtualNetworks/virtualNetworkPeerings",
                             remote.name,
-                            naming.peering(remote.name, local.name),
+                            given.get(remote.name, naming.peering(remote.name, local.name)),
                             rg=remote.resource_group,
                         )
                         if uses_remote
@@ -418,6 +427,7 @@ class _Resolver:
                         bgp_ip_is_apipa=bgp_ip is not None and bgp_ip in facts.LINK_LOCAL,
                         outside_interface=d.get("outside_interface", platform.outside_interface),
                         loopback_interface=d.get("loopback_interface", platform.loopback_interface),
+                        local_gateway_name=d.get("local_gateway_name"),
                         path=path + ("devices", j),
                     )
                 )
@@ -480,10 +490,13 @@ class _Resolver:
                 path=path,
             )
             shared.append(settings)
+            self.known_keys(
+                raw, "connection_names", path, [d.name for d in site.devices], f"device of site '{site.name}'"
+            )
             rg = vnet.resource_group
             for device in site.devices:
-                name = naming.site_connection(vnet.name, device.name)
-                lng_name = naming.local_gateway(site.name, device.name)
+                name = raw.get("connection_names", {}).get(device.name, naming.site_connection(vnet.name, device.name))
+                lng_name = device.local_gateway_name or naming.local_gateway(site.name, device.name)
                 use_apipa = bgp and device.bgp_ip_is_apipa
                 custom = tuple((inst.ipconfig, inst.apipa[0]) for inst in gateway.instances if use_apipa and inst.apipa)
                 tunnels = tuple(
@@ -536,6 +549,13 @@ class _Resolver:
                     )
                 )
         return tuple(shared), tuple(result)
+
+    def known_keys(self, raw: Mapping[str, Any], field: str, path: Path, names: list[str], what: str) -> None:
+        """Every key of a name map (gen import's connection_names, peering_names) names one of `names`."""
+        for key in raw.get(field, {}):
+            if key not in names:
+                message = f"'{key}' is not a {what} ({', '.join(names)})"
+                self.problems.append(Problem(path + (field, key), message, "unknown-reference", at_key=True))
 
     def lookup(self, table: Mapping[str, Any], name: str, path: Path, what: str) -> Any:
         found = table.get(name)

@@ -51,6 +51,55 @@ STRUCTURAL_RULES: dict[str, str] = {
     "link-needs-gateway": "Every VNet in a VNet-to-VNet link has a gateway.",
     "lb-ha-ports": "An HA-ports rule gives no protocol or ports.",
     "lb-rule-incomplete": "A load-balancing rule gives protocol and frontend_port unless it is HA ports.",
+    "device-platform-unknown": "Every device has a platform: `gen import` writes `platform: unknown` (Azure does not record the device) for the user to fill in.",
+}
+
+
+STATE_RULES: dict[str, str] = {
+    "state-file": "An `--azure-state` file is JSON in one of the accepted shapes: gen's state file "
+    "(schemas/azure-state.schema.json), an `az deployment group show` with an `azureState` output, or "
+    "virtualNetworkGateways resources as REST, `az network vnet-gateway show/list` or "
+    "`Get-AzVirtualNetworkGateway | ConvertTo-Json -Depth 10` print them.",
+    "state-size": "A state file is at most 10 MiB (refused from its size, before it is read), nested at most "
+    "64 levels, with numbers of at most 40 characters.",
+    "state-ipv4": "Every address in a state file is a real IPv4 address in dotted-decimal form "
+    "(no octet over 255, no leading zeros).",
+    "state-gateway-unknown": "Every gateway in a state file is a gateway of the inventory.",
+    "state-asn-mismatch": "A gateway's ASN in the state file equals the inventory's (65515 without `bgp`).",
+    "state-instance-count": "A gateway has two instances in the state file when the inventory makes it "
+    "active-active, one otherwise.",
+    "state-bgp-ip-outside": "A gateway's BGP addresses lie inside its VNet's GatewaySubnet or among the "
+    "gateway's custom APIPA addresses.",
+}
+
+# Rules of gen import and gen drift (the JSON Azure prints), generator/azure_import.py.
+IMPORT_RULES: dict[str, str] = {
+    "import-file": "Every file given to `gen import` / `gen drift` exists and can be read.",
+    "import-size": "An imported file is at most 10 MiB (refused from its size, before it is read), nested at most 64 levels, with numbers of at most 40 characters.",
+    "import-json": "An imported file is complete JSON (a truncated export is refused at the position where it ends).",
+    "import-unknown-type": "Every object is an Azure resource (a `type` of the form Namespace/type, or the members of a `Get-Az*` object); a near miss of a type gen maps is refused with a 'did you mean'.",
+    "import-dangling-reference": "Every resource a mapped resource refers to (a gateway's VNet, a connection's gateways and local network gateway, a peering's remote VNet, a load balancer's subnet) is among the files.",
+    "import-empty": "The files hold at least one virtual network.",
+    "import-invalid-value": "Every value gen maps has the form Azure prints (prefixes, addresses, numbers, lists where Azure has lists).",
+    "drift": "`gen drift`: what Azure has equals the inventory in every field gen manages (exit 1 and a table when not).",
+}
+
+# Checks made while reading state files, rendering and writing (not inventory rules).
+RUN_CHECKS: dict[str, str] = {
+    "placeholders-remain": "`gen render --strict`: no Azure-assigned value is still a placeholder (pass `--azure-state`).",
+    "secret-missing": "With `--secrets`, every referenced pre-shared key (environment variable or file) can be read.",
+    "secret-file-mode": "With `--secrets`, a key file (`psk: {file: PATH}`) is readable by its owner only (`chmod 600`), as ssh demands of its key files.",
+    "secret-invalid": "With `--secrets`, every key is 1-128 printable ASCII characters without space, '-' or '~' (Azure's rule).",
+    "template-error": "Every template (built-in or from `--templates`) renders; the message names the template and line.",
+    "cross-check": "The rendered device files and the ARM templates agree on every tunnel (addresses, ASNs, algorithms), read back by generator/crosscheck.py.",
+    "verify-output": "Every rendered file parses back in its own syntax (JSON, Markdown with Mermaid, DOT, ...).",
+    "output-write": "The output folder (`-o`) is a folder, or does not exist yet, and can be written.",
+    "output-contains-cwd": "`gen render -o` is neither the working directory nor a folder that holds it: the output folder is replaced as a whole, which would leave the shell in a deleted folder.",
+    "lab-environment": "`gen lab` can run here: root, Linux network namespaces, strongSwan and FRR installed, the lab's names free.",
+    "cli-usage": "The command line is complete and known (options, arguments); the message names `gen COMMAND --help`.",
+    **STATE_RULES,
+    **IMPORT_RULES,
+    "output-not-ours": "gen never overwrites a file it did not write (one missing from the output folder's `.gen-manifest.json`).",
 }
 
 

@@ -12,6 +12,7 @@ from .errors import Problem
 from .resources import resource_path
 
 SCHEMA_FILE = "inventory.schema.json"
+UNFILLED_PLATFORM = "unknown"  # what gen import writes for the user to fill in (rule device-platform-unknown)
 
 
 @lru_cache(maxsize=1)
@@ -171,6 +172,13 @@ def _problem(error) -> Problem:
         return Problem(path, f"missing required field '{missing}'", "schema-required")
     if kind == "type":
         return Problem(path, f"{_show(instance)} is a {_kind(instance)}; expected {_a(value)}", "schema-type")
+    if kind == "enum" and path[-1:] == ("platform",) and instance == UNFILLED_PLATFORM:
+        return Problem(
+            path,
+            f"not filled in: gen import cannot know the device platform (Azure does not record it); "
+            f"set one of: {', '.join(map(str, value))}",
+            "device-platform-unknown",
+        )
     if kind == "enum":
         return Problem(
             path, f"{_show(instance)} is not allowed; use one of: {', '.join(map(str, value))}", "schema-enum"

@@ -23,23 +23,9 @@ from typing import Any
 from . import facts
 from .azure_read import GatewayState, StateFile, gateways, read_json
 from .errors import GenError
+from .rulebook import STATE_RULES
 
-RULES: dict[str, str] = {
-    "state-file": "An `--azure-state` file is JSON in one of the accepted shapes: gen's state file "
-    "(schemas/azure-state.schema.json), an `az deployment group show` with an `azureState` output, or "
-    "virtualNetworkGateways resources as REST, `az network vnet-gateway show/list` or "
-    "`Get-AzVirtualNetworkGateway | ConvertTo-Json -Depth 10` print them.",
-    "state-size": "A state file is at most 10 MiB (refused from its size, before it is read), nested at most "
-    "64 levels, with numbers of at most 40 characters.",
-    "state-ipv4": "Every address in a state file is a real IPv4 address in dotted-decimal form "
-    "(no octet over 255, no leading zeros).",
-    "state-gateway-unknown": "Every gateway in a state file is a gateway of the inventory.",
-    "state-asn-mismatch": "A gateway's ASN in the state file equals the inventory's (65515 without `bgp`).",
-    "state-instance-count": "A gateway has two instances in the state file when the inventory makes it "
-    "active-active, one otherwise.",
-    "state-bgp-ip-outside": "A gateway's BGP addresses lie inside its VNet's GatewaySubnet or among the "
-    "gateway's custom APIPA addresses.",
-}
+RULES = STATE_RULES  # the state-file rules live in the rulebook
 
 
 def _ipv4(text: Any) -> IPv4Address | None:
