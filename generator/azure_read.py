@@ -498,6 +498,12 @@ def is_template(document: Any) -> bool:
     )
 
 
+def is_parameters_file(document: Any) -> bool:
+    """An ARM deployment parameters file (its $schema is deploymentParameters.json): values, no resources.
+    https://learn.microsoft.com/azure/azure-resource-manager/templates/parameter-files"""
+    return isinstance(document, dict) and "deploymentParameters" in str(document.get("$schema", ""))
+
+
 _STAGE = re.compile(r"\bof resource group (\S+) from inventory\b")
 
 
@@ -519,6 +525,8 @@ def resources(parsed: Parsed, file: str) -> tuple[list[Resource], list[str]]:
     found: list[Resource] = []
     problems: list[str] = []
     document = parsed.value
+    if is_parameters_file(document):  # beside the templates of an export (`*.json`): holds no resource
+        return [], []
     if isinstance(document, dict) and is_template(document.get("template")):  # az deployment ... export
         document, base = document["template"], ("template",)
     else:

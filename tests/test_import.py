@@ -259,3 +259,22 @@ def test_name_fields_reach_every_azure_output(tmp_path: Path) -> None:
             assert name in text, (folder, name)
         for default in ("vpngw-pip1", "ipconfig2", "lng-dc1-edge1", "cn-hub-edge1"):
             assert default not in text, (folder, default)
+
+
+def test_parameter_files_beside_the_templates_are_skipped(tmp_path: Path) -> None:
+    """`gen import out/azure/arm/*.json` takes the parameter files too: they hold no resource, and the
+    import (and drift) are the same as from the templates alone."""
+    templates = rendered_arm("csp-advanced", tmp_path)
+    every = sorted((tmp_path / "out" / "azure" / "arm").glob("*.json"))
+    assert len(every) > len(templates)
+    alone, both = tmp_path / "alone.yaml", tmp_path / "both.yaml"
+    assert gen("import", *templates, "-o", alone)[0] == 0
+    code, _, err = gen("import", *every, "-o", both)
+    assert code == 0, err
+
+    def body(path: Path) -> list[str]:  # the header names the files read; the rest must not differ
+        return [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("# Imported by")]
+
+    assert body(both) == body(alone)
+    code, _, err = gen("import", *(set(every) - set(templates)), "-o", tmp_path / "none.yaml")
+    assert code == 2 and "(rule import-" in err and not (tmp_path / "none.yaml").exists()
