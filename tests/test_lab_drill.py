@@ -125,3 +125,21 @@ def test_interrupt_during_a_drill_removes_everything(tmp_path):
     assert not [p for p in state["pids"] if alive(p)]
     assert not (LAB_ROOT / "tdint").exists()
     assert list(tmp_path.iterdir()) == []  # no report, no timeline
+
+
+HUB = Path(__file__).resolve().parent / "data" / "lab" / "hub-spoke.yaml"
+
+
+def test_gateway_transit_spoke_is_reached_through_the_hub_and_across_the_link():
+    """A spoke peered with allowGatewayTransit/useRemoteGateways: the hub's gateway advertises the spoke's
+    space to its sites and over the VNet-to-VNet link (FAQ "BGP and routing"), so both branches reach it."""
+    args = ["lab", str(HUB), "--name", "ttransit", "--format", "json", "--timeout", "40"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    learned = {t["device"]: t["learned"] for t in data["tunnels"]}
+    assert "10.31.0.0/16" in learned["east-linux"] and "10.31.0.0/16" in learned["west-linux"], learned
+    cells = data["matrix"]
+    for a, b in (("east-branch", "spoke-vnet"), ("west-branch", "spoke-vnet"), ("west-vnet", "spoke-vnet")):
+        assert cells[f"{a} -> {b}"] == cells[f"{b} -> {a}"] == "ok", cells
+    assert namespaces("gl-ttransit-") == []
