@@ -326,7 +326,14 @@ def _reopen_bgp(lab, now: float, last: dict[str, float]) -> int:
         if not (st.bgp_expected and st.ike_up and h.right_bgp) or st.bgp_up:
             continue
         if st.bgp in BGP_OPENING and st.azure_bgp in BGP_OPENING:
-            continue
+            # under way, or Established without the expected prefixes: FRR 8.4 can keep learned routes
+            # invalid after a connection collision (plan.py); cleared only if it stays so a full schedule
+            if not (st.bgp == st.azure_bgp == "Established"):
+                continue
+            since = last.setdefault(f"{h.key} established", now)
+            if now - since < CHARON_GIVE_UP_SECONDS:
+                continue
+            del last[f"{h.key} established"]
         if now - last.get(h.key, -CHARON_GIVE_UP_SECONDS) < CHARON_GIVE_UP_SECONDS:
             continue
         last[h.key] = now
