@@ -493,6 +493,20 @@ def run_lab(
         phase("BGP settled")
         up = all(st.ike_up and st.bgp_up for st in lab.status.values())
         seconds = time.monotonic() - started if up else None
+        from .drill import Matrix, run_drill
+
+        matrix = Matrix(lab) if any(st.ike_up for st in lab.status.values()) else None
+        view = matrix.evaluate(set(), set()) if matrix else {}
+        # Each session up with its own prefixes is not yet the whole design: what a gateway learned over
+        # another connection (a VNet-to-VNet link, a spoke behind the far hub) reaches the sites one BGP
+        # update later. Wait for that too (within --timeout), or the matrix and a drill would start from
+        # a snapshot taken halfway through the propagation.
+        while up and not all(v == "ok" for v in view.values()) and time.monotonic() < deadline:
+            time.sleep(0.25)
+            lab.poll_bgp()
+            view = matrix.evaluate(set(), set())
+        if matrix and up:
+            phase("routes propagated across the mesh" if all(v == "ok" for v in view.values()) else "matrix not whole")
         lab.ping()
         for st in lab.status.values():
             if not st.ok and not st.reasons:
@@ -510,10 +524,7 @@ def run_lab(
             links=[st for st in statuses if st.kind == "link"],
             timers=plan.timers.label(),
         )
-        from .drill import Matrix, run_drill
-
-        if any(st.ike_up for st in statuses):
-            result.matrix = Matrix(lab).evaluate(set(), set())
+        result.matrix = view
         if drill is not None:
             result.drill = run_drill(lab, drill, log)
         return result
