@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 import pytest
 from click.testing import CliRunner
 from conftest import ROOT
-from test_lab import alive, lab_host, namespaces  # noqa: F401  (the root/daemon check, as for test_lab.py)
+from test_lab import alive, ctrl_c_reaches_python, lab_host, namespaces  # noqa: F401  (the root/daemon check, as for test_lab.py)
 
 from generator.cli import main
 from generator.lab.system import LAB_ROOT
@@ -107,6 +107,7 @@ def test_interrupt_during_a_drill_removes_everything(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=ctrl_c_reaches_python,
     )
     seen, deadline = [], time.monotonic() + 120
     while time.monotonic() < deadline:
