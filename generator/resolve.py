@@ -14,13 +14,13 @@ from typing import Any
 from . import facts, naming, regions
 from .errors import Path, Problem
 from .model import (
-    LbPool,
     Connection,
     Deferred,
     Device,
     Gateway,
     GatewayInstance,
     IpsecPolicy,
+    LbPool,
     LbRule,
     LoadBalancer,
     Model,
