@@ -381,12 +381,29 @@ class LbRule:
     frontend_port: int  # 0 with HA ports
     backend_port: int
     probe: Probe
+    pool: LbPool
     distribution: str
     floating_ip: bool
     idle_timeout_minutes: int
     tcp_reset: bool
     ha_ports: bool
     path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class LbPool:
+    """A backend pool: members by IP address (rendered) or by NIC (the workload adds them), never both."""
+
+    name: str
+    addresses: tuple[IPv4Address, ...]  # IP-based pool members, in the load balancer's VNet
+    nics: tuple[str, ...]  # NIC names the workload puts in the pool (listed in the runbook only)
+    ref: ResourceRef
+    path: Path
+
+    @property
+    def address_members(self) -> tuple[tuple[str, IPv4Address], ...]:
+        """(member name, address) pairs: the name Azure requires for each backend address."""
+        return tuple((f"{self.name}-{str(a).replace('.', '-')}", a) for a in self.addresses)
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,11 +414,10 @@ class LoadBalancer:
     vnet: Vnet
     subnet: Subnet
     sku: str
-    frontend_ip: IPv4Address
+    frontend_ip: IPv4Address | None  # None: Azure allocates a dynamic private IP
     frontend_name: str
     frontend_ref: ResourceRef
-    backend_pool: str
-    backend_ref: ResourceRef
+    pools: tuple[LbPool, ...]
     probes: tuple[Probe, ...]
     rules: tuple[LbRule, ...]
     ref: ResourceRef
