@@ -113,6 +113,16 @@ def test_powershell_creates_them_before_the_vnet_and_attaches_them(files, module
     assert f"-NetworkSecurityGroup (Get-{p}NetworkSecurityGroup -Name 'hub-app-nsg' -ResourceGroupName 'rg-hub')" in app
     assert f"-RouteTable (Get-{p}RouteTable -Name 'app-egress' -ResourceGroupName 'rg-hub')" in app
     assert "-ServiceEndpoint 'Microsoft.Storage', 'Microsoft.Sql'" in app
+    # existing ones are checked in the preflight, before anything changes
+    first_step = text.index("Write-GenStep -Number 1 ")
+    for noun, name, rg in (
+        ("NetworkSecurityGroup", "shared-nsg", "rg-security"),
+        ("RouteTable", "legacy-rt", "rg-hub"),
+    ):
+        check = text.index(
+            f"if (-not (Get-{p}{noun} -Name '{name}' -ResourceGroupName '{rg}' -ErrorAction SilentlyContinue)) {{\n    throw"
+        )
+        assert check < first_step
     web = re.search(rf"New-{p}VirtualNetworkSubnetConfig -Name 'web' .*", text).group()
     assert (
         f"-NetworkSecurityGroup (Get-{p}NetworkSecurityGroup -Name 'shared-nsg' -ResourceGroupName 'rg-security')"
