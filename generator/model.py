@@ -113,6 +113,9 @@ class SecurityRule:
 class Nsg:
     """A subnet's network security group: created from its rules, or an existing one (only associated)."""
 
+    label = "NSG"  # for messages
+    ps_noun = "NetworkSecurityGroup"  # Get-Az<noun>
+
     name: str
     resource_group: str
     region: str
@@ -134,6 +137,9 @@ class Route:
 @dataclass(frozen=True, slots=True)
 class RouteTable:
     """A subnet's route table: created from its routes, or an existing one (only associated)."""
+
+    label = "route table"
+    ps_noun = "RouteTable"
 
     name: str
     resource_group: str
@@ -471,6 +477,17 @@ class Model:
         for link in self.links:
             counts[link.local.name][1] += 1
         return {name: (s2s, v2v) for name, (s2s, v2v) in counts.items()}
+
+    @property
+    def existing_attachments(self) -> tuple[Nsg | RouteTable, ...]:
+        """Existing NSGs and route tables the subnets of created VNets reference, each once."""
+        found: dict[ResourceRef, Nsg | RouteTable] = {}
+        for vnet in self.vnets:
+            for subnet in vnet.subnets if not vnet.existing else ():
+                for x in (subnet.nsg, subnet.route_table):
+                    if x is not None and x.existing:
+                        found.setdefault(x.ref, x)
+        return tuple(found.values())
 
     @property
     def pending(self) -> tuple[str, ...]:
