@@ -79,7 +79,9 @@ def test_good_inventory_renders_and_validates_on_every_platform(tmp_path, platfo
     assert check_files(files) == []
     device = "\n".join(t for p, t in files.items() if p.startswith("onprem/"))
     for prefix in ("10.10.0.0", "10.11.0.0"):
-        assert (prefix in device) is not bgp  # static routes to the VNet only without BGP
+        static = re.search(rf"(ip route|static route) {re.escape(prefix)}[/ ]", device)
+        assert bool(static) is not bgp  # static routes to the VNet only without BGP
+        assert (prefix in device) is True  # with BGP: the VNet is in the inbound filter
 
 
 def test_srx_gcm_ike_needs_its_prf(tmp_path) -> None:

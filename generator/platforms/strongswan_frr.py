@@ -13,7 +13,15 @@ from typing import Any
 
 from .. import crypto
 from ..model import IpsecPolicy
-from .base import POLICY_BASED_SELECTORS, DeviceFacts, Platform, TunnelFacts, Vendor
+from .base import (
+    POLICY_BASED_SELECTORS,
+    DeviceFacts,
+    Platform,
+    TunnelFacts,
+    Vendor,
+    neighbor_policies,
+    route_map_filters,
+)
 
 VENDOR = Vendor(
     ike_encryption={
@@ -128,6 +136,7 @@ def parse_strongswan(swanctl: str, frr: str) -> DeviceFacts:
             device.neighbors[m.group(1)] = int(m.group(2))
         elif m := re.match(r"^neighbor \S+ update-source (\S+)$", line):
             device.bgp_source = m.group(1)
+    device.policies = neighbor_policies(frr.splitlines(), route_map_filters(frr.splitlines()))
     return device
 
 
@@ -144,7 +153,13 @@ class StrongswanFrr(Platform):
         "install `{file}` as `/etc/swanctl/conf.d/` file and run `swanctl --load-all`",
         "apply `{file2}` with `vtysh -f` (or merge it into `/etc/frr/frr.conf` and reload FRR)",
     )
-    verify_commands = ("swanctl --list-sas", "vtysh -c 'show bgp summary'", "vtysh -c 'show ip route bgp'")
+    verify_commands = ("swanctl --list-sas",)
+    # https://docs.frrouting.org/en/latest/bgp.html (show bgp ... neighbors PEER advertised-routes / routes)
+    bgp_verify_commands = ("vtysh -c 'show bgp summary'", "vtysh -c 'show ip route bgp'")
+    bgp_neighbor_commands = (
+        "vtysh -c 'show ip bgp neighbors {neighbor} advertised-routes'",
+        "vtysh -c 'show ip bgp neighbors {neighbor} routes'",
+    )
     allowas_in = "neighbor <Azure BGP IP> allowas-in (FRR)"
     filters = {
         "swan_section": swan_section,

@@ -74,6 +74,7 @@ class OnpremTarget:
                     keys=keys,
                     mss=MSS,
                     multihop=EBGP_MULTIHOP,
+                    rp=model.route_policies.get(device.name),
                     ike_lifetime=IKE_LIFETIME_SECONDS,
                 )
                 # secret: marked by the psk_text filter when a key is rendered in (pipeline.render_all)
