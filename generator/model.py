@@ -217,7 +217,7 @@ class RoutePolicy:
     outbound: tuple[IPv4Network, ...]  # the site's prefixes + bgp.advertise
     inbound: tuple[IPv4Network, ...]  # what Azure may legitimately send + bgp.accept
     accept_default: bool  # 0.0.0.0/0 is in inbound (only when bgp.accept lists it)
-    max_prefix: int  # inbound maximum-prefix per Azure neighbour (counts every received prefix)
+    max_prefix: int  # inbound maximum-prefix per Azure neighbour (counts accepted prefixes)
     warning_percent: int  # log a warning at this share of max_prefix, before the session reacts
     restart_minutes: int  # the session comes back by itself after this long (prefix limit hit)
     role: str  # "active" (active-active), "primary" or "backup"

@@ -144,7 +144,7 @@ def parse_junos(text: str) -> DeviceFacts:
         if m := re.match(r"^(\S+) peer-as (\d+)$", value):
             device.neighbors[m.group(1)] = int(m.group(2))
     group = "protocols bgp group AZURE "
-    limit = one(f"{group}family inet unicast prefix-limit maximum ")
+    limit = one(f"{group}family inet unicast accepted-prefix-limit maximum ")
     hold = one(f"{group}hold-time ")
     policy = NeighborPolicy(
         inbound=_accepted(values, one(f"{group}import ")) if one(f"{group}import ") else None,
