@@ -1,4 +1,4 @@
-"""Rules for the BGP route policy toward Azure (generator/routing.py derives it).
+"""Rules for the BGP route policy toward Azure (generator/routing.py derives it) and who initiates.
 
 Facts: facts-2026-12 §5 (Azure VPN FAQ "BGP and routing",
 https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-vpn-faq#bgp): at most 4,000 prefixes,
@@ -34,6 +34,22 @@ def _prefix_limit(model: Model) -> Iterator[Problem]:
                 site.path + ("bgp", "advertise") if site.bgp_advertise else site.path + ("prefixes",),
                 f"site '{site.name}' would send Azure {len(sent):,} prefixes; Azure drops the BGP session above "
                 f"{facts.BGP_MAX_PREFIXES:,}: summarize (fewer, shorter prefixes)",
+            )
+
+
+@rule(
+    "onprem-nat-initiates",
+    "A device behind NAT (local_address) initiates IKE, so its connection is not InitiatorOnly "
+    "(Azure FAQ: with NAT-T the on-premises device initiates).",
+)
+def _nat_initiates(model: Model) -> Iterator[Problem]:
+    for conn in model.connections:
+        if conn.device.behind_nat and conn.connection_mode == "InitiatorOnly":
+            yield _p(
+                conn.path + ("connection_mode",),
+                f"device '{conn.device.name}' is behind NAT (local_address) and must initiate IKE, but InitiatorOnly "
+                "makes Azure the only initiator (https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-vpn-faq: "
+                '"ensure that the on-premises device initiates the IPSec tunnel"); use Default or ResponderOnly',
             )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import crypto
-from ..model import IpsecPolicy
+from ..model import IpsecPolicy, Tunnel
 from .base import (
     POLICY_BASED_SELECTORS,
     DeviceFacts,
@@ -80,6 +80,19 @@ def swan_esp_proposal(policy: IpsecPolicy) -> str:
         VENDOR.pfs_group[policy.pfs_group],
     ]
     return "-".join(p for p in parts if p)
+
+
+def swan_start_action(tunnel: Tunnel) -> str:
+    """Who opens the tunnel follows `connection_mode` (swanctl.conf `start_action`/`close_action`):
+    `InitiatorOnly` (only the Azure gateway initiates) makes the device respond only (`none`);
+    otherwise (`Default`, `ResponderOnly`) the device starts it and re-starts it when closed.
+    https://docs.strongswan.org/docs/latest/swanctl/swanctlConf.html"""
+    return "none" if tunnel.connection_mode == "InitiatorOnly" else "start"
+
+
+def swan_dpd_action(tunnel: Tunnel) -> str:
+    """A responder-only device clears a dead peer's SAs and waits for Azure; else it re-initiates."""
+    return "clear" if tunnel.connection_mode == "InitiatorOnly" else "restart"
 
 
 def swan_section(name: object) -> str:
@@ -163,6 +176,8 @@ class StrongswanFrr(Platform):
     allowas_in = "neighbor <Azure BGP IP> allowas-in (FRR)"
     filters = {
         "swan_section": swan_section,
+        "swan_start_action": swan_start_action,
+        "swan_dpd_action": swan_dpd_action,
         "swan_ike_proposal": swan_ike_proposal,
         "swan_esp_proposal": swan_esp_proposal,
     }
