@@ -113,6 +113,9 @@ class SecurityRule:
 class Nsg:
     """A subnet's network security group: created from its rules, or an existing one (only associated)."""
 
+    label = "NSG"  # for messages
+    ps_noun = "NetworkSecurityGroup"  # Get-Az<noun>
+
     name: str
     resource_group: str
     region: str
@@ -134,6 +137,9 @@ class Route:
 @dataclass(frozen=True, slots=True)
 class RouteTable:
     """A subnet's route table: created from its routes, or an existing one (only associated)."""
+
+    label = "route table"
+    ps_noun = "RouteTable"
 
     name: str
     resource_group: str
@@ -409,12 +415,29 @@ class LbRule:
     frontend_port: int  # 0 with HA ports
     backend_port: int
     probe: Probe
+    pool: LbPool
     distribution: str
     floating_ip: bool
     idle_timeout_minutes: int
     tcp_reset: bool
     ha_ports: bool
     path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class LbPool:
+    """A backend pool: members by IP address (rendered) or by NIC (the workload adds them), never both."""
+
+    name: str
+    addresses: tuple[IPv4Address, ...]  # IP-based pool members, in the load balancer's VNet
+    nics: tuple[str, ...]  # NIC names the workload puts in the pool (listed in the runbook only)
+    ref: ResourceRef
+    path: Path
+
+    @property
+    def address_members(self) -> tuple[tuple[str, IPv4Address], ...]:
+        """(member name, address) pairs: the name Azure requires for each backend address."""
+        return tuple((f"{self.name}-{str(a).replace('.', '-')}", a) for a in self.addresses)
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,11 +448,10 @@ class LoadBalancer:
     vnet: Vnet
     subnet: Subnet
     sku: str
-    frontend_ip: IPv4Address
+    frontend_ip: IPv4Address | None  # None: Azure allocates a dynamic private IP
     frontend_name: str
     frontend_ref: ResourceRef
-    backend_pool: str
-    backend_ref: ResourceRef
+    pools: tuple[LbPool, ...]
     probes: tuple[Probe, ...]
     rules: tuple[LbRule, ...]
     ref: ResourceRef
@@ -485,6 +507,17 @@ class Model:
         for link in self.links:
             counts[link.local.name][1] += 1
         return {name: (s2s, v2v) for name, (s2s, v2v) in counts.items()}
+
+    @property
+    def existing_attachments(self) -> tuple[Nsg | RouteTable, ...]:
+        """Existing NSGs and route tables the subnets of created VNets reference, each once."""
+        found: dict[ResourceRef, Nsg | RouteTable] = {}
+        for vnet in self.vnets:
+            for subnet in vnet.subnets if not vnet.existing else ():
+                for x in (subnet.nsg, subnet.route_table):
+                    if x is not None and x.existing:
+                        found.setdefault(x.ref, x)
+        return tuple(found.values())
 
     @property
     def pending(self) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from .model import (
     Gateway,
     GatewayInstance,
     IpsecPolicy,
+    LbPool,
     LbRule,
     LoadBalancer,
     Model,
@@ -377,6 +378,32 @@ class _Resolver:
                 )
         return tuple(result)
 
+    def lb_pools(self, raw: dict[str, Any], path: Path, name: str, rg: str) -> tuple[LbPool, ...]:
+        """A load balancer's backend pools: `backend_pool` (one pool by NIC) or `backend_pools`."""
+        if ("backend_pool" in raw) == ("backend_pools" in raw):
+            self.problem(
+                path,
+                "give backend_pool (one pool by NIC) or backend_pools (pools by IP address or by NIC), not "
+                + ("both" if "backend_pool" in raw else "neither"),
+                "lb-pool-missing",
+            )
+            return ()
+        if "backend_pool" in raw:
+            ref = _ref("loadBalancers/backendAddressPools", name, raw["backend_pool"], rg=rg)
+            return (LbPool(raw["backend_pool"], (), (), ref, path + ("backend_pool",)),)
+        entries = raw["backend_pools"]
+        self.unique(((p["name"], path + ("backend_pools", j, "name")) for j, p in enumerate(entries)), "backend pool")
+        return tuple(
+            LbPool(
+                name=p["name"],
+                addresses=tuple(IPv4Address(a) for a in p.get("addresses", ())),
+                nics=tuple(p.get("nics", ())),
+                ref=_ref("loadBalancers/backendAddressPools", name, p["name"], rg=rg),
+                path=path + ("backend_pools", j),
+            )
+            for j, p in enumerate(entries)
+        )
+
     def load_balancers(self, vnets: Mapping[str, Vnet]) -> tuple[LoadBalancer, ...]:
         result = []
         raw_lbs = self.data["azure"].get("load_balancers", [])
@@ -397,6 +424,7 @@ class _Resolver:
                 )
                 continue
             rg, name = vnet.resource_group, raw["name"]
+            frontend = raw.get("frontend_name", "frontend")
             self.unique(((p["name"], path + ("probes", j, "name")) for j, p in enumerate(raw["probes"])), "probe")
             self.unique(((r["name"], path + ("rules", j, "name")) for j, r in enumerate(raw["rules"])), "rule")
             probes = {
@@ -412,9 +440,21 @@ class _Resolver:
                 )
                 for j, p in enumerate(raw["probes"])
             }
+            pools = self.lb_pools(raw, path, name, rg)
+            if not pools:
+                continue
+            by_pool = {p.name: p for p in pools}
             rules = []
             for j, r in enumerate(raw["rules"]):
                 rpath = path + ("rules", j)
+                pool = by_pool.get(r.get("pool", pools[0].name))
+                if pool is None:
+                    self.problem(
+                        rpath + ("pool",),
+                        f"no backend pool '{r['pool']}' in this load balancer; known: {', '.join(by_pool)}",
+                        "unknown-reference",
+                    )
+                    continue
                 probe = probes.get(r["probe"])
                 if probe is None:
                     self.problem(
@@ -441,6 +481,7 @@ class _Resolver:
                         frontend_port=0 if ha else r["frontend_port"],
                         backend_port=0 if ha else r.get("backend_port", r["frontend_port"]),
                         probe=probe,
+                        pool=pool,
                         distribution=r.get("distribution", "Default"),
                         floating_ip=bool(r.get("floating_ip", False)),
                         idle_timeout_minutes=r.get("idle_timeout_minutes", 4),
@@ -457,11 +498,10 @@ class _Resolver:
                     vnet=vnet,
                     subnet=subnet,
                     sku=raw.get("sku", "Standard"),
-                    frontend_ip=IPv4Address(raw["frontend_ip"]),
-                    frontend_name="frontend",
-                    frontend_ref=_ref("loadBalancers/frontendIPConfigurations", name, "frontend", rg=rg),
-                    backend_pool=raw["backend_pool"],
-                    backend_ref=_ref("loadBalancers/backendAddressPools", name, raw["backend_pool"], rg=rg),
+                    frontend_ip=IPv4Address(raw["frontend_ip"]) if "frontend_ip" in raw else None,
+                    frontend_name=frontend,
+                    frontend_ref=_ref("loadBalancers/frontendIPConfigurations", name, frontend, rg=rg),
+                    pools=pools,
                     probes=tuple(probes.values()),
                     rules=tuple(rules),
                     ref=_ref("loadBalancers", name, rg=rg),

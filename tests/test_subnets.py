@@ -113,6 +113,16 @@ def test_powershell_creates_them_before_the_vnet_and_attaches_them(files, module
     assert f"-NetworkSecurityGroup (Get-{p}NetworkSecurityGroup -Name 'hub-app-nsg' -ResourceGroupName 'rg-hub')" in app
     assert f"-RouteTable (Get-{p}RouteTable -Name 'app-egress' -ResourceGroupName 'rg-hub')" in app
     assert "-ServiceEndpoint 'Microsoft.Storage', 'Microsoft.Sql'" in app
+    # existing ones are checked in the preflight, before anything changes
+    first_step = text.index("Write-GenStep -Number 1 ")
+    for noun, name, rg in (
+        ("NetworkSecurityGroup", "shared-nsg", "rg-security"),
+        ("RouteTable", "legacy-rt", "rg-hub"),
+    ):
+        check = text.index(
+            f"if (-not (Get-{p}{noun} -Name '{name}' -ResourceGroupName '{rg}' -ErrorAction SilentlyContinue)) {{\n    throw"
+        )
+        assert check < first_step
     web = re.search(rf"New-{p}VirtualNetworkSubnetConfig -Name 'web' .*", text).group()
     assert (
         f"-NetworkSecurityGroup (Get-{p}NetworkSecurityGroup -Name 'shared-nsg' -ResourceGroupName 'rg-security')"
@@ -134,3 +144,28 @@ def test_nsg_on_gateway_subnet_is_refused(tmp_path) -> None:
     result = CliRunner().invoke(main, ["validate", str(inventory)])
     assert result.exit_code == 2
     assert "azure.vnets[0].subnets[0].nsg" in result.output and "(rule gateway-subnet-nsg)" in result.output
+
+
+def test_derived_nsg_name_longer_than_80_is_refused_and_a_given_name_fixes_it(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    long = "a" * 75  # 'hub-' + 75 + '-nsg' = 83 characters
+    text = SUBNETS.read_text(encoding="utf-8").replace("        - name: app\n", f"        - name: {long}\n", 1)
+    result = CliRunner().invoke(main, ["validate", str(write_inventory(tmp_path, text))])
+    assert result.exit_code == 2
+    assert f"derived name 'hub-{long}-nsg' is 83 characters" in result.output
+    assert "azure.vnets[0].subnets[1].nsg" in result.output and "(rule name-length)" in result.output
+    named = text.replace(
+        "          nsg:\n            rules:\n", "          nsg:\n            name: app-nsg\n            rules:\n", 1
+    )
+    result = CliRunner().invoke(main, ["validate", str(write_inventory(tmp_path, named, "named.yaml"))])
+    assert result.exit_code == 0, result.output
+
+
+def test_runbook_lists_what_each_subnet_carries(files) -> None:
+    line = next(x for x in files["README.md"].splitlines() if x.startswith("- VNet `hub`"))
+    assert "`app` `10.30.1.0/24` (NSG `hub-app-nsg`; route table `app-egress`; service endpoints" in line
+    assert "`web` `10.30.3.0/24` (existing NSG `shared-nsg`; existing route table `legacy-rt`; delegated to" in line
+    from checks_runbook import check_markdown
+
+    assert check_markdown("README.md", files["README.md"]) == []
