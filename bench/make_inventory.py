@@ -125,6 +125,12 @@ def make(n: int, seed: int = 42) -> str:
             f"      location: Branch {i}",
             f"      asn: {4_200_000_000 + i}",  # RFC 6996 private 4-byte ASNs: one per site (shared ones warn)
             f"      prefixes: [{', '.join(prefixes)}]",
+        ]
+        if size == 2 and not static and "juniper_srx" in {PLATFORMS[(device + j) % len(PLATFORMS)] for j in range(2)}:
+            out.append(
+                "      redundancy: primary-backup"
+            )  # a stateful firewall in the pair (rule stateful-active-active)
+        out += [
             "      devices:",
         ]
         for j in range(size):

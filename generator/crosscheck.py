@@ -128,7 +128,48 @@ def cross_check(model: Model, files: list[OutputFile], keys: dict[str, str] | No
                 differ("routes into the tunnel", {f"{azure_bgp}/32"}, got.routes, where)
             else:
                 differ("routes into the tunnel", {str(p) for p in t.remote_prefixes}, got.routes, where)
+        problems.extend(route_policy_problems(model, device.name, facts_, stem))
     return problems
+
+
+def route_policy_problems(model: Model, device: str, found, stem: str) -> list[str]:
+    """The device file's filters, prefix limit, prepend/local-preference and hold time per Azure
+    neighbour against the model's RoutePolicy (generator/routing.py)."""
+    policy = model.route_policies.get(device)
+    problems: list[str] = []
+    for t in model.device_tunnels.get(device, ()):
+        if not t.bgp or policy is None:
+            continue
+        neighbor = str(t.azure_bgp_ip)
+        got = found.policies.get(neighbor)
+        where = f"{stem}: BGP neighbour {neighbor} (tunnel {t.device_index})"
+        if got is None:
+            problems.append(f"{where}: no route policy (inbound/outbound filter, maximum-prefix)")
+            continue
+        want = {
+            "inbound filter": {str(p) for p in policy.inbound},
+            "outbound filter": {str(p) for p in policy.outbound},
+            "inbound maximum-prefix": policy.max_prefix,
+            "AS-path prepend": policy.prepend,
+            "local-preference": policy.local_preference,
+            "hold time": policy.hold,
+        }
+        have = {
+            "inbound filter": got.inbound,
+            "outbound filter": got.outbound,
+            "inbound maximum-prefix": got.max_prefix,
+            "AS-path prepend": got.prepend,
+            "local-preference": got.local_preference,
+            "hold time": got.hold,
+        }
+        for what, value in want.items():
+            if have[what] != value:
+                problems.append(f"{where}: {what}: model {_show(value)}, device {_show(have[what])}")
+    return problems
+
+
+def _show(value: Any) -> str:
+    return repr(sorted(value)) if isinstance(value, set) else repr(value)
 
 
 def _ipconfig_index(expression: str) -> int:

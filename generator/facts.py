@@ -63,7 +63,10 @@ DEFAULT_CHILD_SA_LIFETIME_SECONDS = 27000
 DEFAULT_CHILD_SA_KILOBYTES = 102400000
 DEFAULT_DPD_TIMEOUT_SECONDS = 45
 TCP_MSS = 1350  # Azure requires MSS clamping at 1350 (S4, S33)
-BGP_MAX_PREFIXES = 4000
+BGP_MAX_PREFIXES = 4000  # Azure drops the BGP session beyond this (facts-2026-12 §5)
+# Azure's fixed BGP timers (facts-2026-12 §5, FAQ "BGP and routing"): every device writes them explicitly.
+BGP_KEEPALIVE_SECONDS = 60
+BGP_HOLD_SECONDS = 180
 
 # Azure's default route-based proposals (S33): the device offers one that Azure accepts both as
 # initiator and responder: IKE AES256/SHA256/DH group 2; ESP AES256/SHA256 without PFS.

@@ -246,6 +246,11 @@ class Site:
     prefixes: tuple[IPv4Network, ...]
     devices: tuple[Device, ...]
     path: Path
+    # BGP route policy of the site (generator/routing.py derives each device's filters from these)
+    redundancy: str = "active-active"  # or primary-backup: the first device is the primary
+    bgp_advertise: tuple[IPv4Network, ...] = ()  # sent to Azure besides `prefixes`
+    bgp_accept: tuple[IPv4Network, ...] = ()  # accepted from Azure besides what Azure legitimately sends
+    transit_via_azure: bool = False  # accept other sites' prefixes re-advertised by Azure
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +286,29 @@ class Tunnel:
     def name(self) -> str:
         """The tunnel's name on devices: Azure connection + gateway instance, e.g. cn-SEA-VNET-dc1-edge1-i0."""
         return f"{self.connection}-i{self.instance}"
+
+
+@dataclass(frozen=True, slots=True)
+class RoutePolicy:
+    """What one BGP device sends Azure and accepts from it (derived once by generator/routing.py).
+
+    Templates print these lists; the cross-side check compares what each device file says with them.
+    Every prefix matches exactly (no `le`/`orlonger`): a more-specific or a default route is denied
+    unless listed.
+    """
+
+    device: str
+    outbound: tuple[IPv4Network, ...]  # the site's prefixes + bgp.advertise
+    inbound: tuple[IPv4Network, ...]  # what Azure may legitimately send + bgp.accept
+    accept_default: bool  # 0.0.0.0/0 is in inbound (only when bgp.accept lists it)
+    max_prefix: int  # inbound maximum-prefix per Azure neighbour (counts accepted prefixes)
+    warning_percent: int  # log a warning at this share of max_prefix, before the session reacts
+    restart_minutes: int  # the session comes back by itself after this long (prefix limit hit)
+    role: str  # "active" (active-active), "primary" or "backup"
+    prepend: tuple[int, ...]  # ASNs prepended to the AS path sent to Azure (backup only)
+    local_preference: int | None  # set on routes from Azure (backup: lower than the default 100)
+    keepalive: int  # Azure's fixed BGP timers, written explicitly
+    hold: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,6 +495,8 @@ class Model:
     resource_groups: tuple[ResourceGroup, ...]
     secrets: tuple[SecretRef, ...]
     device_tunnels: dict[str, tuple[Tunnel, ...]] = field(default_factory=dict)
+    # device name -> its BGP route policy toward Azure (generator/routing.py); BGP devices only
+    route_policies: dict[str, RoutePolicy] = field(default_factory=dict)
     warnings: tuple[Located, ...] = ()  # rule warnings, set by pipeline.build_model (shown in the runbook)
 
     def gateway_connections(self) -> dict[str, tuple[int, int]]:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
-from . import facts, naming, regions
+from . import facts, naming, regions, routing
 from .errors import Path, Problem
 from .model import (
     Connection,
@@ -554,6 +554,10 @@ class _Resolver:
                     prefixes=tuple(IPv4Network(p) for p in raw["prefixes"]),
                     devices=tuple(devices),
                     path=path,
+                    redundancy=raw.get("redundancy", routing.ACTIVE_ACTIVE),
+                    bgp_advertise=tuple(IPv4Network(p) for p in raw.get("bgp", {}).get("advertise", [])),
+                    bgp_accept=tuple(IPv4Network(p) for p in raw.get("bgp", {}).get("accept", [])),
+                    transit_via_azure=bool(raw.get("bgp", {}).get("transit_via_azure", False)),
                 )
             )
         return tuple(result)
@@ -716,6 +720,7 @@ class _Resolver:
             resource_groups=_resource_groups(vnets, connections, links, peerings, lbs),
             secrets=secrets,
             device_tunnels={k: tuple(v) for k, v in device_tunnels.items()},
+            route_policies=routing.derive(sites, vnets, site_connections, links, peerings),
         )
 
 

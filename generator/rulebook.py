@@ -16,7 +16,7 @@ from .errors import Problem, Severity
 from .model import Model
 
 # semantic rules on the Azure side, the on-prem devices and their platforms, the PowerShell scripts
-RULE_MODULES = ("rules", "rules_azure", "rules_onprem", "rules_powershell")
+RULE_MODULES = ("rules", "rules_azure", "rules_onprem", "rules_routing", "rules_powershell")
 
 Check = Callable[[Model], Iterable[Problem]]
 

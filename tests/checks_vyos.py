@@ -172,6 +172,8 @@ VALIDATORS = {
     "ipv6-host": lambda v, a: _host(v, 6),
     "ip-host": lambda v, a: _host(v, 4) or _host(v, 6),
     "numeric": _numeric,
+    # src/validators/as-number-list: every space-separated word passes `numeric --range 1-4294967294`
+    "as-number-list": lambda v, a: bool(v.split()) and all(_numeric(w, "--range 1-4294967294") for w in v.split()),
 }
 
 

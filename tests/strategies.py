@@ -230,7 +230,10 @@ def inventories(draw) -> dict[str, Any]:
             if draw(st.booleans()):
                 connection["dpd_timeout_seconds"] = draw(st.integers(9, 3600))
             if draw(st.booleans()):
-                connection["connection_mode"] = draw(st.sampled_from(["Default", "InitiatorOnly", "ResponderOnly"]))
+                # a device behind NAT must initiate: not InitiatorOnly (rule onprem-nat-initiates)
+                nat = any("local_address" in d for d in devices)
+                modes = ["Default", "ResponderOnly"] + ([] if nat else ["InitiatorOnly"])
+                connection["connection_mode"] = draw(st.sampled_from(modes))
             connections.append(connection)
 
     azure: dict[str, Any] = {"vnets": vnets}

@@ -81,6 +81,40 @@ DRIFTS = [
         "ip route 10.3.255.99/32",
         "routes into the tunnel",
     ),
+    # route policy toward Azure (generator/routing.py), on every platform
+    (
+        "onprem/strongswan_frr/_route_policy.j2",
+        "{% for prefix in rp.inbound %}",
+        "{% for prefix in (rp.inbound | list) + ['0.0.0.0/0'] %}",
+        "inbound filter",
+    ),
+    ("onprem/strongswan_frr/frr.conf.j2", "route-map AZURE-OUT out", "route-map AZURE-IN out", "outbound filter"),
+    (
+        "onprem/strongswan_frr/frr.conf.j2",
+        "maximum-prefix {{ rp.max_prefix }}",
+        "maximum-prefix 4000",
+        "maximum-prefix",
+    ),
+    ("onprem/strongswan_frr/frr.conf.j2", "timers {{ rp.keepalive }} {{ rp.hold }}", "timers 10 30", "hold time"),
+    (
+        "onprem/cisco_iosxe/_route_policy.j2",
+        "{% for prefix in rp.outbound %}",
+        "{% for prefix in (rp.outbound | list) + ['0.0.0.0/0'] %}",
+        "outbound filter",
+    ),
+    ("onprem/cisco_iosxe/ios.j2", "  neighbor {{ t.azure_bgp_ip }} route-map AZURE-IN in\n", "", "inbound filter"),
+    (
+        "onprem/juniper_srx/_route_policy.j2",
+        "prefix-limit maximum {{ rp.max_prefix }}",
+        "prefix-limit maximum 99",
+        "maximum-prefix",
+    ),
+    (
+        "onprem/juniper_srx/_route_policy.j2",
+        "set protocols bgp group AZURE import AZURE-IMPORT\n",
+        "",
+        "inbound filter",
+    ),
 ]
 
 

@@ -263,7 +263,10 @@ def test_dc3_strongswan_one_tunnel_one_neighbour_loaded_by_charon() -> None:
     assert "if_id_in = 1" in swan and "if_id_out = 1" in swan
     assert "local_ts = 0.0.0.0/0" in swan and "remote_ts = 0.0.0.0/0" in swan
     assert f"neighbor {instance['bgp_ips'][0]} remote-as 65030" in frr
-    assert "no bgp ebgp-requires-policy" in frr
+    # FRR's ebgp-requires-policy stays on: the neighbour has both route-maps
+    assert "no bgp ebgp-requires-policy" not in frr
+    assert f"neighbor {instance['bgp_ips'][0]} route-map AZURE-IN in" in frr
+    assert f"neighbor {instance['bgp_ips'][0]} route-map AZURE-OUT out" in frr
     assert "ip link add 'xfrm1' type xfrm dev \"$OUTSIDE\" if_id 1" in script
     assert f"ip route replace '{instance['bgp_ips'][0]}/32' dev 'xfrm1'" in script
     assert "--set-mss 1350" in script

@@ -79,7 +79,9 @@ def test_good_inventory_renders_and_validates_on_every_platform(tmp_path, platfo
     assert check_files(files) == []
     device = "\n".join(t for p, t in files.items() if p.startswith("onprem/"))
     for prefix in ("10.10.0.0", "10.11.0.0"):
-        assert (prefix in device) is not bgp  # static routes to the VNet only without BGP
+        static = re.search(rf"(ip route|static route) {re.escape(prefix)}[/ ]", device)
+        assert bool(static) is not bgp  # static routes to the VNet only without BGP
+        assert (prefix in device) is True  # with BGP: the VNet is in the inbound filter
 
 
 def test_srx_gcm_ike_needs_its_prf(tmp_path) -> None:
@@ -146,3 +148,22 @@ def test_junos_interfaces_need_a_unit(tmp_path) -> None:
     bad = validate(inventory(tmp_path, platform="juniper_srx", device_extra=", outside_interface: ge-0/0/0"))
     assert bad.exit_code == 2 and rules_in(bad) == ["onprem-interface-name"]
     assert "devices[0].outside_interface" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("mode", "start", "dpd"), [("InitiatorOnly", "none", "clear"), ("ResponderOnly", "start", "restart")]
+)
+def test_connection_mode_decides_who_starts_the_strongswan_tunnel(tmp_path, mode, start, dpd) -> None:
+    """InitiatorOnly: Azure alone initiates, the device only responds; else the device starts it.
+    The rendered swanctl.conf loads in charon (check_files)."""
+    path = inventory(tmp_path, connection_extra=f"      connection_mode: {mode}\n")
+    assert validate(path).exit_code == 0
+    model = build_model(tmp_path / "inventory.yaml").model
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(state_for(model)), encoding="utf-8")
+    files = render_files(tmp_path / "inventory.yaml", (state,))
+    assert check_files(files) == []
+    [swan] = [t for p, t in files.items() if p.endswith(".swanctl.conf")]
+    assert swan.count(f"start_action = {start}\n") == swan.count("start_action =") > 0
+    assert swan.count(f"close_action = {start}\n") == swan.count("close_action =") > 0
+    assert swan.count(f"dpd_action = {dpd}\n") == swan.count("dpd_action =") > 0

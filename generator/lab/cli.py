@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from .bgp_checks import text as bgp_checks_text
 from .drill import DrillOptions
 from .plan import PLANTS, Timers
 from .report import cut_off, drill_text, summary, table, timeline_svg
@@ -56,6 +57,9 @@ def to_json(result) -> dict:
         "cut_off": cut_off(result),
         "seconds_to_established": result.seconds_to_established,
         "drill": result.drill.to_json() if result.drill else None,
+        "bgp_checks": [
+            {"check": c.name, "device": c.device, "ok": c.ok, "detail": c.detail} for c in result.bgp_checks
+        ],
         "ok": result.ok,
     }
 
@@ -65,6 +69,8 @@ def emit(result, fmt: str, report: Path | None, info) -> None:
     text = table(result)
     if result.matrix:
         text += "\n" + "\n".join(cut_off(result))
+    if result.bgp_checks:
+        text = text.rstrip("\n") + "\n\n" + bgp_checks_text(result.bgp_checks)
     if result.drill is not None:
         text = text.rstrip("\n") + "\n\n" + drill_text(result.drill)
         path = report or Path(f"gen-lab-{result.name}-drill.{'json' if fmt == 'json' else 'txt'}")

@@ -400,6 +400,7 @@ def _emulated_device(plan: Plan, endpoint: Endpoint, env: jinja2.Environment, ke
         "bgp": any(t["bgp"] for t in tunnels),
         "asn": site.asn,
         "prefixes": site.prefixes,
+        "rp": model.route_policies.get(device.name),  # the device's route policy toward Azure, as rendered
     }
     return {
         "swanctl": env.get_template("lab/device.swanctl.conf.j2").render(view),

@@ -83,6 +83,7 @@ class LabResult:
     timers: str = ""
     matrix: dict[str, str] = field(default_factory=dict)  # reachability cell -> ok | degraded | lost
     drill: object = None  # drill.DrillResult with --drill
+    bgp_checks: list = field(default_factory=list)  # bgp_checks.BgpCheck: route policy, primary-backup, prefix limit
 
     @property
     def up(self) -> bool:
@@ -90,7 +91,7 @@ class LabResult:
 
     @property
     def ok(self) -> bool:
-        return self.up and (self.drill is None or self.drill.ok)
+        return self.up and (self.drill is None or self.drill.ok) and all(c.ok for c in self.bgp_checks)
 
 
 @dataclass
@@ -433,6 +434,7 @@ def run_lab(
     timers: Timers | None = None,
     plants: dict[str, str] | None = None,
     drill=None,
+    bgp_checks: bool = True,
 ) -> LabResult:
     """Build, run and check the lab of INVENTORY; with `drill` (drill.DrillOptions) run the drill on it
     once everything is up. Raises GenError (bad inventory) or LabError."""
@@ -527,6 +529,11 @@ def run_lab(
         result.matrix = view
         if drill is not None:
             result.drill = run_drill(lab, drill, log)
+        if result.up and bgp_checks and drill is None:  # the drill's failures would disturb them
+            from .bgp_checks import run_checks
+
+            result.bgp_checks = run_checks(lab, log)
+            phase("BGP route-policy checks done")
         return result
     except BaseException:
         keep = False

@@ -9,7 +9,8 @@ registry (generator/platforms/__init__.py) and never names a platform.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -46,6 +47,18 @@ class TunnelFacts:
 
 
 @dataclass
+class NeighborPolicy:
+    """What a device file applies to one BGP neighbour: prefixes each direction lets through, limit."""
+
+    inbound: set[str] | None = None  # None: no inbound filter at all
+    outbound: set[str] | None = None
+    max_prefix: int | None = None
+    prepend: tuple[int, ...] = ()
+    local_preference: int | None = None
+    hold: int | None = None
+
+
+@dataclass
 class DeviceFacts:
     """What a device's rendered files say, read back by the platform's parser."""
 
@@ -53,6 +66,57 @@ class DeviceFacts:
     asn: int | None = None
     bgp_source: str | None = None
     neighbors: dict[str, int] = field(default_factory=dict)  # BGP neighbour -> remote AS
+    policies: dict[str, NeighborPolicy] = field(default_factory=dict)  # BGP neighbour -> its route policy
+
+
+def route_map_filters(lines: Iterable[str]) -> dict[str, NeighborPolicy]:
+    """Route-map name -> what it permits, for the prefix-list + route-map syntax IOS-XE and FRR share.
+
+    Reads `ip prefix-list NAME seq N permit|deny PREFIX` (exact entries only) and `route-map NAME
+    permit N` blocks with `match ip address prefix-list`, `set as-path prepend`, `set local-preference`.
+    A route-map permits the prefixes its prefix-list permits (a deny entry permits nothing).
+    """
+    lists: dict[str, set[str]] = {}
+    maps: dict[str, NeighborPolicy] = {}
+    current: NeighborPolicy | None = None
+    for raw in lines:
+        line = raw.strip()
+        if m := re.match(r"^ip prefix-list (\S+) seq \d+ (permit|deny) (\S+)$", line):
+            found = lists.setdefault(m.group(1), set())
+            if m.group(2) == "permit":
+                found.add(m.group(3))
+            current = None
+        elif m := re.match(r"^route-map (\S+) permit \d+$", line):
+            current = maps.setdefault(m.group(1), NeighborPolicy(inbound=set()))
+        elif current is not None and raw.startswith(" "):
+            if m := re.match(r"^match ip address prefix-list (\S+)$", line):
+                current.inbound = lists.get(m.group(1), set())
+            elif m := re.match(r"^set as-path prepend ([\d ]+)$", line):
+                current.prepend = tuple(int(x) for x in m.group(1).split())
+            elif m := re.match(r"^set local-preference (\d+)$", line):
+                current.local_preference = int(m.group(1))
+        elif not raw.startswith(" "):
+            current = None
+    return maps
+
+
+def neighbor_policies(lines: Iterable[str], maps: dict[str, NeighborPolicy]) -> dict[str, NeighborPolicy]:
+    """Neighbour -> policy from `neighbor X route-map NAME in|out`, `maximum-prefix N`, `timers K H`."""
+    found: dict[str, NeighborPolicy] = {}
+    for raw in lines:
+        line = raw.strip()
+        if m := re.match(r"^neighbor (\S+) route-map (\S+) (in|out)$", line):
+            policy = found.setdefault(m.group(1), NeighborPolicy())
+            rm = maps.get(m.group(2), NeighborPolicy(inbound=set()))
+            if m.group(3) == "in":
+                policy.inbound, policy.local_preference = rm.inbound, rm.local_preference
+            else:
+                policy.outbound, policy.prepend = rm.inbound, rm.prepend
+        elif m := re.match(r"^neighbor (\S+) maximum-prefix (\d+)", line):
+            found.setdefault(m.group(1), NeighborPolicy()).max_prefix = int(m.group(2))
+        elif m := re.match(r"^neighbor (\S+) timers \d+ (\d+)$", line):
+            found.setdefault(m.group(1), NeighborPolicy()).hold = int(m.group(2))
+    return found
 
 
 class Platform:
@@ -68,7 +132,11 @@ class Platform:
     # How the engineer applies the files (runbook). `{file}` is the first output file, `{file2}`,
     # `{file3}` the next ones in the order of `files`.
     apply_steps: ClassVar[tuple[str, ...]]
-    verify_commands: ClassVar[tuple[str, ...]]  # run on the device after pasting
+    verify_commands: ClassVar[tuple[str, ...]]  # run on the device after pasting (IPsec: every device)
+    # BGP devices only: the summary, then per Azure neighbour (`{neighbor}`) what the device
+    # advertises to it and what it accepted from it (after the inbound filter)
+    bgp_verify_commands: ClassVar[tuple[str, ...]] = ()
+    bgp_neighbor_commands: ClassVar[tuple[str, ...]] = ()
     allowas_in: ClassVar[str]  # how the device accepts routes carrying its own ASN (shared site ASNs)
     filters: ClassVar[Mapping[str, Callable[..., Any]]] = {}  # template filters of this vendor's syntax
     # role -> suffix for a platform whose files `gen lab` runs unchanged (empty: emulated from the model)
@@ -77,6 +145,14 @@ class Platform:
     def template(self, suffix: str) -> str:
         """`.swanctl.conf` -> onprem/<key>/swanctl.conf.j2"""
         return f"onprem/{self.key}/{suffix.lstrip('.')}.j2"
+
+    def verify(self, tunnels: Iterable[Any]) -> tuple[str, ...]:
+        """The device's verify commands: IPsec always; BGP ones only with BGP tunnels, per neighbour."""
+        neighbors = [str(t.azure_bgp_ip) for t in tunnels if t.bgp]
+        if not neighbors:
+            return self.verify_commands
+        per_neighbor = tuple(c.format(neighbor=n) for n in neighbors for c in self.bgp_neighbor_commands)
+        return self.verify_commands + self.bgp_verify_commands + per_neighbor
 
     def can(self, capability: str) -> bool:
         return capability in self.capabilities

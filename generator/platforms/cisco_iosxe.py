@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import crypto
 from ..model import IpsecPolicy
-from .base import DeviceFacts, Platform, TunnelFacts, Vendor
+from .base import DeviceFacts, Platform, TunnelFacts, Vendor, neighbor_policies, route_map_filters
 
 VENDOR = Vendor(
     ike_encryption={
@@ -143,6 +143,7 @@ def parse_ios(text: str) -> DeviceFacts:
                 if m := re.match(r"^neighbor \S+ update-source (\S+)$", line):
                     address = _first(blocks.get(f"interface {m.group(1)}", []), "ip address ").split()
                     device.bgp_source = address[0] if address else m.group(1)
+    device.policies = neighbor_policies(text.splitlines(), route_map_filters(text.splitlines()))
     return device
 
 
@@ -158,7 +159,13 @@ class CiscoIosXe(Platform):
         "`configure terminal`, paste `{file}`, then `end`",
         "check the result, then `copy running-config startup-config`",
     )
-    verify_commands = ("show crypto ikev2 sa", "show crypto ipsec sa", "show ip bgp summary", "show ip route bgp")
+    verify_commands = ("show crypto ikev2 sa", "show crypto ipsec sa")
+    bgp_verify_commands = ("show ip bgp summary", "show ip route bgp")
+    # show ip bgp neighbors ADDRESS advertised-routes | routes (the accepted ones, after the route-map)
+    bgp_neighbor_commands = (
+        "show ip bgp neighbors {neighbor} advertised-routes",
+        "show ip bgp neighbors {neighbor} routes",
+    )
     allowas_in = "neighbor <Azure BGP IP> allowas-in (IOS-XE)"
     filters = {"ios_ike_proposal": ios_ike_proposal, "ios_transform_set": ios_transform_set, "ios_pfs": ios_pfs}
 

@@ -13,7 +13,15 @@ from typing import Any
 
 from .. import crypto
 from ..model import Device, IpsecPolicy
-from .base import POLICY_BASED_SELECTORS, STATEFUL_FIREWALL, DeviceFacts, Platform, TunnelFacts, Vendor
+from .base import (
+    POLICY_BASED_SELECTORS,
+    STATEFUL_FIREWALL,
+    DeviceFacts,
+    NeighborPolicy,
+    Platform,
+    TunnelFacts,
+    Vendor,
+)
 
 VENDOR = Vendor(
     ike_encryption={
@@ -135,7 +143,35 @@ def parse_junos(text: str) -> DeviceFacts:
     for value in values("protocols bgp group AZURE neighbor "):
         if m := re.match(r"^(\S+) peer-as (\d+)$", value):
             device.neighbors[m.group(1)] = int(m.group(2))
+    group = "protocols bgp group AZURE "
+    limit = one(f"{group}family inet unicast accepted-prefix-limit maximum ")
+    hold = one(f"{group}hold-time ")
+    policy = NeighborPolicy(
+        inbound=_accepted(values, one(f"{group}import ")) if one(f"{group}import ") else None,
+        outbound=_accepted(values, one(f"{group}export ")) if one(f"{group}export ") else None,
+        max_prefix=int(limit) if limit.isdigit() else None,
+        hold=int(hold) if hold.isdigit() else None,
+    )
+    for statement in (one(f"{group}import "), one(f"{group}export ")):
+        for value in values(f"policy-options policy-statement {statement} term "):
+            if m := re.match(r'^\S+ then as-path-prepend "([\d ]+)"$', value):
+                policy.prepend = tuple(int(x) for x in m.group(1).split())
+            elif m := re.match(r"^\S+ then local-preference (\d+)$", value):
+                policy.local_preference = int(m.group(1))
+    device.policies = {n: policy for n in device.neighbors}  # group-level policy: every neighbour
     return device
+
+
+def _accepted(values, statement: str) -> set[str]:
+    """Prefixes a policy-statement accepts: `route-filter P exact` of the terms that end in accept."""
+    terms: dict[str, set[str]] = {}
+    accepting: set[str] = set()
+    for value in values(f"policy-options policy-statement {statement} term "):
+        if m := re.match(r"^(\S+) from route-filter (\S+) exact$", value):
+            terms.setdefault(m.group(1), set()).add(m.group(2))
+        elif m := re.match(r"^(\S+) then accept$", value):
+            accepting.add(m.group(1))
+    return {p for term in accepting for p in terms.get(term, {"<any route: a term without route-filter>"})}
 
 
 class JuniperSrx(Platform):
@@ -153,8 +189,12 @@ class JuniperSrx(Platform):
     verify_commands = (
         "show security ike security-associations",
         "show security ipsec security-associations",
-        "show bgp summary",
-        "show route protocol bgp",
+    )
+    bgp_verify_commands = ("show bgp summary", "show route protocol bgp")
+    # show route advertising-protocol bgp NEIGHBOR / receive-protocol bgp NEIGHBOR
+    bgp_neighbor_commands = (
+        "show route advertising-protocol bgp {neighbor}",
+        "show route receive-protocol bgp {neighbor}",
     )
     allowas_in = "family inet unicast loops 2 in the BGP group (Junos)"
     filters = {

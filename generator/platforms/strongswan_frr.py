@@ -12,8 +12,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import crypto
-from ..model import IpsecPolicy
-from .base import POLICY_BASED_SELECTORS, DeviceFacts, Platform, TunnelFacts, Vendor
+from ..model import IpsecPolicy, Tunnel
+from .base import (
+    POLICY_BASED_SELECTORS,
+    DeviceFacts,
+    Platform,
+    TunnelFacts,
+    Vendor,
+    neighbor_policies,
+    route_map_filters,
+)
 
 VENDOR = Vendor(
     ike_encryption={
@@ -74,6 +82,19 @@ def swan_esp_proposal(policy: IpsecPolicy) -> str:
     return "-".join(p for p in parts if p)
 
 
+def swan_start_action(tunnel: Tunnel) -> str:
+    """Who opens the tunnel follows `connection_mode` (swanctl.conf `start_action`/`close_action`):
+    `InitiatorOnly` (only the Azure gateway initiates) makes the device respond only (`none`);
+    otherwise (`Default`, `ResponderOnly`) the device starts it and re-starts it when closed.
+    https://docs.strongswan.org/docs/latest/swanctl/swanctlConf.html"""
+    return "none" if tunnel.connection_mode == "InitiatorOnly" else "start"
+
+
+def swan_dpd_action(tunnel: Tunnel) -> str:
+    """A responder-only device clears a dead peer's SAs and waits for Azure; else it re-initiates."""
+    return "clear" if tunnel.connection_mode == "InitiatorOnly" else "restart"
+
+
 def swan_section(name: object) -> str:
     """A swanctl section name: letters, digits, '-' and '_' only ('.' would open a subsection)."""
     return re.sub(r"[^A-Za-z0-9_-]", "_", str(name))
@@ -128,6 +149,7 @@ def parse_strongswan(swanctl: str, frr: str) -> DeviceFacts:
             device.neighbors[m.group(1)] = int(m.group(2))
         elif m := re.match(r"^neighbor \S+ update-source (\S+)$", line):
             device.bgp_source = m.group(1)
+    device.policies = neighbor_policies(frr.splitlines(), route_map_filters(frr.splitlines()))
     return device
 
 
@@ -144,10 +166,18 @@ class StrongswanFrr(Platform):
         "install `{file}` as `/etc/swanctl/conf.d/` file and run `swanctl --load-all`",
         "apply `{file2}` with `vtysh -f` (or merge it into `/etc/frr/frr.conf` and reload FRR)",
     )
-    verify_commands = ("swanctl --list-sas", "vtysh -c 'show bgp summary'", "vtysh -c 'show ip route bgp'")
+    verify_commands = ("swanctl --list-sas",)
+    # https://docs.frrouting.org/en/latest/bgp.html (show bgp ... neighbors PEER advertised-routes / routes)
+    bgp_verify_commands = ("vtysh -c 'show bgp summary'", "vtysh -c 'show ip route bgp'")
+    bgp_neighbor_commands = (
+        "vtysh -c 'show ip bgp neighbors {neighbor} advertised-routes'",
+        "vtysh -c 'show ip bgp neighbors {neighbor} routes'",
+    )
     allowas_in = "neighbor <Azure BGP IP> allowas-in (FRR)"
     filters = {
         "swan_section": swan_section,
+        "swan_start_action": swan_start_action,
+        "swan_dpd_action": swan_dpd_action,
         "swan_ike_proposal": swan_ike_proposal,
         "swan_esp_proposal": swan_esp_proposal,
     }

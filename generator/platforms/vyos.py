@@ -42,7 +42,7 @@ from typing import Any
 
 from .. import crypto
 from ..model import Device, IpsecPolicy, Tunnel
-from .base import DeviceFacts, Platform, TunnelFacts, Vendor
+from .base import DeviceFacts, NeighborPolicy, Platform, TunnelFacts, Vendor
 
 VENDOR = Vendor(
     ike_encryption={
@@ -85,9 +85,6 @@ VENDOR = Vendor(
     },
 )
 
-# Azure's fixed BGP timers (facts-2026-12 §5): the device must match them.
-BGP_KEEPALIVE_SECONDS = 60
-BGP_HOLD_SECONDS = 180
 # vyos-1x include/constraint/interface-name.xml.i (the names VyOS accepts); the BGP source is a dummy
 _INTERFACE = re.compile(r"(bond|br|eth|peth|pppoe|veth|vxlan|wlan|wwan)[0-9]+(\.\d+)?")
 _DUMMY = re.compile(r"dum[0-9]+")
@@ -179,6 +176,45 @@ def parse_vyos(text: str) -> DeviceFacts:
             device.neighbors[rest[0]] = int(rest[2])
         elif len(rest) == 3 and rest[1] == "update-source":
             device.bgp_source = rest[2]
+
+    def permitted(prefix_list: str) -> set[str]:
+        rules = {v[0] for v in values("policy", "prefix-list", prefix_list, "rule") if v}
+        return {
+            one("policy", "prefix-list", prefix_list, "rule", r, "prefix")
+            for r in rules
+            if one("policy", "prefix-list", prefix_list, "rule", r, "action") == "permit"
+        }
+
+    def route_map(name: str) -> NeighborPolicy:
+        rules = {v[0] for v in values("policy", "route-map", name, "rule") if v}
+        found = NeighborPolicy(inbound=set())
+        for r in rules:
+            rule = ("policy", "route-map", name, "rule", r)
+            if one(*rule, "action") != "permit":
+                continue
+            found.inbound |= permitted(one(*rule, "match", "ip", "address", "prefix-list"))
+            prepend = one(*rule, "set", "as-path", "prepend")
+            found.prepend = tuple(int(x) for x in prepend.split()) or found.prepend
+            pref = one(*rule, "set", "local-preference")
+            found.local_preference = int(pref) if pref.isdigit() else found.local_preference
+        return found
+
+    for neighbor in device.neighbors:
+        family = ("protocols", "bgp", "neighbor", neighbor, "address-family", "ipv4-unicast")
+        imp, exp = one(*family, "route-map", "import"), one(*family, "route-map", "export")
+        limit, hold = (
+            one(*family, "maximum-prefix"),
+            one("protocols", "bgp", "neighbor", neighbor, "timers", "holdtime"),
+        )
+        rin, rout = route_map(imp), route_map(exp)
+        device.policies[neighbor] = NeighborPolicy(
+            inbound=rin.inbound if imp else None,
+            outbound=rout.inbound if exp else None,
+            max_prefix=int(limit) if limit.isdigit() else None,
+            prepend=rout.prepend,
+            local_preference=rin.local_preference,
+            hold=int(hold) if hold.isdigit() else None,
+        )
     return device
 
 
@@ -196,9 +232,12 @@ class Vyos(Platform):
         "`commit-confirm 10`, then `confirm` once the tunnels are up, and `save`",
     )
     # https://docs.vyos.io/en/latest/configuration/vpn/ipsec.html (operation mode)
-    verify_commands = ("show vpn ike sa", "show vpn ipsec sa", "show ip bgp summary", "show ip route bgp")
-    bgp_keepalive = BGP_KEEPALIVE_SECONDS  # timers keepalive / holdtime of every Azure neighbour
-    bgp_hold = BGP_HOLD_SECONDS
+    verify_commands = ("show vpn ike sa", "show vpn ipsec sa")
+    bgp_verify_commands = ("show ip bgp summary", "show ip route bgp")
+    bgp_neighbor_commands = (
+        "show ip bgp neighbors {neighbor} advertised-routes",
+        "show ip bgp neighbors {neighbor} routes",
+    )
     allowas_in = "set protocols bgp neighbor <Azure BGP IP> address-family ipv4-unicast allowas-in number 1 (VyOS)"
     filters = {
         "vyos_ike_proposal": vyos_ike_proposal,

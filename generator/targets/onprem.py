@@ -34,6 +34,7 @@ class DeviceView:
     connections: tuple[Connection, ...]
     pending: tuple[str, ...]  # placeholders left in this device's files
     psk_placeholders: bool  # pre-shared keys are placeholders (no --secrets)
+    verify: tuple[str, ...]  # Platform.verify: IPsec always, BGP per Azure neighbour only with BGP
 
 
 class OnpremTarget:
@@ -61,6 +62,7 @@ class OnpremTarget:
                 connections=tuple(connections.get(device.name, ())),
                 pending=pending(tunnels),
                 psk_placeholders=any(t.psk.parameter not in keys for t in tunnels),
+                verify=PLATFORMS[device.platform].verify(tunnels),
             )
             for suffix in view.platform.files:
                 text = render(
@@ -74,6 +76,7 @@ class OnpremTarget:
                     keys=keys,
                     mss=MSS,
                     multihop=EBGP_MULTIHOP,
+                    rp=model.route_policies.get(device.name),
                     ike_lifetime=IKE_LIFETIME_SECONDS,
                 )
                 # secret: marked by the psk_text filter when a key is rendered in (pipeline.render_all)

@@ -58,6 +58,7 @@ class DeviceView:
     tunnels: tuple[Tunnel, ...]
     bgp_sessions: int
     pending: tuple[str, ...]  # placeholders still in this device's files
+    verify: tuple[str, ...]  # Platform.verify: IPsec always, BGP per Azure neighbour only with BGP
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +186,7 @@ def devices(model: Model) -> tuple[DeviceView, ...]:
                 tunnels=tunnels,
                 bgp_sessions=sum(1 for t in tunnels if t.bgp),
                 pending=pending(tunnels),
+                verify=platform.verify(tunnels),
             )
         )
     return tuple(views)

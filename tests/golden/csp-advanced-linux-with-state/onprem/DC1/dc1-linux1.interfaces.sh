@@ -8,6 +8,10 @@
 #   swanctl --list-sas
 #   vtysh -c 'show bgp summary'
 #   vtysh -c 'show ip route bgp'
+#   vtysh -c 'show ip bgp neighbors 10.1.255.4 advertised-routes'
+#   vtysh -c 'show ip bgp neighbors 10.1.255.4 routes'
+#   vtysh -c 'show ip bgp neighbors 10.1.255.5 advertised-routes'
+#   vtysh -c 'show ip bgp neighbors 10.1.255.5 routes'
 # Pre-shared keys are placeholders (REPLACE_WITH_PSK_...): render with --secrets to write the real keys.
 # Interfaces and routes for dc1-linux1.swanctl.conf and dc1-linux1.frr.conf; safe to run again.
 # Needs iproute2 >= 5.1, a kernel with XFRM interfaces (4.19+) and iptables.

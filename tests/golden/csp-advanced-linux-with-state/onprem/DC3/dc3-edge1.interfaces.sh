@@ -7,6 +7,8 @@
 #   swanctl --list-sas
 #   vtysh -c 'show bgp summary'
 #   vtysh -c 'show ip route bgp'
+#   vtysh -c 'show ip bgp neighbors 10.3.255.30 advertised-routes'
+#   vtysh -c 'show ip bgp neighbors 10.3.255.30 routes'
 # Pre-shared keys are placeholders (REPLACE_WITH_PSK_...): render with --secrets to write the real keys.
 # Interfaces and routes for dc3-edge1.swanctl.conf and dc3-edge1.frr.conf; safe to run again.
 # Needs iproute2 >= 5.1, a kernel with XFRM interfaces (4.19+) and iptables.

@@ -8,6 +8,10 @@
 #   swanctl --list-sas
 #   vtysh -c 'show bgp summary'
 #   vtysh -c 'show ip route bgp'
+#   vtysh -c 'show ip bgp neighbors <SEA-VNET-gw-bgp1> advertised-routes'
+#   vtysh -c 'show ip bgp neighbors <SEA-VNET-gw-bgp1> routes'
+#   vtysh -c 'show ip bgp neighbors <SEA-VNET-gw-bgp2> advertised-routes'
+#   vtysh -c 'show ip bgp neighbors <SEA-VNET-gw-bgp2> routes'
 # PLACEHOLDERS: 4 values Azure assigns at deployment (<SEA-VNET-gw-pip1>, <SEA-VNET-gw-bgp1>, <SEA-VNET-gw-pip2>, <SEA-VNET-gw-bgp2>).
 #   A device rejects them: render again with --azure-state after deploying the gateways.
 # Pre-shared keys are placeholders (REPLACE_WITH_PSK_...): render with --secrets to write the real keys.

@@ -7,6 +7,8 @@
 #   swanctl --list-sas
 #   vtysh -c 'show bgp summary'
 #   vtysh -c 'show ip route bgp'
+#   vtysh -c 'show ip bgp neighbors <MUM-VNET-gw-bgp1> advertised-routes'
+#   vtysh -c 'show ip bgp neighbors <MUM-VNET-gw-bgp1> routes'
 # PLACEHOLDERS: 2 values Azure assigns at deployment (<MUM-VNET-gw-pip1>, <MUM-VNET-gw-bgp1>).
 #   A device rejects them: render again with --azure-state after deploying the gateways.
 # Pre-shared keys are placeholders (REPLACE_WITH_PSK_...): render with --secrets to write the real keys.
