@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from . import crypto
+from . import crypto, facts
 from .errors import Problem
-from .model import Model
+from .model import IpsecPolicy, Model
 from .platforms import PLATFORMS, POLICY_BASED_SELECTORS, with_capability
 from .rulebook import rule
 
@@ -29,10 +29,52 @@ def _p(path, message: str) -> Problem:
 )
 def _platform_crypto(model: Model) -> Iterator[Problem]:
     for conn in model.connections:
+        if not conn.policy.custom:
+            continue  # Azure's default proposals: rule onprem-default-policy-refused
         platform = PLATFORMS[conn.device.platform]
         for name, _value, message in platform.unsupported(conn.policy):
-            path = conn.path + ("ipsec_policy", name) if conn.policy.custom else conn.path
-            yield _p(path, f"device '{conn.device.name}' ({platform.key}) {message}")
+            yield _p(conn.path + ("ipsec_policy", name), f"device '{conn.device.name}' ({platform.key}) {message}")
+
+
+def suggested_policy(platforms) -> dict[str, str] | None:
+    """The first of crypto.SUGGESTED_POLICIES every platform accepts (Azure takes each of them)."""
+    for values in crypto.SUGGESTED_POLICIES:
+        policy = IpsecPolicy(custom=True, sa_lifetime_seconds=0, sa_datasize_kilobytes=0, **values)
+        if all(p.accepts(policy) for p in platforms):
+            return values
+    return None
+
+
+@rule(
+    "onprem-default-policy-refused",
+    "A device that refuses part of Azure's default proposals (DH group 2: IOS-XE 17.11+ per Cisco FN72510, "
+    "strongSwan's weak list) needs a custom ipsec_policy on its connection.",
+)
+def _default_policy_refused(model: Model) -> Iterator[Problem]:
+    for conn in model.connections:
+        if conn.policy.custom:
+            continue
+        platform = PLATFORMS[conn.device.platform]
+        refused = [(name, value) for name, value, _message in platform.unsupported(conn.policy)]
+        if not refused:
+            continue
+        what = "; ".join(
+            f"{name} {value}: {platform.refused.get(name, {}).get(value, 'not supported')}" for name, value in refused
+        )
+        suggestion = suggested_policy([platform])
+        hint = (
+            "add ipsec_policy: {"
+            + ", ".join(f"{k}: {v}" for k, v in suggestion.items())
+            + f", sa_lifetime_seconds: {facts.DEFAULT_CHILD_SA_LIFETIME_SECONDS}"
+            + f", sa_datasize_kilobytes: {facts.DEFAULT_CHILD_SA_KILOBYTES}}} to the connection"
+            if suggestion
+            else "add an ipsec_policy the device accepts to the connection"
+        )
+        yield _p(
+            conn.path,
+            f"device '{conn.device.name}' ({platform.key}) does not take Azure's default proposals ({what}); "
+            f"{hint} (Azure then sends and accepts only that policy)",
+        )
 
 
 @rule("onprem-ike-version", "Device snippets are IKEv2 (route-based VTI); IKEv1 connections are refused.")

@@ -95,8 +95,39 @@ def test_platform_without_an_algorithm_is_refused(tmp_path) -> None:
     bad = validate(inventory(tmp_path, platform="juniper_srx", esp="None", esp_int="SHA256"))
     assert bad.exit_code == 2 and rules_in(bad) == ["onprem-platform-crypto"]
     assert "cannot use ipsec_encryption None" in bad.stderr
-    good = validate(inventory(tmp_path, platform="cisco_iosxe", esp="None", esp_int="SHA256"))
+    good = validate(inventory(tmp_path, platform="juniper_srx", esp="AES256", esp_int="SHA256"))
     assert good.exit_code == 0, good.stderr
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("dh", "DHGroup2"), ("dh", "DHGroup24"), ("esp", "None"), ("esp", "DES3"), ("ike_int", "MD5")],
+)
+def test_iosxe_refuses_fn72510_algorithms(tmp_path, field, value) -> None:
+    """Cisco FN72510: IOS-XE 17.11+ rejects these by default (no OS version field: unknown = 17.11+)."""
+    bad = validate(inventory(tmp_path, platform="cisco_iosxe", **{field: value}))
+    assert bad.exit_code == 2 and rules_in(bad) == ["onprem-platform-crypto"], bad.stderr
+    assert "FN72510" in bad.stderr and f" {value} " in bad.stderr
+    if value != "None":  # SRX has no esp-null at all; the others are an IOS-XE refusal, not Azure's
+        assert validate(inventory(tmp_path, platform="juniper_srx", **{field: value})).exit_code == 0
+
+
+DEFAULT_POLICY_INVENTORY = BASE.split("      ipsec_policy:")[0] + "      #\n"
+
+
+@pytest.mark.parametrize("platform", ["cisco_iosxe", "strongswan_frr"])
+def test_default_policy_is_refused_with_a_policy_that_works(tmp_path, platform) -> None:
+    text = DEFAULT_POLICY_INVENTORY.format(platform=platform, device_extra="")
+    bad = validate(str(write_inventory(tmp_path, text)))
+    assert bad.exit_code == 2 and "onprem-default-policy-refused" in rules_in(bad), bad.stderr
+    suggestion = re.search(r"add ipsec_policy: (\{[^}]*\})", bad.stderr).group(1)
+    fixed = text.replace("      #", f"      ipsec_policy: {suggestion}")
+    good = validate(str(write_inventory(tmp_path, fixed)))
+    assert good.exit_code == 0, good.stderr
+    srx = validate(
+        str(write_inventory(tmp_path, DEFAULT_POLICY_INVENTORY.format(platform="juniper_srx", device_extra="")))
+    )
+    assert srx.exit_code == 0 and "default-policy-weak" in rules_in(srx), srx.stderr
 
 
 def test_ike_dh_none_is_refused_everywhere(tmp_path) -> None:

@@ -57,6 +57,21 @@ VENDOR = Vendor(
 )
 
 
+# strongSwan's security recommendations list these as weak, "must not be used" (its default proposals
+# neither offer nor accept them, 3DES and SHA1 excepted): encryption des, 3des; integrity/PRF md5,
+# sha1; groups modp768, modp1024, modp1536, modp2048s256 (and smaller).
+# https://docs.strongswan.org/docs/latest/howtos/securityRecommendations.html
+_WEAK = "weak per strongSwan's security recommendations"
+REFUSED = {
+    "ike_encryption": {},
+    "ike_integrity": {"MD5": _WEAK, "SHA1": _WEAK},
+    "dh_group": {"DHGroup1": _WEAK, "DHGroup2": _WEAK, "DHGroup24": _WEAK},
+    "ipsec_encryption": {"DES": _WEAK, "DES3": _WEAK, "None": "no encryption"},
+    "ipsec_integrity": {"MD5": _WEAK, "SHA1": _WEAK},
+    "pfs_group": {"PFS1": _WEAK, "PFS2": _WEAK, "PFS24": _WEAK},
+}
+
+
 def swan_ike_proposal(policy: IpsecPolicy) -> str:
     """`proposals` value, e.g. aes256-sha256-modp2048 or aes256gcm16-prfsha384-ecp384."""
     integrity = VENDOR.ike_integrity[policy.ike_integrity]
@@ -138,6 +153,7 @@ class StrongswanFrr(Platform):
     outside_interface = "eth0"
     loopback_interface = "lo"
     vendor = VENDOR
+    refused = REFUSED
     capabilities = frozenset({POLICY_BASED_SELECTORS})
     apply_steps = (
         "run `{file3}` as root (creates the tunnel interfaces)",
