@@ -18,6 +18,7 @@ from generator.crypto import SUGGESTED_POLICIES
 from generator.facts import DEFAULT_POLICY
 from generator.platforms import PLATFORMS as REGISTRY
 from generator.platforms import POLICY_BASED_SELECTORS, with_capability
+from generator.rules_azure import HTTP_PROBE_FORBIDDEN_PORTS
 
 # Names: the characters the schema allows, ending with a fixed index so names stay unique.
 ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -61,6 +62,14 @@ def _devices_can(platforms: set[str], policy: dict[str, Any]) -> bool:
     from generator.model import IpsecPolicy
 
     return not any(any(REGISTRY[p].unsupported(IpsecPolicy(custom=True, **policy))) for p in platforms)
+
+
+def probe_ports(protocol: str) -> st.SearchStrategy[int]:
+    """Probe ports Azure accepts for the protocol (rule lb-probe-port)."""
+    ports = st.integers(1, 65535)
+    if protocol in ("Http", "Https"):
+        return ports.filter(lambda port: port not in HTTP_PROBE_FORBIDDEN_PORTS)
+    return ports
 
 
 @st.composite
@@ -204,7 +213,7 @@ def inventories(draw) -> dict[str, Any]:
                 "subnet": "app",
                 "frontend_ip": "10.0.1.10",
                 "backend_pool": "pool0",
-                "probes": [{"name": "probe0", "port": draw(st.integers(1, 65535)), **probe}],
+                "probes": [{"name": "probe0", "port": draw(probe_ports(probe["protocol"])), **probe}],
                 "rules": [rule],
             }
         ]
