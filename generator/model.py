@@ -152,6 +152,18 @@ class Device:
     loopback_interface: str
     local_gateway_name: str | None  # the inventory's name for its local network gateway (gen import)
     path: Path
+    # Platform-specific fields (a platform lists the ones it takes in Platform.device_fields; rule
+    # device-field-platform refuses the others): given in the inventory or None.
+    security_zones: SecurityZones | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityZones:
+    """Names of a zone-based firewall's zones the device's snippet attaches to (the site's own)."""
+
+    outside: str  # the zone of outside_interface (IKE arrives here)
+    tunnel: str  # the zone the tunnel interfaces (and the BGP loopback) join
+    inside: str  # the zone of the site's networks (traffic to and from Azure)
 
 
 @dataclass(frozen=True, slots=True)

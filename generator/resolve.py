@@ -28,6 +28,7 @@ from .model import (
     ResourceGroup,
     ResourceRef,
     SecretRef,
+    SecurityZones,
     Site,
     SiteConnection,
     Subnet,
@@ -429,6 +430,7 @@ class _Resolver:
                         loopback_interface=d.get("loopback_interface", platform.loopback_interface),
                         local_gateway_name=d.get("local_gateway_name"),
                         path=path + ("devices", j),
+                        security_zones=SecurityZones(**d["security_zones"]) if "security_zones" in d else None,
                     )
                 )
             result.append(

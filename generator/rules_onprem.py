@@ -9,11 +9,12 @@ pinned by tests of the rendered snippets instead.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from ipaddress import IPv4Address
 
 from . import crypto, facts
 from .errors import Problem
 from .model import IpsecPolicy, Model
-from .platforms import PLATFORMS, POLICY_BASED_SELECTORS, with_capability
+from .platforms import NO_BGP_WITH_SELECTORS, PLATFORM_DEVICE_FIELDS, PLATFORMS, POLICY_BASED_SELECTORS, with_capability
 from .rulebook import rule
 
 DPD_RECOMMENDED = (30, 45)  # seconds (router-facts R5)
@@ -124,3 +125,58 @@ def _interface_names(model: Model) -> Iterator[Problem]:
     for d in model.devices:
         for field, message in PLATFORMS[d.platform].device_problems(d):
             yield _p(d.path + (field,), message)
+
+
+@rule(
+    "onprem-policy-based-bgp",
+    "Policy-based traffic selectors with BGP: the selectors cover both BGP addresses (the device's in the "
+    "site prefixes, Azure's in the VNet), and the platform can run BGP over selectors "
+    f"(not {', '.join(p.key for p in with_capability(NO_BGP_WITH_SELECTORS))}).",
+)
+def _policy_based_bgp(model: Model) -> Iterator[Problem]:
+    for conn in model.connections:
+        if not (conn.policy_based_traffic_selectors and conn.bgp):
+            continue
+        platform = PLATFORMS[conn.device.platform]
+        path = conn.path + ("policy_based_traffic_selectors",)
+        if platform.can(NO_BGP_WITH_SELECTORS):
+            yield _p(
+                path,
+                f"device '{conn.device.name}' ({platform.key}) cannot run BGP over an st0 interface with traffic "
+                "selectors; remove policy_based_traffic_selectors or set bgp: false on the connection",
+            )
+            continue
+        local = conn.device.bgp_ip
+        if local is not None and not any(local in p for p in conn.tunnels[0].local_prefixes):
+            yield _p(
+                path,
+                f"the device's BGP address {local} is outside the site prefixes, so no selector carries BGP; "
+                "add it to the site's prefixes, or remove policy_based_traffic_selectors",
+            )
+        for t in conn.tunnels:
+            known = t.azure_bgp_ip is not None and t.azure_bgp_ip.known
+            if known and not any(IPv4Address(str(t.azure_bgp_ip)) in p for p in t.remote_prefixes):
+                yield _p(
+                    path,
+                    f"Azure's BGP address {t.azure_bgp_ip} (instance {t.instance}) is outside the VNet's address "
+                    "space, so no selector carries BGP (custom APIPA addresses are); use the default BGP "
+                    "addresses, or remove policy_based_traffic_selectors",
+                )
+                break
+
+
+@rule(
+    "device-field-platform",
+    "A device sets only the platform-specific fields its platform takes ("
+    + "; ".join(
+        f"{f}: {', '.join(p.key for p in PLATFORMS.values() if f in p.device_fields)}" for f in PLATFORM_DEVICE_FIELDS
+    )
+    + ").",
+)
+def _device_field_platform(model: Model) -> Iterator[Problem]:
+    for d in model.devices:
+        platform = PLATFORMS[d.platform]
+        for name in PLATFORM_DEVICE_FIELDS:
+            if getattr(d, name) is not None and name not in platform.device_fields:
+                able = ", ".join(p.key for p in PLATFORMS.values() if name in p.device_fields)
+                yield _p(d.path + (name,), f"{platform.key} devices take no {name} (only {able}); remove it")

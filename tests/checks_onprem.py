@@ -311,7 +311,15 @@ def junos_structure(text: str) -> list[str]:
         if f"set security ike gateway {gateway} version v2-only" not in lines:
             problems.append(f"ike gateway {gateway}: not v2-only")
     units = {g[0] for g in values(r"^set interfaces st0 unit (\d+) family inet")}
-    zone_ifs = {g[0] for g in values(r"^set security zones security-zone \S+ interfaces (\S+) ")}
+    zone_ifs = {g[0] for g in values(r"^set security zones security-zone \S+ interfaces (\S+)(?: |$)")}
+    # host-inbound-traffic on an interface overrides the zone's (Juniper): only zone-level lists
+    problems += [
+        f"interface-level host-inbound-traffic: {line}"
+        for line in lines
+        if re.match(r"^set security zones security-zone \S+ interfaces \S+ host-inbound-traffic", line)
+    ]
+    zone_of = {g[1]: g[0] for g in values(r"^set security zones security-zone (\S+) interfaces (\S+)$")}
+    inbound = {g for g in values(r"^set security zones security-zone (\S+) host-inbound-traffic (.+)$")}
     vpns = {g[0] for g in values(r"^set security ipsec vpn (\S+) ")}
     if not vpns:
         problems.append("no ipsec vpn")
@@ -336,6 +344,29 @@ def junos_structure(text: str) -> list[str]:
         for n in neighbors:
             if n not in routes or routes[n].split(".")[1] not in units:
                 problems.append(f"neighbour {n}: no /32 route into an st0 unit")
+            elif (zone_of.get(routes[n]), "protocols bgp") not in inbound:
+                problems.append(f"neighbour {n}: the zone of {routes[n]} does not take BGP (zone-level host-inbound)")
+        source = next(iter(values(r"^set protocols bgp group \S+ local-address (\S+)$")), ("",))[0]
+        loopback = next(
+            (g[0] for g in values(rf"^set interfaces (\S+ unit \d+) family inet address {re.escape(source)}/32$")), None
+        )
+        if loopback:
+            lo_zone, st_zone = zone_of.get(loopback.replace(" unit ", ".")), zone_of.get(next(iter(routes.values())))
+            if not lo_zone or (lo_zone, "protocols bgp") not in inbound:
+                problems.append(f"BGP source {loopback}: not in a zone that takes BGP")
+            policy = rf"^set security policies from-zone {st_zone} to-zone {lo_zone} policy (\S+) match .*application junos-bgp$"
+            if not values(policy):
+                problems.append(f"no policy from {st_zone} to the loopback zone {lo_zone} for junos-bgp (KB30997)")
+        if any(re.match(r"^set protocols bgp group \S+ multipath", line) for line in lines):
+            exports = {g[0] for g in values(r"^set routing-options forwarding-table export (\S+)$")}
+            balanced = {
+                g[0] for g in values(r"^set policy-options policy-statement (\S+) then load-balance per-packet$")
+            }
+            if not exports & balanced:
+                problems.append("multipath without a forwarding-table export that load-balances per packet")
+        for prefix in {g[0] for g in values(r"^set routing-options static route (\S+) discard$")}:
+            if f"set routing-options static route {prefix} preference 254" not in lines:
+                problems.append(f"static discard {prefix} at the default preference 5 beats learned routes")
     return problems
 
 

@@ -142,7 +142,7 @@ def test_ikev1_is_refused(tmp_path) -> None:
 
 
 def test_policy_based_selectors_refused_on_ios_rendered_per_pair_elsewhere(tmp_path) -> None:
-    extra = "      policy_based_traffic_selectors: true\n"
+    extra = "      policy_based_traffic_selectors: true\n      bgp: false\n"  # with BGP: onprem-policy-based-bgp
     bad = validate(inventory(tmp_path, platform="cisco_iosxe", connection_extra=extra))
     assert bad.exit_code == 2 and rules_in(bad) == ["onprem-policy-based-platform"]
     for platform, device_extra in (("juniper_srx", ", outside_interface: ge-0/0/0.0"), ("strongswan_frr", "")):
@@ -166,6 +166,29 @@ def test_policy_based_selectors_refused_on_ios_rendered_per_pair_elsewhere(tmp_p
         }
 
 
+def test_policy_based_selectors_with_bgp_need_both_bgp_addresses_inside(tmp_path) -> None:
+    extra = "      policy_based_traffic_selectors: true\n"
+    srx = validate(inventory(tmp_path, platform="juniper_srx", connection_extra=extra))
+    assert srx.exit_code == 2 and rules_in(srx) == ["onprem-policy-based-bgp"], srx.stderr
+    assert "traffic selectors" in srx.stderr
+    outside = validate(inventory(tmp_path, connection_extra=extra))  # bgp_ip 192.168.255.1: no site prefix
+    assert outside.exit_code == 2 and rules_in(outside) == ["onprem-policy-based-bgp"], outside.stderr
+    assert "192.168.255.1 is outside the site prefixes" in outside.stderr
+    text = BASE.replace("prefixes: [192.168.10.0/24, 192.168.20.0/24]", "prefixes: [192.168.0.0/16]")
+    fields = dict(platform="strongswan_frr", device_extra="", ike_enc="AES256", ike_int="SHA256", dh="DHGroup14")
+    inside = str(
+        write_inventory(tmp_path, text.format(esp="AES256", esp_int="SHA256", connection_extra=extra, **fields))
+    )
+    assert validate(inside).exit_code == 0  # Azure's default BGP address is in GatewaySubnet, in the VNet
+    apipa = inside.replace("inventory.yaml", "apipa.yaml")
+    body = open(inside, encoding="utf-8").read()
+    body = body.replace("bgp: {asn: 65010}", "bgp: {asn: 65010, apipa_addresses: [[169.254.21.1]]}")
+    body = body.replace("bgp_ip: 192.168.255.1", "bgp_ip: 169.254.21.10")
+    open(apipa, "w", encoding="utf-8").write(body)
+    refused = validate(apipa)
+    assert refused.exit_code == 2 and "onprem-policy-based-bgp" in rules_in(refused), refused.stderr
+
+
 def test_dpd_outside_recommendation_is_a_warning(tmp_path) -> None:
     result = validate(inventory(tmp_path, connection_extra="      dpd_timeout_seconds: 120\n"))
     assert result.exit_code == 0 and "onprem-dpd-recommended" in rules_in(result)
@@ -177,3 +200,19 @@ def test_junos_interfaces_need_a_unit(tmp_path) -> None:
     bad = validate(inventory(tmp_path, platform="juniper_srx", device_extra=", outside_interface: ge-0/0/0"))
     assert bad.exit_code == 2 and rules_in(bad) == ["onprem-interface-name"]
     assert "devices[0].outside_interface" in bad.stderr
+
+
+def test_srx_attaches_to_the_sites_own_zones(tmp_path) -> None:
+    zones = ", outside_interface: ge-0/0/0.0, security_zones: {outside: internet, tunnel: vpn-azure, inside: lan}"
+    path = inventory(tmp_path, platform="juniper_srx", device_extra=zones)
+    assert validate(path).exit_code == 0
+    model = build_model(tmp_path / "inventory.yaml").model
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(state_for(model)), encoding="utf-8")
+    files = render_files(tmp_path / "inventory.yaml", (state,))
+    assert check_files(files) == []
+    text = next(t for p, t in files.items() if p.endswith(".set"))
+    zones_used = set(re.findall(r"security-zone (\S+)", text)) | set(re.findall(r"(?:from|to)-zone (\S+)", text))
+    assert zones_used == {"internet", "vpn-azure", "lan"}
+    assert "set security zones security-zone internet host-inbound-traffic system-services ike" in text
+    assert "from-zone vpn-azure to-zone vpn-azure policy vpn-azure-bgp-to-loopback match" in text

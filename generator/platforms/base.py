@@ -19,6 +19,12 @@ from ..model import Device, IpsecPolicy
 # Capabilities the rules and the lab ask about (Platform.capabilities).
 POLICY_BASED_SELECTORS = "policy-based-selectors"  # renders one IPsec selector per prefix pair
 STATEFUL_FIREWALL = "stateful-firewall"  # drops asymmetric return traffic (zone-based flow sessions)
+# IPsec traffic selectors cannot be combined with BGP on the tunnel interface (Junos: "dynamic routing
+# protocols configured on st0 interfaces" are unsupported with traffic-selector; facts-2026-12 §9.6).
+NO_BGP_WITH_SELECTORS = "no-bgp-with-selectors"
+
+# Optional device fields only some platforms take (Device attributes; rule device-field-platform).
+PLATFORM_DEVICE_FIELDS = ("security_zones",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +71,7 @@ class Platform:
     loopback_interface: ClassVar[str]  # default interface holding the BGP source address
     vendor: ClassVar[Vendor]
     capabilities: ClassVar[frozenset[str]] = frozenset()
+    device_fields: ClassVar[frozenset[str]] = frozenset()  # which of PLATFORM_DEVICE_FIELDS it takes
     # Azure values the device can name but refuses (or its vendor says must not be used), by field:
     # {field: {Azure value: why}}. Rules onprem-platform-crypto and onprem-default-policy-refused.
     refused: ClassVar[Mapping[str, Mapping[str, str]]] = {}
