@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from checks_onprem import check_files, state_for
@@ -180,12 +181,12 @@ def test_policy_based_selectors_with_bgp_need_both_bgp_addresses_inside(tmp_path
         write_inventory(tmp_path, text.format(esp="AES256", esp_int="SHA256", connection_extra=extra, **fields))
     )
     assert validate(inside).exit_code == 0  # Azure's default BGP address is in GatewaySubnet, in the VNet
-    apipa = inside.replace("inventory.yaml", "apipa.yaml")
-    body = open(inside, encoding="utf-8").read()
+    apipa = Path(inside).with_name("apipa.yaml")
+    body = Path(inside).read_text(encoding="utf-8")
     body = body.replace("bgp: {asn: 65010}", "bgp: {asn: 65010, apipa_addresses: [[169.254.21.1]]}")
     body = body.replace("bgp_ip: 192.168.255.1", "bgp_ip: 169.254.21.10")
-    open(apipa, "w", encoding="utf-8").write(body)
-    refused = validate(apipa)
+    apipa.write_text(body, encoding="utf-8")
+    refused = validate(str(apipa))
     assert refused.exit_code == 2 and "onprem-policy-based-bgp" in rules_in(refused), refused.stderr
 
 
