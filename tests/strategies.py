@@ -178,7 +178,8 @@ def inventories(draw) -> dict[str, Any]:
                 policy = next(p | _SA for p in SUGGESTED_POLICIES if _devices_can(platforms, p | _SA))
             if policy:
                 connection["ipsec_policy"] = policy
-                if platforms <= POLICY_BASED_PLATFORMS and draw(st.booleans()):
+                # with BGP the selectors must carry the BGP addresses (rule onprem-policy-based-bgp): static only
+                if static[target] and platforms <= POLICY_BASED_PLATFORMS and draw(st.booleans()):
                     connection["policy_based_traffic_selectors"] = True
             if draw(st.booleans()):
                 connection["dpd_timeout_seconds"] = draw(st.integers(9, 3600))

@@ -8,11 +8,11 @@ https://docs.frrouting.org/en/latest/bgp.html (router-facts.md, strongSwan + FRR
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .. import crypto
-from ..model import IpsecPolicy
+from ..model import Device, IpsecPolicy, Tunnel
 from .base import POLICY_BASED_SELECTORS, DeviceFacts, Platform, TunnelFacts, Vendor
 
 VENDOR = Vendor(
@@ -89,6 +89,35 @@ def swan_esp_proposal(policy: IpsecPolicy) -> str:
     return "-".join(p for p in parts if p)
 
 
+# Where the runbook installs a device's files (the systemd unit runs them from there at boot).
+INSTALL_DIR = "/etc/gen"
+
+
+def linux_installed(device: Device, suffix: str) -> str:
+    """Installed path of one of the device's files, e.g. /etc/gen/dc1-linux1.nft."""
+    return f"{INSTALL_DIR}/{device.name}{suffix}"
+
+
+def linux_unit(device: Device) -> str:
+    """The device's systemd unit name: its `.service` file's name, as the runbook installs it."""
+    return f"{device.name}.service"
+
+
+def linux_xfrm_names(tunnels: Iterable[Tunnel]) -> str:
+    """The tunnels' XFRM interfaces as an nftables set body: "xfrm1", "xfrm2"."""
+    return ", ".join(f'"xfrm{t.device_index}"' for t in tunnels)
+
+
+def linux_remote_prefixes(tunnels: Iterable[Tunnel]) -> list[str]:
+    """Every VNet prefix behind the device's tunnels, once each, in address order."""
+    return [str(p) for p in sorted({p for t in tunnels for p in t.remote_prefixes})]
+
+
+def systemd_escape(name: str) -> str:
+    """`systemd-escape` of an interface name for a device unit (eth0 -> eth0, br-lan -> br\\x2dlan)."""
+    return "".join(c if c.isalnum() or c in "_." else f"\\x{ord(c):02x}" for c in name)
+
+
 def swan_section(name: object) -> str:
     """A swanctl section name: letters, digits, '-' and '_' only ('.' would open a subsection)."""
     return re.sub(r"[^A-Za-z0-9_-]", "_", str(name))
@@ -149,16 +178,18 @@ def parse_strongswan(swanctl: str, frr: str) -> DeviceFacts:
 class StrongswanFrr(Platform):
     key = "strongswan_frr"
     title = "Linux: strongSwan (swanctl) + FRR"
-    files = (".swanctl.conf", ".frr.conf", ".interfaces.sh")
+    files = (".swanctl.conf", ".frr.conf", ".interfaces.sh", ".nft", ".service")
     outside_interface = "eth0"
     loopback_interface = "lo"
     vendor = VENDOR
     refused = REFUSED
     capabilities = frozenset({POLICY_BASED_SELECTORS})
     apply_steps = (
-        "run `{file3}` as root (creates the tunnel interfaces)",
+        f"copy `{{file3}}` and `{{file4}}` to `{INSTALL_DIR}/`, `{{file5}}` to `/etc/systemd/system/`, then "
+        "`systemctl daemon-reload` and `systemctl enable --now {file5}` (firewall, forwarding, tunnel interfaces; "
+        "at every boot before the network)",
         "install `{file}` as `/etc/swanctl/conf.d/` file and run `swanctl --load-all`",
-        "apply `{file2}` with `vtysh -f` (or merge it into `/etc/frr/frr.conf` and reload FRR)",
+        "apply `{file2}` with `vtysh -f` (or merge it into `/etc/frr/frr.conf` and reload FRR; bgpd and staticd on)",
     )
     verify_commands = ("swanctl --list-sas", "vtysh -c 'show bgp summary'", "vtysh -c 'show ip route bgp'")
     allowas_in = "neighbor <Azure BGP IP> allowas-in (FRR)"
@@ -166,8 +197,13 @@ class StrongswanFrr(Platform):
         "swan_section": swan_section,
         "swan_ike_proposal": swan_ike_proposal,
         "swan_esp_proposal": swan_esp_proposal,
+        "linux_installed": linux_installed,
+        "linux_unit": linux_unit,
+        "linux_xfrm_names": linux_xfrm_names,
+        "linux_remote_prefixes": linux_remote_prefixes,
+        "systemd_escape": systemd_escape,
     }
-    lab_files = {"swanctl": ".swanctl.conf", "frr": ".frr.conf", "interfaces": ".interfaces.sh"}
+    lab_files = {"swanctl": ".swanctl.conf", "frr": ".frr.conf", "interfaces": ".interfaces.sh", "nft": ".nft"}
 
     def expected_crypto(self, policy: IpsecPolicy) -> tuple[Any, Any]:
         return swan_ike_proposal(policy), (swan_esp_proposal(policy),)
