@@ -732,12 +732,24 @@ class Importer:
                 self.skip(res, f"its VNet '{vnet_res.name}' is not imported")
                 continue
             address = fb.val("privateIPAddress")
-            if fb.val("privateIPAllocationMethod") != "Static" or _ipv4(address) is None:
-                self.skip(res, "a dynamic frontend address: gen manages static ones")
+            static = fb.val("privateIPAllocationMethod") == "Static"
+            if static and _ipv4(address) is None:
+                self.skip(res, f"frontend address {address!r} is not an IPv4 address")
                 continue
             pools = b.items("backendAddressPools")
-            if len(pools) != 1:
-                self.skip(res, f"{len(pools)} backend pools: gen manages one")
+            if not pools:
+                self.skip(res, "no backend pool: gen's load balancers have one")
+                continue
+            members = [
+                [
+                    m.get("properties") or m
+                    for m in (pool.get("properties") or pool).items("loadBalancerBackendAddresses")
+                ]
+                for pool in pools
+            ]
+            addresses = [[m.val("ipAddress") for m in found] for found in members]
+            if any(_ipv4(a) is None for found in addresses for a in found):
+                self.skip(res, "a backend pool member without an IPv4 address (by NIC or by subnet only)")
                 continue
             sku = (res.node.get("sku") or Node({}, ())).val("name") or "Standard"
             lb: dict[str, Any] = {
@@ -745,13 +757,21 @@ class Importer:
                 "vnet": vnet_res.name,
                 "subnet": parse_id(subnet_id)[2][-1],
                 "sku": sku,
-                "frontend_ip": address,
-                "backend_pool": pools[0].val("name"),
+                **({"frontend_ip": address} if static else {}),
+                **({"frontend_name": fronts[0].val("name")} if fronts[0].val("name") != "frontend" else {}),
+                **(
+                    {"backend_pool": pools[0].val("name")}
+                    if len(pools) == 1 and not addresses[0]
+                    else {
+                        "backend_pools": [
+                            {"name": pool.val("name"), **({"addresses": found} if found else {})}
+                            for pool, found in zip(pools, addresses, strict=True)
+                        ]
+                    }
+                ),
                 "probes": [],
                 "rules": [],
             }
-            if fronts[0].val("name") != "frontend":
-                self.skip(res, f"frontend name '{fronts[0].val('name')}': gen names it 'frontend'")
             for p in b.items("probes"):
                 pb = p.get("properties") or p
                 probe: dict[str, Any] = {"name": p.val("name"), "protocol": pb.val("protocol"), "port": pb.val("port")}
@@ -773,6 +793,9 @@ class Importer:
                     rule["frontend_port"] = rb.val("frontendPort")
                     rule["backend_port"] = rb.val("backendPort")
                 rule["probe"] = parse_id(probe_id)[2][-1] if isinstance(probe_id, str) else None
+                pool_id = rb.ref("backendAddressPool")
+                if len(pools) > 1 and isinstance(pool_id, str):
+                    rule["pool"] = parse_id(pool_id)[2][-1]
                 for key, member in (
                     ("distribution", "loadDistribution"),
                     ("floating_ip", "enableFloatingIP"),

@@ -78,11 +78,95 @@ class IpsecPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class SecurityRule:
+    name: str
+    priority: int
+    direction: str
+    access: str
+    protocol: str
+    source: tuple[str, ...]
+    source_ports: tuple[str, ...]
+    destination: tuple[str, ...]
+    destination_ports: tuple[str, ...]
+    description: str
+    path: Path
+
+    @property
+    def arm_fields(self) -> tuple[tuple[str, str | tuple[str, ...]], ...]:
+        """Address and port properties as ARM wants them: the singular property for one value (the
+        only one that takes '*' or a service tag), the plural one for several."""
+        pairs = (
+            ("sourceAddressPrefix", self.source),
+            ("sourcePortRange", self.source_ports),
+            ("destinationAddressPrefix", self.destination),
+            ("destinationPortRange", self.destination_ports),
+        )
+        plural = {"sourceAddressPrefix": "sourceAddressPrefixes", "sourcePortRange": "sourcePortRanges"}
+        plural |= {
+            "destinationAddressPrefix": "destinationAddressPrefixes",
+            "destinationPortRange": "destinationPortRanges",
+        }
+        return tuple((key, values[0]) if len(values) == 1 else (plural[key], values) for key, values in pairs)
+
+
+@dataclass(frozen=True, slots=True)
+class Nsg:
+    """A subnet's network security group: created from its rules, or an existing one (only associated)."""
+
+    label = "NSG"  # for messages
+    ps_noun = "NetworkSecurityGroup"  # Get-Az<noun>
+
+    name: str
+    resource_group: str
+    region: str
+    existing: bool
+    rules: tuple[SecurityRule, ...]
+    ref: ResourceRef
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    name: str
+    prefix: IPv4Network
+    next_hop: str
+    next_hop_ip: str | None
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTable:
+    """A subnet's route table: created from its routes, or an existing one (only associated)."""
+
+    label = "route table"
+    ps_noun = "RouteTable"
+
+    name: str
+    resource_group: str
+    region: str
+    existing: bool
+    disable_bgp_route_propagation: bool
+    routes: tuple[Route, ...]
+    ref: ResourceRef
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Delegation:
+    name: str  # the delegation's name in the subnet (derived from the service)
+    service: str  # e.g. Microsoft.Web/serverFarms
+
+
+@dataclass(frozen=True, slots=True)
 class Subnet:
     name: str
     prefix: IPv4Network
     ref: ResourceRef
     path: Path
+    nsg: Nsg | None = None
+    route_table: RouteTable | None = None
+    service_endpoints: tuple[str, ...] = ()
+    delegations: tuple[Delegation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,12 +399,29 @@ class LbRule:
     frontend_port: int  # 0 with HA ports
     backend_port: int
     probe: Probe
+    pool: LbPool
     distribution: str
     floating_ip: bool
     idle_timeout_minutes: int
     tcp_reset: bool
     ha_ports: bool
     path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class LbPool:
+    """A backend pool: members by IP address (rendered) or by NIC (the workload adds them), never both."""
+
+    name: str
+    addresses: tuple[IPv4Address, ...]  # IP-based pool members, in the load balancer's VNet
+    nics: tuple[str, ...]  # NIC names the workload puts in the pool (listed in the runbook only)
+    ref: ResourceRef
+    path: Path
+
+    @property
+    def address_members(self) -> tuple[tuple[str, IPv4Address], ...]:
+        """(member name, address) pairs: the name Azure requires for each backend address."""
+        return tuple((f"{self.name}-{str(a).replace('.', '-')}", a) for a in self.addresses)
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,11 +432,10 @@ class LoadBalancer:
     vnet: Vnet
     subnet: Subnet
     sku: str
-    frontend_ip: IPv4Address
+    frontend_ip: IPv4Address | None  # None: Azure allocates a dynamic private IP
     frontend_name: str
     frontend_ref: ResourceRef
-    backend_pool: str
-    backend_ref: ResourceRef
+    pools: tuple[LbPool, ...]
     probes: tuple[Probe, ...]
     rules: tuple[LbRule, ...]
     ref: ResourceRef
@@ -348,6 +448,8 @@ class ResourceGroup:
 
     name: str
     vnets: tuple[Vnet, ...]
+    nsgs: tuple[Nsg, ...]  # to create, before the VNets whose subnets use them
+    route_tables: tuple[RouteTable, ...]  # to create, before the VNets whose subnets use them
     gateways: tuple[Gateway, ...]  # to create (not existing)
     existing_gateways: tuple[Gateway, ...]  # never modified by ARM/Bicep; read for azureState
     connections: tuple[Connection, ...]
@@ -387,6 +489,17 @@ class Model:
         for link in self.links:
             counts[link.local.name][1] += 1
         return {name: (s2s, v2v) for name, (s2s, v2v) in counts.items()}
+
+    @property
+    def existing_attachments(self) -> tuple[Nsg | RouteTable, ...]:
+        """Existing NSGs and route tables the subnets of created VNets reference, each once."""
+        found: dict[ResourceRef, Nsg | RouteTable] = {}
+        for vnet in self.vnets:
+            for subnet in vnet.subnets if not vnet.existing else ():
+                for x in (subnet.nsg, subnet.route_table):
+                    if x is not None and x.existing:
+                        found.setdefault(x.ref, x)
+        return tuple(found.values())
 
     @property
     def pending(self) -> tuple[str, ...]:

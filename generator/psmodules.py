@@ -28,6 +28,7 @@ class PsModule:
     connection_mode: bool  # -ConnectionMode
     custom_apipa: bool  # -IpConfigurationBgpPeeringAddresses / -GatewayCustomBgpIpAddress
     ha_ports: bool  # New-*LoadBalancerRuleConfig -Protocol All
+    ip_pools: bool  # backend pools with members by IP address (PSLoadBalancerBackendAddress)
     ike_gcm: bool  # IKE encryption GCMAES128/GCMAES256 possible (through a PSIpsecPolicy object, see below)
 
     def ipsec_policy_cmdlet(self, ike_encryption: str) -> bool:
@@ -51,6 +52,7 @@ AZURERM = PsModule(
     connection_mode=False,
     custom_apipa=False,
     ha_ports=False,  # S43 documents only Tcp and Udp
+    ip_pools=False,  # IP-based pools: API 2020-04-01 and Az.Network 3.x, after AzureRM's last release
     ike_gcm=False,  # not attempted: unknown whether the 2018 API behind AzureRM 6.13 takes GCM for IKE
 )
 AZ = PsModule(
@@ -65,6 +67,7 @@ AZ = PsModule(
     connection_mode=True,
     custom_apipa=True,
     ha_ports=True,
+    ip_pools=True,
     ike_gcm=True,
 )
 MODULES: tuple[PsModule, ...] = (AZURERM, AZ)
@@ -172,6 +175,15 @@ def limitations(model: Model, m: PsModule) -> list[Limitation]:
                 )
             )
     for lb in model.load_balancers:
+        for pool in lb.pools:
+            if pool.addresses and not m.ip_pools:
+                found.append(
+                    Limitation(
+                        pool.path + ("addresses",),
+                        f"load balancer '{lb.name}' pool '{pool.name}': {m.title} has no IP-based backend pools (members by IP address came with Az)",
+                        True,
+                    )
+                )
         for r in lb.rules:
             if r.ha_ports and not m.ha_ports:
                 found.append(

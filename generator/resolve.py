@@ -16,18 +16,24 @@ from .errors import Path, Problem
 from .model import (
     Connection,
     Deferred,
+    Delegation,
     Device,
     Gateway,
     GatewayInstance,
     IpsecPolicy,
+    LbPool,
     LbRule,
     LoadBalancer,
     Model,
+    Nsg,
     Peering,
     Probe,
     ResourceGroup,
     ResourceRef,
+    Route,
+    RouteTable,
     SecretRef,
+    SecurityRule,
     SecurityZones,
     Site,
     SiteConnection,
@@ -158,6 +164,67 @@ class _Resolver:
             path=path + ("gateway",),
         )
 
+    def nsg(self, vnet: Mapping[str, Any], subnet: Mapping[str, Any], path: Path) -> Nsg:
+        raw = subnet["nsg"]
+        existing = bool(raw.get("existing", False))
+        if existing and "name" not in raw:
+            self.problem(path, "an existing NSG is referenced by name; add name", "subnet-reference-name")
+        if existing and raw.get("rules"):
+            self.problem(
+                path + ("rules",),
+                "gen never changes an existing NSG; remove rules or drop existing: true to create the NSG",
+                "subnet-reference-name",
+            )
+        name = raw.get("name", naming.nsg(vnet["name"], subnet["name"]))
+        rg = raw.get("resource_group", vnet["resource_group"]) if existing else vnet["resource_group"]
+        rules = tuple(
+            SecurityRule(
+                name=r["name"],
+                priority=r["priority"],
+                direction=r["direction"],
+                access=r["access"],
+                protocol=r.get("protocol", "*"),
+                source=tuple(r.get("source", ["*"])),
+                source_ports=tuple(r.get("source_ports", ["*"])),
+                destination=tuple(r.get("destination", ["*"])),
+                destination_ports=tuple(r.get("destination_ports", ["*"])),
+                description=r.get("description", ""),
+                path=path + ("rules", k),
+            )
+            for k, r in enumerate(raw.get("rules", ()))
+        )
+        self.unique(((r.name, r.path + ("name",)) for r in rules), "security rule")
+        return Nsg(name, rg, vnet["region"], existing, rules, _ref("networkSecurityGroups", name, rg=rg), path)
+
+    def route_table(self, vnet: Mapping[str, Any], subnet: Mapping[str, Any], path: Path) -> RouteTable:
+        raw = subnet["route_table"]
+        existing = bool(raw.get("existing", False))
+        if existing and "name" not in raw:
+            self.problem(path, "an existing route table is referenced by name; add name", "subnet-reference-name")
+        if existing and raw.get("routes"):
+            self.problem(
+                path + ("routes",),
+                "gen never changes an existing route table; remove routes or drop existing: true to create it",
+                "subnet-reference-name",
+            )
+        name = raw.get("name", naming.route_table(vnet["name"], subnet["name"]))
+        rg = raw.get("resource_group", vnet["resource_group"]) if existing else vnet["resource_group"]
+        routes = tuple(
+            Route(r["name"], IPv4Network(r["prefix"]), r["next_hop"], r.get("next_hop_ip"), path + ("routes", k))
+            for k, r in enumerate(raw.get("routes", ()))
+        )
+        self.unique(((r.name, r.path + ("name",)) for r in routes), "route")
+        return RouteTable(
+            name,
+            rg,
+            vnet["region"],
+            existing,
+            bool(raw.get("disable_bgp_route_propagation", False)),
+            routes,
+            _ref("routeTables", name, rg=rg),
+            path,
+        )
+
     def vnets(self) -> tuple[Vnet, ...]:
         result = []
         raw_vnets = self.data["azure"]["vnets"]
@@ -172,6 +239,12 @@ class _Resolver:
                     IPv4Network(s["prefix"]),
                     _ref("virtualNetworks/subnets", raw["name"], s["name"], rg=rg),
                     path + ("subnets", j),
+                    nsg=self.nsg(raw, s, path + ("subnets", j, "nsg")) if "nsg" in s else None,
+                    route_table=self.route_table(raw, s, path + ("subnets", j, "route_table"))
+                    if "route_table" in s
+                    else None,
+                    service_endpoints=tuple(s.get("service_endpoints", ())),
+                    delegations=tuple(Delegation(naming.delegation(d), d) for d in s.get("delegations", ())),
                 )
                 for j, s in enumerate(raw["subnets"])
             )
@@ -190,6 +263,9 @@ class _Resolver:
             )
         gateways = [(v.gateway.name, v.gateway.path + ("name",)) for v in result if v.gateway]
         self.unique(gateways, "gateway")
+        for what, attr in (("NSG", "nsg"), ("route table", "route_table")):
+            created = [getattr(s, attr) for v in result for s in v.subnets if getattr(s, attr) is not None]
+            self.unique(((x.name, x.path + ("name",)) for x in created if not x.existing), what)
         return tuple(result)
 
     def links(self, vnets: Mapping[str, Vnet]) -> tuple[VnetLink, ...]:
@@ -303,6 +379,32 @@ class _Resolver:
                 )
         return tuple(result)
 
+    def lb_pools(self, raw: dict[str, Any], path: Path, name: str, rg: str) -> tuple[LbPool, ...]:
+        """A load balancer's backend pools: `backend_pool` (one pool by NIC) or `backend_pools`."""
+        if ("backend_pool" in raw) == ("backend_pools" in raw):
+            self.problem(
+                path,
+                "give backend_pool (one pool by NIC) or backend_pools (pools by IP address or by NIC), not "
+                + ("both" if "backend_pool" in raw else "neither"),
+                "lb-pool-missing",
+            )
+            return ()
+        if "backend_pool" in raw:
+            ref = _ref("loadBalancers/backendAddressPools", name, raw["backend_pool"], rg=rg)
+            return (LbPool(raw["backend_pool"], (), (), ref, path + ("backend_pool",)),)
+        entries = raw["backend_pools"]
+        self.unique(((p["name"], path + ("backend_pools", j, "name")) for j, p in enumerate(entries)), "backend pool")
+        return tuple(
+            LbPool(
+                name=p["name"],
+                addresses=tuple(IPv4Address(a) for a in p.get("addresses", ())),
+                nics=tuple(p.get("nics", ())),
+                ref=_ref("loadBalancers/backendAddressPools", name, p["name"], rg=rg),
+                path=path + ("backend_pools", j),
+            )
+            for j, p in enumerate(entries)
+        )
+
     def load_balancers(self, vnets: Mapping[str, Vnet]) -> tuple[LoadBalancer, ...]:
         result = []
         raw_lbs = self.data["azure"].get("load_balancers", [])
@@ -323,6 +425,7 @@ class _Resolver:
                 )
                 continue
             rg, name = vnet.resource_group, raw["name"]
+            frontend = raw.get("frontend_name", "frontend")
             self.unique(((p["name"], path + ("probes", j, "name")) for j, p in enumerate(raw["probes"])), "probe")
             self.unique(((r["name"], path + ("rules", j, "name")) for j, r in enumerate(raw["rules"])), "rule")
             probes = {
@@ -338,9 +441,21 @@ class _Resolver:
                 )
                 for j, p in enumerate(raw["probes"])
             }
+            pools = self.lb_pools(raw, path, name, rg)
+            if not pools:
+                continue
+            by_pool = {p.name: p for p in pools}
             rules = []
             for j, r in enumerate(raw["rules"]):
                 rpath = path + ("rules", j)
+                pool = by_pool.get(r.get("pool", pools[0].name))
+                if pool is None:
+                    self.problem(
+                        rpath + ("pool",),
+                        f"no backend pool '{r['pool']}' in this load balancer; known: {', '.join(by_pool)}",
+                        "unknown-reference",
+                    )
+                    continue
                 probe = probes.get(r["probe"])
                 if probe is None:
                     self.problem(
@@ -367,6 +482,7 @@ class _Resolver:
                         frontend_port=0 if ha else r["frontend_port"],
                         backend_port=0 if ha else r.get("backend_port", r["frontend_port"]),
                         probe=probe,
+                        pool=pool,
                         distribution=r.get("distribution", "Default"),
                         floating_ip=bool(r.get("floating_ip", False)),
                         idle_timeout_minutes=r.get("idle_timeout_minutes", 4),
@@ -383,11 +499,10 @@ class _Resolver:
                     vnet=vnet,
                     subnet=subnet,
                     sku=raw.get("sku", "Standard"),
-                    frontend_ip=IPv4Address(raw["frontend_ip"]),
-                    frontend_name="frontend",
-                    frontend_ref=_ref("loadBalancers/frontendIPConfigurations", name, "frontend", rg=rg),
-                    backend_pool=raw["backend_pool"],
-                    backend_ref=_ref("loadBalancers/backendAddressPools", name, raw["backend_pool"], rg=rg),
+                    frontend_ip=IPv4Address(raw["frontend_ip"]) if "frontend_ip" in raw else None,
+                    frontend_name=frontend,
+                    frontend_ref=_ref("loadBalancers/frontendIPConfigurations", name, frontend, rg=rg),
+                    pools=pools,
                     probes=tuple(probes.values()),
                     rules=tuple(rules),
                     ref=_ref("loadBalancers", name, rg=rg),
@@ -619,6 +734,8 @@ def _resource_groups(vnets, connections, links, peerings, lbs) -> tuple[Resource
             ResourceGroup(
                 name=rg,
                 vnets=rg_vnets,
+                nsgs=_created(rg_vnets, "nsg"),
+                route_tables=_created(rg_vnets, "route_table"),
                 gateways=tuple(v.gateway for v in rg_vnets if v.gateway and not v.gateway.existing),
                 existing_gateways=tuple(v.gateway for v in rg_vnets if v.gateway and v.gateway.existing),
                 connections=conns,
@@ -630,6 +747,13 @@ def _resource_groups(vnets, connections, links, peerings, lbs) -> tuple[Resource
             )
         )
     return tuple(groups)
+
+
+def _created(vnets, attr: str) -> tuple:
+    """The NSGs or route tables the subnets of these VNets ask gen to create (not existing ones)."""
+    return tuple(
+        x for v in vnets if not v.existing for s in v.subnets if (x := getattr(s, attr)) is not None and not x.existing
+    )
 
 
 def _group(items) -> dict[str, tuple]:

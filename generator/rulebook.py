@@ -45,12 +45,14 @@ STRUCTURAL_RULES: dict[str, str] = {
     "inventory-too-large": "The inventory is at most 10 MiB.",
     "inventory-unreadable": "The inventory is a regular file that can be read (not a folder, FIFO or device).",
     "schema-*": "Every field matches schemas/inventory.schema.json (unknown fields get a 'did you mean').",
-    "unknown-reference": "Every VNet, site, subnet and probe named by another item exists.",
-    "duplicate-name": "VNet, subnet, gateway, site, device and load-balancer names are unique (case-insensitive); each pair is linked or connected once.",
+    "unknown-reference": "Every VNet, site, subnet, probe and backend pool named by another item exists.",
+    "duplicate-name": "VNet, subnet, gateway, NSG, route table, security rule, route, site, device and load-balancer names are unique (case-insensitive); each pair is linked or connected once.",
     "connection-needs-gateway": "A site-to-site connection's VNet has a gateway.",
     "link-needs-gateway": "Every VNet in a VNet-to-VNet link has a gateway.",
     "lb-ha-ports": "An HA-ports rule gives no protocol or ports.",
     "lb-rule-incomplete": "A load-balancing rule gives protocol and frontend_port unless it is HA ports.",
+    "subnet-reference-name": "An existing NSG or route table is named and carries no rules or routes (gen only associates it).",
+    "lb-pool-missing": "A load balancer gives either backend_pool (one pool by NIC) or backend_pools, not both.",
     "device-platform-unknown": "Every device has a platform: `gen import` writes `platform: unknown` (Azure does not record the device) for the user to fill in.",
 }
 

@@ -539,13 +539,60 @@ def _lb_frontend(model: Model) -> Iterator[Problem]:
     for lb in model.load_balancers:
         net: IPv4Network = lb.subnet.prefix
         reserved = {net.network_address + i for i in range(4)} | {net.broadcast_address}
-        if lb.frontend_ip not in net or lb.frontend_ip in reserved:
+        if lb.frontend_ip is not None and (lb.frontend_ip not in net or lb.frontend_ip in reserved):
             yield _p(
                 lb.path + ("frontend_ip",),
                 f"{lb.frontend_ip} is not a usable address of subnet '{lb.subnet.name}' ({net}; Azure reserves the first four and the last)",
             )
         if lb.subnet.name == facts.GATEWAY_SUBNET:
             yield _p(lb.path + ("subnet",), "nothing but the VPN gateway may be deployed in GatewaySubnet")
+
+
+@rule("lb-sku-basic", "Load balancers are Standard: Basic was retired on 30 September 2025.")
+def _lb_basic(model: Model) -> Iterator[Problem]:
+    # https://learn.microsoft.com/azure/load-balancer/skus: "On September 30, 2025, Basic Load Balancer
+    # was retired" (facts-2026-12 section 6); Azure no longer creates them.
+    for lb in model.load_balancers:
+        if lb.sku == "Basic":
+            yield _p(lb.path + ("sku",), "Basic load balancers were retired on 30 September 2025; use sku: Standard")
+
+
+@rule("lb-pool-mixed", "A backend pool has members by IP address or by NIC, never both (Azure refuses the mix).")
+def _lb_pool_mixed(model: Model) -> Iterator[Problem]:
+    # backend-pool-management.md: "You can't create a single backend pool that mixes backed addresses
+    # targeted by NIC and IP addresses" (facts-2026-12 section 6).
+    for lb in model.load_balancers:
+        for pool in lb.pools:
+            if pool.addresses and pool.nics:
+                yield _p(
+                    pool.path + ("nics",),
+                    f"pool '{pool.name}' has members by IP address and by NIC; Azure refuses the mix: split it into two pools",
+                )
+
+
+@rule("lb-pool-address-in-vnet", "An IP-based pool member is a usable address of the load balancer's VNet, given once.")
+def _lb_pool_address(model: Model) -> Iterator[Problem]:
+    # backend-pool-management.md: "The backend resources must be in the same virtual network as the load balancer".
+    for lb in model.load_balancers:
+        seen: set[IPv4Address] = set()
+        for pool in lb.pools:
+            for j, address in enumerate(pool.addresses):
+                subnet = next((s for s in lb.vnet.subnets if address in s.prefix), None)
+                reserved = subnet is not None and (
+                    address in {subnet.prefix.network_address + i for i in range(4)}
+                    or address == subnet.prefix.broadcast_address
+                )
+                if subnet is None or reserved or subnet.name == facts.GATEWAY_SUBNET:
+                    yield _p(
+                        pool.path + ("addresses", j),
+                        f"{address} is not a usable address of a subnet of '{lb.vnet.name}' "
+                        f"({', '.join(str(s.prefix) for s in lb.vnet.subnets)}); IP-based pool members must be in the load balancer's VNet",
+                    )
+                elif address in seen or address == lb.frontend_ip:
+                    yield _p(
+                        pool.path + ("addresses", j), f"{address} is already a member or the frontend; give it once"
+                    )
+                seen.add(address)
 
 
 @rule("lb-sku-features", "HA ports and TCP reset need a Standard load balancer; Basic is retired (warning on Basic).")
@@ -613,3 +660,11 @@ def _name_length(model: Model) -> Iterator[Problem]:
             yield _p(
                 p.path, f"derived name '{p.name}' is {len(p.name)} characters; Azure allows 80: shorten the VNet names"
             )
+    for vnet in model.vnets:
+        for subnet in vnet.subnets:
+            for x in (subnet.nsg, subnet.route_table):
+                if x is not None and len(x.name) > 80:  # only a derived name can be longer
+                    yield _p(
+                        x.path,
+                        f"derived name '{x.name}' is {len(x.name)} characters; Azure allows 80: give it a name",
+                    )

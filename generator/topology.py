@@ -77,7 +77,7 @@ def build(model: Model) -> Topology:
                 )
         for lb in model.load_balancers:
             if lb.vnet.name == vnet.name:
-                nodes.append(Node(f"lb:{lb.name}", "lb", (lb.name, f"{lb.sku} ILB {lb.frontend_ip}")))
+                nodes.append(Node(f"lb:{lb.name}", "lb", (lb.name, f"{lb.sku} ILB {lb.frontend_ip or 'dynamic IP'}")))
         azure.append(
             Group(
                 f"vnet-group:{vnet.name}", "vnet", f"{vnet.name} · {vnet.region} · {vnet.resource_group}", tuple(nodes)

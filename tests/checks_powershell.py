@@ -19,8 +19,11 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 
 from conftest import CMDLET_CATALOGS
+
+SUPPLEMENT = Path(__file__).parent / "data" / "powershell" / "catalog"
 
 # PowerShell common parameters (about_CommonParameters); WhatIf/Confirm are listed per cmdlet in the catalogs.
 COMMON = {
@@ -93,7 +96,13 @@ def catalog(module: str) -> dict[str, dict]:
     path = CMDLET_CATALOGS / f"{module}.json"
     if not path.exists():
         raise AssertionError(f"cmdlet catalog missing: {path} (set GEN_SHARED)")
-    return {name.lower(): entry for name, entry in json.loads(path.read_text(encoding="utf-8")).items()}
+    entries = {name.lower(): entry for name, entry in json.loads(path.read_text(encoding="utf-8")).items()}
+    # Cmdlets the shared catalogs lack (NSGs, route tables, delegations), from their help pages:
+    # tests/data/powershell/catalog/README.md says where each entry comes from. Shared entries win.
+    extra = SUPPLEMENT / f"{module}.json"
+    for name, entry in json.loads(extra.read_text(encoding="utf-8")).items():
+        entries.setdefault(name.lower(), entry)
+    return entries
 
 
 @dataclass

@@ -15,8 +15,9 @@ from generator.cli import main
 
 INVENTORIES = sorted(p.stem for p in (ROOT / "inventories").glob("*.yaml"))  # every example inventory
 # test inventories with peerings, custom names, APIPA, policy-based selectors (their brownfield
-# parts made new: an existing resource is not in gen's templates, so not in such an "export")
-DATA = ["bicep/hub-spoke", "powershell/features", "powershell/brownfield"]
+# parts made new: an existing resource is not in gen's templates, so not in such an "export"),
+# load balancers with a dynamic frontend and IP-based pools
+DATA = ["bicep/hub-spoke", "powershell/features", "powershell/brownfield", "lb/ilb"]
 
 
 def gen(*args: str) -> tuple[int, str, str]:

@@ -49,6 +49,19 @@ def _set(path: str, value) -> Callable[[dict], None]:
     return apply
 
 
+def _delete(path: str) -> Callable[[dict], None]:
+    """Mutation removing the key at a dotted path."""
+
+    def apply(data: dict) -> None:
+        keys = [int(k) if k.isdigit() else k for k in path.split(".")]
+        target = data
+        for key in keys[:-1]:
+            target = target[key]
+        del target[keys[-1]]
+
+    return apply
+
+
 def _do(*steps: Callable[[dict], None]) -> Callable[[dict], None]:
     def apply(data: dict) -> None:
         for step in steps:
@@ -199,6 +212,23 @@ CASES: dict[str, tuple[dict, Callable[[dict], None], str]] = {
             _set("azure.load_balancers.0.rules.0", {"name": "ha", "ha_ports": True, "probe": "sql-ag-probe"}),
         ),
         "azure.load_balancers[0].rules[0]",
+    ),
+    "lb-sku-basic": (BASE, _set("azure.load_balancers.0.sku", "Basic"), "azure.load_balancers[0].sku"),
+    "lb-pool-mixed": (
+        BASE,
+        _do(
+            _delete("azure.load_balancers.0.backend_pool"),
+            _set("azure.load_balancers.0.backend_pools", [{"name": "p", "addresses": ["10.1.1.10"], "nics": ["n1"]}]),
+        ),
+        "azure.load_balancers[0].backend_pools[0].nics",
+    ),
+    "lb-pool-address-in-vnet": (
+        BASE,
+        _do(
+            _delete("azure.load_balancers.0.backend_pool"),
+            _set("azure.load_balancers.0.backend_pools", [{"name": "p", "addresses": ["10.1.1.10", "10.99.0.4"]}]),
+        ),
+        "azure.load_balancers[0].backend_pools[0].addresses[1]",
     ),
     "lb-probe-path": (
         BASE,

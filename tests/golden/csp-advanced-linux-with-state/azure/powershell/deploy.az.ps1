@@ -489,13 +489,14 @@ if ($vnet) {
 if (-not $lbExists) {
     if ($PSCmdlet.ShouldProcess('sql-ag-ilb', 'Create internal load balancer (Standard, frontend 10.1.1.100)')) {
         $frontend = New-AzLoadBalancerFrontendIpConfig -Name 'frontend' -PrivateIpAddress '10.1.1.100' -Subnet $subnet
-        $pool = New-AzLoadBalancerBackendAddressPoolConfig -Name 'sql-ag-nodes'
+        $pools = [ordered]@{}
+        $pools['sql-ag-nodes'] = New-AzLoadBalancerBackendAddressPoolConfig -Name 'sql-ag-nodes'
         $probes = [ordered]@{}
         $probes['sql-ag-probe'] = New-AzLoadBalancerProbeConfig -Name 'sql-ag-probe' -Protocol 'Tcp' -Port 59999 -IntervalInSeconds 5 -ProbeCount 2
         $rules = @(
-            New-AzLoadBalancerRuleConfig -Name 'sql-listener' -FrontendIpConfiguration $frontend -BackendAddressPool $pool -Probe $probes['sql-ag-probe'] -Protocol 'Tcp' -FrontendPort 1433 -BackendPort 1433 -LoadDistribution 'Default' -IdleTimeoutInMinutes 4 -EnableFloatingIP
+            New-AzLoadBalancerRuleConfig -Name 'sql-listener' -FrontendIpConfiguration $frontend -BackendAddressPool $pools['sql-ag-nodes'] -Probe $probes['sql-ag-probe'] -Protocol 'Tcp' -FrontendPort 1433 -BackendPort 1433 -LoadDistribution 'Default' -IdleTimeoutInMinutes 4 -EnableFloatingIP
         )
-        $null = New-AzLoadBalancer -Name 'sql-ag-ilb' -ResourceGroupName 'rg-sea-network' -Location 'westus' -Sku 'Standard' -FrontendIpConfiguration $frontend -BackendAddressPool $pool -Probe @($probes.Values) -LoadBalancingRule $rules -Tag $GenTags
+        $null = New-AzLoadBalancer -Name 'sql-ag-ilb' -ResourceGroupName 'rg-sea-network' -Location 'westus' -Sku 'Standard' -FrontendIpConfiguration $frontend -BackendAddressPool @($pools.Values) -Probe @($probes.Values) -LoadBalancingRule $rules -Tag $GenTags
     }
 } else {
     Write-Host '  load balancer sql-ag-ilb exists'
