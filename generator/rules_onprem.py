@@ -180,3 +180,28 @@ def _device_field_platform(model: Model) -> Iterator[Problem]:
             if getattr(d, name) is not None and name not in platform.device_fields:
                 able = ", ".join(p.key for p in PLATFORMS.values() if name in p.device_fields)
                 yield _p(d.path + (name,), f"{platform.key} devices take no {name} (only {able}); remove it")
+
+
+@rule(
+    "onprem-tunnel-numbers",
+    "A device's tunnel interfaces (numbered from its tunnel_base) are not interfaces it already names "
+    "(outside_interface, loopback_interface) and stay below 10000.",
+)
+def _tunnel_numbers(model: Model) -> Iterator[Problem]:
+    for d in model.devices:
+        platform = PLATFORMS[d.platform]
+        numbers = [t.device_index for t in model.device_tunnels.get(d.name, ())]
+        names = {platform.tunnel_interface.format(n=n): n for n in numbers}
+        for field in ("outside_interface", "loopback_interface"):
+            value = getattr(d, field)
+            if value in names:
+                yield _p(
+                    d.path + ("tunnel_base",) if d.tunnel_base != 1 else d.path + (field,),
+                    f"tunnel {names[value]} of device '{d.name}' would be {value}, its {field}; "
+                    f"set tunnel_base to a number whose tunnels the device does not use yet",
+                )
+        if numbers and max(numbers) > 9999:
+            yield _p(
+                d.path + ("tunnel_base",),
+                f"device '{d.name}' would number tunnels up to {max(numbers)}; lower tunnel_base (at most 9999)",
+            )

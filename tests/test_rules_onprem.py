@@ -218,3 +218,42 @@ def test_srx_attaches_to_the_sites_own_zones(tmp_path) -> None:
     assert zones_used == {"internet", "vpn-azure", "lan"}
     assert "set security zones security-zone internet host-inbound-traffic system-services ike" in text
     assert "from-zone vpn-azure to-zone vpn-azure policy vpn-azure-bgp-to-loopback match" in text
+
+
+BROWNFIELD_DEVICES = """\
+        - {name: r1, platform: juniper_srx, public_ip: 192.0.2.10, bgp_ip: 192.168.10.1, existing_bgp: true, tunnel_base: 100}
+        - {name: r2, platform: strongswan_frr, public_ip: 192.0.2.11, bgp_ip: 192.168.10.2, existing_bgp: true, tunnel_base: 40}
+"""
+
+
+def test_brownfield_device_keeps_its_bgp_process_and_tunnel_numbers(tmp_path) -> None:
+    """existing_bgp + tunnel_base: no global AS / router-id lines, no tunnel number below the base."""
+    text = BASE.format(
+        platform="juniper_srx",
+        device_extra="",
+        ike_enc="AES256",
+        ike_int="SHA256",
+        dh="DHGroup14",
+        esp="AES256",
+        esp_int="SHA256",
+        connection_extra="",
+    )
+    text = re.sub(r"        - \{name: r1, .*\}\n", BROWNFIELD_DEVICES, text)
+    path = write_inventory(tmp_path, text)
+    assert validate(str(path)).exit_code == 0
+    model = build_model(path).model
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(state_for(model)), encoding="utf-8")
+    files = render_files(path, (state,))  # the cross-check (ASN read back included) runs here too
+    assert check_files(files) == []
+    srx, frr = files["onprem/s1/r1.set"], files["onprem/s1/r2.frr.conf"]
+    assert "routing-options autonomous-system" not in srx.replace("# existing BGP: autonomous-system", "")
+    assert "set routing-options autonomous-system" not in srx
+    assert "bgp router-id" not in frr and "router bgp 65201" in frr
+    numbers = {
+        "r1": [int(n) for n in re.findall(r"st0\.(\d+)", srx)],
+        "r2": [int(n) for n in re.findall(r"xfrm(\d+)", "\n".join(t for p, t in files.items() if "/r2." in p))],
+    }
+    assert numbers["r1"] and min(numbers["r1"]) == 100 and numbers["r2"] and min(numbers["r2"]) == 40
+    swan = files["onprem/s1/r2.swanctl.conf"]
+    assert "if_id_in = 40" in swan and "if_id_in = 1\n" not in swan

@@ -24,7 +24,7 @@ STATEFUL_FIREWALL = "stateful-firewall"  # drops asymmetric return traffic (zone
 NO_BGP_WITH_SELECTORS = "no-bgp-with-selectors"
 
 # Optional device fields only some platforms take (Device attributes; rule device-field-platform).
-PLATFORM_DEVICE_FIELDS = ("security_zones",)
+PLATFORM_DEVICE_FIELDS = ("security_zones", "existing_bgp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +72,7 @@ class Platform:
     vendor: ClassVar[Vendor]
     capabilities: ClassVar[frozenset[str]] = frozenset()
     device_fields: ClassVar[frozenset[str]] = frozenset()  # which of PLATFORM_DEVICE_FIELDS it takes
+    tunnel_interface: ClassVar[str]  # name of tunnel interface number {n}, e.g. "Tunnel{n}" (onprem-tunnel-numbers)
     # Azure values the device can name but refuses (or its vendor says must not be used), by field:
     # {field: {Azure value: why}}. Rules onprem-platform-crypto and onprem-default-policy-refused.
     refused: ClassVar[Mapping[str, Mapping[str, str]]] = {}

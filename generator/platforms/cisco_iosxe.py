@@ -177,6 +177,8 @@ class CiscoIosXe(Platform):
     loopback_interface = "Loopback0"
     vendor = VENDOR
     refused = REFUSED
+    device_fields = frozenset({"existing_bgp"})
+    tunnel_interface = "Tunnel{n}"
     capabilities = frozenset()  # VTIs with any-to-any selectors only: no policy-based selectors
     apply_steps = (
         "`configure terminal`, paste `{file}`, then `end`",

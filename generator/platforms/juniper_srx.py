@@ -152,6 +152,9 @@ def parse_junos(text: str) -> DeviceFacts:
             one(f"security ipsec policy {ipsec_policy} perfect-forward-secrecy keys "),
         )
     asn = one("routing-options autonomous-system ")
+    if not asn:  # existing_bgp: the file names the router's own AS in a comment instead of setting it
+        m = re.search(r"^# existing BGP: autonomous-system (\d+) ", text, re.M)
+        asn = m.group(1) if m else ""
     device.asn = int(asn) if asn.isdigit() else None
     device.bgp_source = one("protocols bgp group AZURE local-address ") or None
     for value in values("protocols bgp group AZURE neighbor "):
@@ -168,7 +171,8 @@ class JuniperSrx(Platform):
     loopback_interface = "lo0.0"
     vendor = VENDOR
     capabilities = frozenset({POLICY_BASED_SELECTORS, STATEFUL_FIREWALL, NO_BGP_WITH_SELECTORS})
-    device_fields = frozenset({"security_zones"})
+    device_fields = frozenset({"security_zones", "existing_bgp"})
+    tunnel_interface = "st0.{n}"
     apply_steps = (
         "`configure`, then `load set terminal`, paste `{file}` and end with Ctrl-D",
         "`show | compare`, `commit check`, then `commit confirmed 10` and `commit` once the tunnels are up",

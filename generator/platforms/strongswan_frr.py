@@ -183,6 +183,8 @@ class StrongswanFrr(Platform):
     loopback_interface = "lo"
     vendor = VENDOR
     refused = REFUSED
+    device_fields = frozenset({"existing_bgp"})
+    tunnel_interface = "xfrm{n}"
     capabilities = frozenset({POLICY_BASED_SELECTORS})
     apply_steps = (
         f"copy `{{file3}}` and `{{file4}}` to `{INSTALL_DIR}/`, `{{file5}}` to `/etc/systemd/system/`, then "
