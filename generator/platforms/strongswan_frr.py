@@ -7,6 +7,7 @@ https://docs.frrouting.org/en/latest/bgp.html (router-facts.md, strongSwan + FRR
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -110,7 +111,7 @@ def linux_xfrm_names(tunnels: Iterable[Tunnel]) -> str:
 
 def linux_remote_prefixes(tunnels: Iterable[Tunnel]) -> list[str]:
     """Every VNet prefix behind the device's tunnels, once each, in address order."""
-    return [str(p) for p in sorted({p for t in tunnels for p in t.remote_prefixes})]
+    return sorted({str(p) for t in tunnels for p in t.remote_prefixes}, key=ipaddress.IPv4Network)
 
 
 def systemd_escape(name: str) -> str:
