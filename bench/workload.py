@@ -94,6 +94,8 @@ def plain_filters() -> dict[str, Any]:
     def attributes(value: Any) -> Any:
         if isinstance(value, dict):
             return SimpleNamespace(**{k: attributes(v) for k, v in value.items()})
+        if isinstance(value, list):  # e.g. a device's tunnels
+            return [attributes(v) for v in value]
         return value
 
     def wrap(function):

@@ -37,6 +37,28 @@ PFS_GROUP_NAMES = {
     "None": "",
 }
 
+# Custom policies to suggest when a device refuses Azure's default proposals, strongest first: every
+# value is one Azure takes in a custom policy (azure-facts §5.4) and none is on FN72510's list or
+# strongSwan's weak list (facts-2026-12 §7: DHGroup14/PFS2048, ECP256/384; AES/GCM; SHA256/384).
+SUGGESTED_POLICIES = (
+    {
+        "ike_encryption": "AES256",
+        "ike_integrity": "SHA256",
+        "dh_group": "DHGroup14",
+        "ipsec_encryption": "AES256",
+        "ipsec_integrity": "SHA256",
+        "pfs_group": "PFS2048",
+    },
+    {
+        "ike_encryption": "GCMAES256",
+        "ike_integrity": "SHA384",
+        "dh_group": "ECP384",
+        "ipsec_encryption": "GCMAES256",
+        "ipsec_integrity": "GCMAES256",
+        "pfs_group": "ECP384",
+    },
+)
+
 FIELDS = ("ike_encryption", "ike_integrity", "dh_group", "ipsec_encryption", "ipsec_integrity", "pfs_group")
 
 

@@ -236,6 +236,20 @@ class Device:
     loopback_interface: str
     local_gateway_name: str | None  # the inventory's name for its local network gateway (gen import)
     path: Path
+    # Platform-specific fields (a platform lists the ones it takes in Platform.device_fields; rule
+    # device-field-platform refuses the others): given in the inventory or None.
+    security_zones: SecurityZones | None = None
+    existing_bgp: bool | None = None  # the router already runs BGP: no global AS / router-id lines
+    tunnel_base: int = 1  # number of its first tunnel interface (Tunnel<N>, st0.<N>, xfrm<N>, vti<N>)
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityZones:
+    """Names of a zone-based firewall's zones the device's snippet attaches to (the site's own)."""
+
+    outside: str  # the zone of outside_interface (IKE arrives here)
+    tunnel: str  # the zone the tunnel interfaces (and the BGP loopback) join
+    inside: str  # the zone of the site's networks (traffic to and from Azure)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +272,7 @@ class Tunnel:
     """One IPsec tunnel: an Azure gateway instance <-> an on-prem device, with both ends' values."""
 
     key: str  # e.g. SEA-VNET-gw.i0~dc1-edge1
-    device_index: int  # 1-based position among the device's tunnels (Tunnel1, st0.1, xfrm1)
+    device_index: int  # the device's tunnel number: tunnel_base (default 1) + position (Tunnel1, st0.1, xfrm1)
     connection: str  # Azure connection resource name
     gateway: str
     instance: int

@@ -34,6 +34,7 @@ from .model import (
     RouteTable,
     SecretRef,
     SecurityRule,
+    SecurityZones,
     Site,
     SiteConnection,
     Subnet,
@@ -80,10 +81,10 @@ class _Resolver:
         self.tunnel_counts: dict[str, int] = {}  # device -> tunnels numbered so far
 
     # ------------------------------------------------------------------ helpers
-    def next_tunnel(self, device: str) -> int:
-        """The 1-based index of the device's next tunnel (in inventory order)."""
-        self.tunnel_counts[device] = self.tunnel_counts.get(device, 0) + 1
-        return self.tunnel_counts[device]
+    def next_tunnel(self, device: Device) -> int:
+        """The number of the device's next tunnel (in inventory order), from its tunnel_base (default 1)."""
+        self.tunnel_counts[device.name] = self.tunnel_counts.get(device.name, device.tunnel_base - 1) + 1
+        return self.tunnel_counts[device.name]
 
     def problem(self, path: Path, message: str, rule: str) -> None:
         self.problems.append(Problem(path, message, rule))
@@ -544,6 +545,9 @@ class _Resolver:
                         loopback_interface=d.get("loopback_interface", platform.loopback_interface),
                         local_gateway_name=d.get("local_gateway_name"),
                         path=path + ("devices", j),
+                        security_zones=SecurityZones(**d["security_zones"]) if "security_zones" in d else None,
+                        existing_bgp=d.get("existing_bgp"),
+                        tunnel_base=d.get("tunnel_base", 1),
                     )
                 )
             result.append(
@@ -621,7 +625,7 @@ class _Resolver:
                 tunnels = tuple(
                     Tunnel(
                         key=f"{gateway.name}.i{inst.index}~{device.name}",
-                        device_index=self.next_tunnel(device.name),
+                        device_index=self.next_tunnel(device),
                         connection=name,
                         gateway=gateway.name,
                         instance=inst.index,

@@ -9,11 +9,12 @@ pinned by tests of the rendered snippets instead.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from ipaddress import IPv4Address
 
-from . import crypto
+from . import crypto, facts
 from .errors import Problem
-from .model import Model
-from .platforms import PLATFORMS, POLICY_BASED_SELECTORS, with_capability
+from .model import IpsecPolicy, Model
+from .platforms import NO_BGP_WITH_SELECTORS, PLATFORM_DEVICE_FIELDS, PLATFORMS, POLICY_BASED_SELECTORS, with_capability
 from .rulebook import rule
 
 DPD_RECOMMENDED = (30, 45)  # seconds (router-facts R5)
@@ -29,10 +30,52 @@ def _p(path, message: str) -> Problem:
 )
 def _platform_crypto(model: Model) -> Iterator[Problem]:
     for conn in model.connections:
+        if not conn.policy.custom:
+            continue  # Azure's default proposals: rule onprem-default-policy-refused
         platform = PLATFORMS[conn.device.platform]
         for name, _value, message in platform.unsupported(conn.policy):
-            path = conn.path + ("ipsec_policy", name) if conn.policy.custom else conn.path
-            yield _p(path, f"device '{conn.device.name}' ({platform.key}) {message}")
+            yield _p(conn.path + ("ipsec_policy", name), f"device '{conn.device.name}' ({platform.key}) {message}")
+
+
+def suggested_policy(platforms) -> dict[str, str] | None:
+    """The first of crypto.SUGGESTED_POLICIES every platform accepts (Azure takes each of them)."""
+    for values in crypto.SUGGESTED_POLICIES:
+        policy = IpsecPolicy(custom=True, sa_lifetime_seconds=0, sa_datasize_kilobytes=0, **values)
+        if all(p.accepts(policy) for p in platforms):
+            return values
+    return None
+
+
+@rule(
+    "onprem-default-policy-refused",
+    "A device that refuses part of Azure's default proposals (DH group 2: IOS-XE 17.11+ per Cisco FN72510, "
+    "strongSwan's weak list) needs a custom ipsec_policy on its connection.",
+)
+def _default_policy_refused(model: Model) -> Iterator[Problem]:
+    for conn in model.connections:
+        if conn.policy.custom:
+            continue
+        platform = PLATFORMS[conn.device.platform]
+        refused = [(name, value) for name, value, _message in platform.unsupported(conn.policy)]
+        if not refused:
+            continue
+        what = "; ".join(
+            f"{name} {value}: {platform.refused.get(name, {}).get(value, 'not supported')}" for name, value in refused
+        )
+        suggestion = suggested_policy([platform])
+        hint = (
+            "add ipsec_policy: {"
+            + ", ".join(f"{k}: {v}" for k, v in suggestion.items())
+            + f", sa_lifetime_seconds: {facts.DEFAULT_CHILD_SA_LIFETIME_SECONDS}"
+            + f", sa_datasize_kilobytes: {facts.DEFAULT_CHILD_SA_KILOBYTES}}} to the connection"
+            if suggestion
+            else "add an ipsec_policy the device accepts to the connection"
+        )
+        yield _p(
+            conn.path,
+            f"device '{conn.device.name}' ({platform.key}) does not take Azure's default proposals ({what}); "
+            f"{hint} (Azure then sends and accepts only that policy)",
+        )
 
 
 @rule("onprem-ike-version", "Device snippets are IKEv2 (route-based VTI); IKEv1 connections are refused.")
@@ -82,3 +125,83 @@ def _interface_names(model: Model) -> Iterator[Problem]:
     for d in model.devices:
         for field, message in PLATFORMS[d.platform].device_problems(d):
             yield _p(d.path + (field,), message)
+
+
+@rule(
+    "onprem-policy-based-bgp",
+    "Policy-based traffic selectors with BGP: the selectors cover both BGP addresses (the device's in the "
+    "site prefixes, Azure's in the VNet), and the platform can run BGP over selectors "
+    f"(not {', '.join(p.key for p in with_capability(NO_BGP_WITH_SELECTORS))}).",
+)
+def _policy_based_bgp(model: Model) -> Iterator[Problem]:
+    for conn in model.connections:
+        if not (conn.policy_based_traffic_selectors and conn.bgp):
+            continue
+        platform = PLATFORMS[conn.device.platform]
+        path = conn.path + ("policy_based_traffic_selectors",)
+        if platform.can(NO_BGP_WITH_SELECTORS):
+            yield _p(
+                path,
+                f"device '{conn.device.name}' ({platform.key}) cannot run BGP over an st0 interface with traffic "
+                "selectors; remove policy_based_traffic_selectors or set bgp: false on the connection",
+            )
+            continue
+        local = conn.device.bgp_ip
+        if local is not None and not any(local in p for p in conn.tunnels[0].local_prefixes):
+            yield _p(
+                path,
+                f"the device's BGP address {local} is outside the site prefixes, so no selector carries BGP; "
+                "add it to the site's prefixes, or remove policy_based_traffic_selectors",
+            )
+        for t in conn.tunnels:
+            known = t.azure_bgp_ip is not None and t.azure_bgp_ip.known
+            if known and not any(IPv4Address(str(t.azure_bgp_ip)) in p for p in t.remote_prefixes):
+                yield _p(
+                    path,
+                    f"Azure's BGP address {t.azure_bgp_ip} (instance {t.instance}) is outside the VNet's address "
+                    "space, so no selector carries BGP (custom APIPA addresses are); use the default BGP "
+                    "addresses, or remove policy_based_traffic_selectors",
+                )
+                break
+
+
+@rule(
+    "device-field-platform",
+    "A device sets only the platform-specific fields its platform takes ("
+    + "; ".join(
+        f"{f}: {', '.join(p.key for p in PLATFORMS.values() if f in p.device_fields)}" for f in PLATFORM_DEVICE_FIELDS
+    )
+    + ").",
+)
+def _device_field_platform(model: Model) -> Iterator[Problem]:
+    for d in model.devices:
+        platform = PLATFORMS[d.platform]
+        for name in PLATFORM_DEVICE_FIELDS:
+            if getattr(d, name) is not None and name not in platform.device_fields:
+                able = ", ".join(p.key for p in PLATFORMS.values() if name in p.device_fields)
+                yield _p(d.path + (name,), f"{platform.key} devices take no {name} (only {able}); remove it")
+
+
+@rule(
+    "onprem-tunnel-numbers",
+    "A device's tunnel interfaces (numbered from its tunnel_base) are not interfaces it already names "
+    "(outside_interface, loopback_interface) and stay below 10000.",
+)
+def _tunnel_numbers(model: Model) -> Iterator[Problem]:
+    for d in model.devices:
+        platform = PLATFORMS[d.platform]
+        numbers = [t.device_index for t in model.device_tunnels.get(d.name, ())]
+        names = {platform.tunnel_interface.format(n=n): n for n in numbers}
+        for field in ("outside_interface", "loopback_interface"):
+            value = getattr(d, field)
+            if value in names:
+                yield _p(
+                    d.path + ("tunnel_base",) if d.tunnel_base != 1 else d.path + (field,),
+                    f"tunnel {names[value]} of device '{d.name}' would be {value}, its {field}; "
+                    f"set tunnel_base to a number whose tunnels the device does not use yet",
+                )
+        if numbers and max(numbers) > 9999:
+            yield _p(
+                d.path + ("tunnel_base",),
+                f"device '{d.name}' would number tunnels up to {max(numbers)}; lower tunnel_base (at most 9999)",
+            )

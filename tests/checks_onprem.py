@@ -5,6 +5,10 @@
   on syntax errors, so its output must say `successfully loaded N connections` for every
   connection of the file and `loaded ike secret` for every secret.
 - `*.interfaces.sh`: `sh -n` syntax check.
+- `*.nft`: `nft -c -f` (nftables' own parser, nothing applied); `*.service`: `systemd-analyze verify`.
+- per Linux device (`linux_router`): forwarding on, rp_filter loose, no kernel routes, the WAN accepts
+  exactly IKE/NAT-T/ESP and the XFRM interfaces BGP, the unit runs the installed files, each
+  route-based CHILD_SA has the updown hook that sets its XFRM interface down.
 - `*.ios` / `*.set`: ciscoconfparse2 structure checks (every reference resolves, MSS 1350, BGP
   neighbours have multihop + source + a /32 route into a tunnel).
 - every registered platform with a `tests/checks_<key>.py` (docs/new-platform.md): its
@@ -45,6 +49,10 @@ def check_files(files: dict[str, str]) -> list[str]:
     problems += check_frr({p: t for p, t in onprem.items() if p.endswith(".frr.conf")})
     problems += check_swanctl({p: t for p, t in onprem.items() if p.endswith(".swanctl.conf")})
     problems += check_shell({p: t for p, t in onprem.items() if p.endswith(".interfaces.sh")})
+    problems += check_nft({p: t for p, t in onprem.items() if p.endswith(".nft")})
+    problems += check_systemd({p: t for p, t in onprem.items() if p.endswith(".service")})
+    for path in sorted(p for p in onprem if p.endswith(".interfaces.sh")):
+        problems += linux_router(onprem, path.removesuffix(".interfaces.sh"))
     for path, text in sorted(onprem.items()):
         if path.endswith(".ios"):
             problems += [f"{path}: {p}" for p in ios_structure(text)]
@@ -99,6 +107,70 @@ def check_shell(files: dict[str, str]) -> list[str]:
         run = subprocess.run(["sh", "-n"], input=text, capture_output=True, text=True, timeout=30)
         if run.returncode != 0:
             problems.append(f"{path}: sh -n: {run.stderr.strip()}")
+    return problems
+
+
+# ---------------------------------------------------------------- nftables, systemd, Linux as a router
+def check_nft(files: dict[str, str]) -> list[str]:
+    nft = _need("nft")
+    problems = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for path, text in sorted(files.items()):
+            ruleset = Path(tmp) / "ruleset.nft"
+            ruleset.write_text(text, encoding="utf-8")
+            run = subprocess.run([nft, "-c", "-f", str(ruleset)], capture_output=True, text=True, timeout=30)
+            if run.returncode != 0:
+                problems.append(f"{path}: nft -c exit {run.returncode}: {run.stderr.strip()[:500]}")
+    return problems
+
+
+def check_systemd(files: dict[str, str]) -> list[str]:
+    analyze = _need("systemd-analyze")
+    problems = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for path, text in sorted(files.items()):
+            unit = Path(tmp) / Path(path).name  # the name the runbook installs it under
+            unit.write_text(text, encoding="utf-8")
+            run = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True, timeout=60)
+            if run.returncode != 0 or run.stderr.strip():
+                problems.append(f"{path}: systemd-analyze verify exit {run.returncode}: {run.stderr.strip()[:500]}")
+    return problems
+
+
+def linux_router(files: dict[str, str], stem: str) -> list[str]:
+    """What makes the strongswan_frr files a router that survives a reboot (facts-2026-12 §8)."""
+    script, nft = files[f"{stem}.interfaces.sh"], files.get(f"{stem}.nft", "")
+    service, swanctl = files.get(f"{stem}.service", ""), files.get(f"{stem}.swanctl.conf", "")
+    device = Path(stem).name
+    problems = []
+    outside = re.search(r"^OUTSIDE='(\S+)'$", script, re.M)
+    for need in ("net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=2", '"net.ipv4.conf.$OUTSIDE.rp_filter=2"'):
+        if f"sysctl -qw {need}" not in script:
+            problems.append(f"{stem}.interfaces.sh: no sysctl {need}")
+    if re.search(r"^\s*ip route ", script, re.M):
+        problems.append(f"{stem}.interfaces.sh: kernel routes (FRR staticd owns the routes into the tunnels)")
+    xfrms = sorted(set(re.findall(r"ip link add '(xfrm\d+)' type xfrm", script)))
+    if outside and nft:
+        wan = outside.group(1)
+        accepted = set(re.findall(rf'^\s*iifname "{re.escape(wan)}" (.+?) accept(?: comment .*)?$', nft, re.M))
+        if accepted != {"udp dport { 500, 4500 }", "meta l4proto esp"}:
+            problems.append(f"{stem}.nft: the WAN accepts {sorted(accepted)}, not exactly IKE, NAT-T and ESP")
+        names = ", ".join(f'"{x}"' for x in xfrms)
+        if f"iifname {{ {names} }} tcp dport 179 accept" not in nft:
+            problems.append(f"{stem}.nft: BGP (tcp/179) not accepted on the XFRM interfaces {names}")
+    else:
+        problems.append(f"{stem}: no nftables ruleset or no OUTSIDE in the script")
+    for installed in (f"/usr/sbin/nft -f /etc/gen/{device}.nft", f"/bin/sh /etc/gen/{device}.interfaces.sh"):
+        if f"ExecStart={installed}" not in service:
+            problems.append(f"{stem}.service: does not run {installed} at boot")
+    if "Before=network-pre.target" not in service or "WantedBy=multi-user.target" not in service:
+        problems.append(f"{stem}.service: not ordered before the network / not enabled at boot")
+    if "local_ts = 0.0.0.0/0" in swanctl:
+        hooks = set(
+            re.findall(rf"updown = /bin/sh /etc/gen/{re.escape(device)}\.interfaces\.sh updown (xfrm\d+)", swanctl)
+        )
+        if hooks != set(xfrms):
+            problems.append(f"{stem}.swanctl.conf: updown hooks for {sorted(hooks)}, XFRM interfaces {xfrms}")
     return problems
 
 
@@ -311,7 +383,15 @@ def junos_structure(text: str) -> list[str]:
         if f"set security ike gateway {gateway} version v2-only" not in lines:
             problems.append(f"ike gateway {gateway}: not v2-only")
     units = {g[0] for g in values(r"^set interfaces st0 unit (\d+) family inet")}
-    zone_ifs = {g[0] for g in values(r"^set security zones security-zone \S+ interfaces (\S+) ")}
+    zone_ifs = {g[0] for g in values(r"^set security zones security-zone \S+ interfaces (\S+)(?: |$)")}
+    # host-inbound-traffic on an interface overrides the zone's (Juniper): only zone-level lists
+    problems += [
+        f"interface-level host-inbound-traffic: {line}"
+        for line in lines
+        if re.match(r"^set security zones security-zone \S+ interfaces \S+ host-inbound-traffic", line)
+    ]
+    zone_of = {g[1]: g[0] for g in values(r"^set security zones security-zone (\S+) interfaces (\S+)$")}
+    inbound = {g for g in values(r"^set security zones security-zone (\S+) host-inbound-traffic (.+)$")}
     vpns = {g[0] for g in values(r"^set security ipsec vpn (\S+) ")}
     if not vpns:
         problems.append("no ipsec vpn")
@@ -336,6 +416,29 @@ def junos_structure(text: str) -> list[str]:
         for n in neighbors:
             if n not in routes or routes[n].split(".")[1] not in units:
                 problems.append(f"neighbour {n}: no /32 route into an st0 unit")
+            elif (zone_of.get(routes[n]), "protocols bgp") not in inbound:
+                problems.append(f"neighbour {n}: the zone of {routes[n]} does not take BGP (zone-level host-inbound)")
+        source = next(iter(values(r"^set protocols bgp group \S+ local-address (\S+)$")), ("",))[0]
+        loopback = next(
+            (g[0] for g in values(rf"^set interfaces (\S+ unit \d+) family inet address {re.escape(source)}/32$")), None
+        )
+        if loopback:
+            lo_zone, st_zone = zone_of.get(loopback.replace(" unit ", ".")), zone_of.get(next(iter(routes.values())))
+            if not lo_zone or (lo_zone, "protocols bgp") not in inbound:
+                problems.append(f"BGP source {loopback}: not in a zone that takes BGP")
+            policy = rf"^set security policies from-zone {st_zone} to-zone {lo_zone} policy (\S+) match .*application junos-bgp$"
+            if not values(policy):
+                problems.append(f"no policy from {st_zone} to the loopback zone {lo_zone} for junos-bgp (KB30997)")
+        if any(re.match(r"^set protocols bgp group \S+ multipath", line) for line in lines):
+            exports = {g[0] for g in values(r"^set routing-options forwarding-table export (\S+)$")}
+            balanced = {
+                g[0] for g in values(r"^set policy-options policy-statement (\S+) then load-balance per-packet$")
+            }
+            if not exports & balanced:
+                problems.append("multipath without a forwarding-table export that load-balances per packet")
+        for prefix in {g[0] for g in values(r"^set routing-options static route (\S+) discard$")}:
+            if f"set routing-options static route {prefix} preference 254" not in lines:
+                problems.append(f"static discard {prefix} at the default preference 5 beats learned routes")
     return problems
 
 

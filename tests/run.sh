@@ -11,7 +11,7 @@ if [ "$(id -u)" = 0 ]; then
   apt-get update -qq
   apt-get install -y -q=2 --no-install-recommends \
     frr strongswan-swanctl strongswan-charon libcharon-extra-plugins libstrongswan-standard-plugins \
-    iproute2 iputils-ping iptables graphviz >/dev/null
+    iproute2 iputils-ping iptables nftables systemd graphviz >/dev/null
   # node + npm for Mermaid's own parser (runbook diagrams); nodejs from some repositories bundles npm
   command -v node >/dev/null || apt-get install -y -q=2 --no-install-recommends nodejs >/dev/null
   command -v npm >/dev/null || apt-get install -y -q=2 --no-install-recommends npm >/dev/null

@@ -14,6 +14,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from generator.crypto import SUGGESTED_POLICIES
+from generator.facts import DEFAULT_POLICY
 from generator.platforms import PLATFORMS as REGISTRY
 from generator.platforms import POLICY_BASED_SELECTORS, with_capability
 from generator.rules_azure import HTTP_PROBE_FORBIDDEN_PORTS
@@ -48,6 +50,9 @@ IKE_INTEGRITY = ["SHA384", "SHA256"]
 DH_GROUPS = ["DHGroup24", "ECP384", "ECP256", "DHGroup14", "DHGroup2048"]
 PFS_GROUPS = ["PFS24", "ECP384", "ECP256", "PFS2048", "None"]
 
+
+_SA = {"sa_lifetime_seconds": 27000, "sa_datasize_kilobytes": 102400000}
+_DEFAULT = dict(DEFAULT_POLICY)
 
 POLICY_BASED_PLATFORMS = {p.key for p in with_capability(POLICY_BASED_SELECTORS)}  # one selector per prefix pair
 
@@ -223,9 +228,15 @@ def inventories(draw) -> dict[str, Any]:
                 connection["bgp"] = False
             policy = draw(policies())
             platforms = {d["platform"] for d in devices}
-            if policy and _devices_can(platforms, policy):
+            if policy and not _devices_can(platforms, policy):
+                policy = None
+            if not policy and not _devices_can(platforms, _DEFAULT):
+                # a device that refuses Azure's defaults (FN72510, strongSwan's weak list) gets a policy it takes
+                policy = next(p | _SA for p in SUGGESTED_POLICIES if _devices_can(platforms, p | _SA))
+            if policy:
                 connection["ipsec_policy"] = policy
-                if platforms <= POLICY_BASED_PLATFORMS and draw(st.booleans()):
+                # with BGP the selectors must carry the BGP addresses (rule onprem-policy-based-bgp): static only
+                if static[target] and platforms <= POLICY_BASED_PLATFORMS and draw(st.booleans()):
                     connection["policy_based_traffic_selectors"] = True
             if draw(st.booleans()):
                 connection["dpd_timeout_seconds"] = draw(st.integers(9, 3600))

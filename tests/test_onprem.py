@@ -268,7 +268,8 @@ def test_dc3_strongswan_one_tunnel_one_neighbour_loaded_by_charon() -> None:
     assert f"neighbor {instance['bgp_ips'][0]} route-map AZURE-IN in" in frr
     assert f"neighbor {instance['bgp_ips'][0]} route-map AZURE-OUT out" in frr
     assert "ip link add 'xfrm1' type xfrm dev \"$OUTSIDE\" if_id 1" in script
-    assert f"ip route replace '{instance['bgp_ips'][0]}/32' dev 'xfrm1'" in script
+    assert f"ip route {instance['bgp_ips'][0]}/32 xfrm1" in frr  # staticd's route, no kernel route
+    assert "\nip route" not in script
     assert "--set-mss 1350" in script
 
 
@@ -280,6 +281,8 @@ def test_every_device_of_the_guide_gets_its_tunnels() -> None:
         "onprem/DC2/dc2-edge1.set",
         "onprem/DC3/dc3-edge1.frr.conf",
         "onprem/DC3/dc3-edge1.interfaces.sh",
+        "onprem/DC3/dc3-edge1.nft",
+        "onprem/DC3/dc3-edge1.service",
         "onprem/DC3/dc3-edge1.swanctl.conf",
     ]
     assert len(_ios_tunnels(files["onprem/DC1/dc1-edge1.ios"])) == 2
@@ -313,7 +316,7 @@ def test_lifetimes_stay_below_azure_and_headers_name_the_commands(name: str, ren
         platform = next(p for p in PLATFORMS.values() if any(path.endswith(s) for s in p.files))
         for command in platform.verify_commands:
             assert command in text, (path, command)
-        assert "inventories/" in text.splitlines()[1 if path.endswith(".sh") else 0]
+        assert "inventories/" in text.splitlines()[1 if path.endswith((".sh", ".nft")) else 0]
 
 
 def test_cli_reports_placeholders_and_strict_fails(tmp_path) -> None:

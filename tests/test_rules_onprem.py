@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from checks_onprem import check_files, state_for
@@ -77,7 +78,8 @@ def test_good_inventory_renders_and_validates_on_every_platform(tmp_path, platfo
     state.write_text(json.dumps(state_for(model)), encoding="utf-8")
     files = render_files(tmp_path / "inventory.yaml", (state,))  # the cross-check runs here too
     assert check_files(files) == []
-    device = "\n".join(t for p, t in files.items() if p.startswith("onprem/"))
+    # (the Linux firewall names the VNet prefixes either way: it drops them on the WAN, never routes them)
+    device = "\n".join(t for p, t in files.items() if p.startswith("onprem/") and not p.endswith(".nft"))
     for prefix in ("10.10.0.0", "10.11.0.0"):
         static = re.search(rf"(ip route|static route) {re.escape(prefix)}[/ ]", device)
         assert bool(static) is not bgp  # static routes to the VNet only without BGP
@@ -97,8 +99,39 @@ def test_platform_without_an_algorithm_is_refused(tmp_path) -> None:
     bad = validate(inventory(tmp_path, platform="juniper_srx", esp="None", esp_int="SHA256"))
     assert bad.exit_code == 2 and rules_in(bad) == ["onprem-platform-crypto"]
     assert "cannot use ipsec_encryption None" in bad.stderr
-    good = validate(inventory(tmp_path, platform="cisco_iosxe", esp="None", esp_int="SHA256"))
+    good = validate(inventory(tmp_path, platform="juniper_srx", esp="AES256", esp_int="SHA256"))
     assert good.exit_code == 0, good.stderr
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("dh", "DHGroup2"), ("dh", "DHGroup24"), ("esp", "None"), ("esp", "DES3"), ("ike_int", "MD5")],
+)
+def test_iosxe_refuses_fn72510_algorithms(tmp_path, field, value) -> None:
+    """Cisco FN72510: IOS-XE 17.11+ rejects these by default (no OS version field: unknown = 17.11+)."""
+    bad = validate(inventory(tmp_path, platform="cisco_iosxe", **{field: value}))
+    assert bad.exit_code == 2 and rules_in(bad) == ["onprem-platform-crypto"], bad.stderr
+    assert "FN72510" in bad.stderr and f" {value} " in bad.stderr
+    if value != "None":  # SRX has no esp-null at all; the others are an IOS-XE refusal, not Azure's
+        assert validate(inventory(tmp_path, platform="juniper_srx", **{field: value})).exit_code == 0
+
+
+DEFAULT_POLICY_INVENTORY = BASE.split("      ipsec_policy:")[0] + "      #\n"
+
+
+@pytest.mark.parametrize("platform", ["cisco_iosxe", "strongswan_frr"])
+def test_default_policy_is_refused_with_a_policy_that_works(tmp_path, platform) -> None:
+    text = DEFAULT_POLICY_INVENTORY.format(platform=platform, device_extra="")
+    bad = validate(str(write_inventory(tmp_path, text)))
+    assert bad.exit_code == 2 and "onprem-default-policy-refused" in rules_in(bad), bad.stderr
+    suggestion = re.search(r"add ipsec_policy: (\{[^}]*\})", bad.stderr).group(1)
+    fixed = text.replace("      #", f"      ipsec_policy: {suggestion}")
+    good = validate(str(write_inventory(tmp_path, fixed)))
+    assert good.exit_code == 0, good.stderr
+    srx = validate(
+        str(write_inventory(tmp_path, DEFAULT_POLICY_INVENTORY.format(platform="juniper_srx", device_extra="")))
+    )
+    assert srx.exit_code == 0 and "default-policy-weak" in rules_in(srx), srx.stderr
 
 
 def test_ike_dh_none_is_refused_everywhere(tmp_path) -> None:
@@ -113,7 +146,7 @@ def test_ikev1_is_refused(tmp_path) -> None:
 
 
 def test_policy_based_selectors_refused_on_ios_rendered_per_pair_elsewhere(tmp_path) -> None:
-    extra = "      policy_based_traffic_selectors: true\n"
+    extra = "      policy_based_traffic_selectors: true\n      bgp: false\n"  # with BGP: onprem-policy-based-bgp
     bad = validate(inventory(tmp_path, platform="cisco_iosxe", connection_extra=extra))
     assert bad.exit_code == 2 and rules_in(bad) == ["onprem-policy-based-platform"]
     for platform, device_extra in (("juniper_srx", ", outside_interface: ge-0/0/0.0"), ("strongswan_frr", "")):
@@ -135,6 +168,29 @@ def test_policy_based_selectors_refused_on_ios_rendered_per_pair_elsewhere(tmp_p
         assert pairs == {
             (a, b) for a in ("192.168.10.0/24", "192.168.20.0/24") for b in ("10.10.0.0/16", "10.11.0.0/16")
         }
+
+
+def test_policy_based_selectors_with_bgp_need_both_bgp_addresses_inside(tmp_path) -> None:
+    extra = "      policy_based_traffic_selectors: true\n"
+    srx = validate(inventory(tmp_path, platform="juniper_srx", connection_extra=extra))
+    assert srx.exit_code == 2 and rules_in(srx) == ["onprem-policy-based-bgp"], srx.stderr
+    assert "traffic selectors" in srx.stderr
+    outside = validate(inventory(tmp_path, connection_extra=extra))  # bgp_ip 192.168.255.1: no site prefix
+    assert outside.exit_code == 2 and rules_in(outside) == ["onprem-policy-based-bgp"], outside.stderr
+    assert "192.168.255.1 is outside the site prefixes" in outside.stderr
+    text = BASE.replace("prefixes: [192.168.10.0/24, 192.168.20.0/24]", "prefixes: [192.168.0.0/16]")
+    fields = dict(platform="strongswan_frr", device_extra="", ike_enc="AES256", ike_int="SHA256", dh="DHGroup14")
+    inside = str(
+        write_inventory(tmp_path, text.format(esp="AES256", esp_int="SHA256", connection_extra=extra, **fields))
+    )
+    assert validate(inside).exit_code == 0  # Azure's default BGP address is in GatewaySubnet, in the VNet
+    apipa = Path(inside).with_name("apipa.yaml")
+    body = Path(inside).read_text(encoding="utf-8")
+    body = body.replace("bgp: {asn: 65010}", "bgp: {asn: 65010, apipa_addresses: [[169.254.21.1]]}")
+    body = body.replace("bgp_ip: 192.168.255.1", "bgp_ip: 169.254.21.10")
+    apipa.write_text(body, encoding="utf-8")
+    refused = validate(str(apipa))
+    assert refused.exit_code == 2 and "onprem-policy-based-bgp" in rules_in(refused), refused.stderr
 
 
 def test_dpd_outside_recommendation_is_a_warning(tmp_path) -> None:
@@ -167,3 +223,58 @@ def test_connection_mode_decides_who_starts_the_strongswan_tunnel(tmp_path, mode
     assert swan.count(f"start_action = {start}\n") == swan.count("start_action =") > 0
     assert swan.count(f"close_action = {start}\n") == swan.count("close_action =") > 0
     assert swan.count(f"dpd_action = {dpd}\n") == swan.count("dpd_action =") > 0
+
+
+def test_srx_attaches_to_the_sites_own_zones(tmp_path) -> None:
+    zones = ", outside_interface: ge-0/0/0.0, security_zones: {outside: internet, tunnel: vpn-azure, inside: lan}"
+    path = inventory(tmp_path, platform="juniper_srx", device_extra=zones)
+    assert validate(path).exit_code == 0
+    model = build_model(tmp_path / "inventory.yaml").model
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(state_for(model)), encoding="utf-8")
+    files = render_files(tmp_path / "inventory.yaml", (state,))
+    assert check_files(files) == []
+    text = next(t for p, t in files.items() if p.endswith(".set"))
+    zones_used = set(re.findall(r"security-zone (\S+)", text)) | set(re.findall(r"(?:from|to)-zone (\S+)", text))
+    assert zones_used == {"internet", "vpn-azure", "lan"}
+    assert "set security zones security-zone internet host-inbound-traffic system-services ike" in text
+    assert "from-zone vpn-azure to-zone vpn-azure policy vpn-azure-bgp-to-loopback match" in text
+
+
+BROWNFIELD_DEVICES = """\
+        - {name: r1, platform: juniper_srx, public_ip: 192.0.2.10, bgp_ip: 192.168.10.1, existing_bgp: true, tunnel_base: 100}
+        - {name: r2, platform: strongswan_frr, public_ip: 192.0.2.11, bgp_ip: 192.168.10.2, existing_bgp: true, tunnel_base: 40}
+"""
+
+
+def test_brownfield_device_keeps_its_bgp_process_and_tunnel_numbers(tmp_path) -> None:
+    """existing_bgp + tunnel_base: no global AS / router-id lines, no tunnel number below the base."""
+    text = BASE.format(
+        platform="juniper_srx",
+        device_extra="",
+        ike_enc="AES256",
+        ike_int="SHA256",
+        dh="DHGroup14",
+        esp="AES256",
+        esp_int="SHA256",
+        connection_extra="",
+    )
+    text = re.sub(r"        - \{name: r1, .*\}\n", BROWNFIELD_DEVICES, text)
+    path = write_inventory(tmp_path, text)
+    assert validate(str(path)).exit_code == 0
+    model = build_model(path).model
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(state_for(model)), encoding="utf-8")
+    files = render_files(path, (state,))  # the cross-check (ASN read back included) runs here too
+    assert check_files(files) == []
+    srx, frr = files["onprem/s1/r1.set"], files["onprem/s1/r2.frr.conf"]
+    assert "routing-options autonomous-system" not in srx.replace("# existing BGP: autonomous-system", "")
+    assert "set routing-options autonomous-system" not in srx
+    assert "bgp router-id" not in frr and "router bgp 65201" in frr
+    numbers = {
+        "r1": [int(n) for n in re.findall(r"st0\.(\d+)", srx)],
+        "r2": [int(n) for n in re.findall(r"xfrm(\d+)", "\n".join(t for p, t in files.items() if "/r2." in p))],
+    }
+    assert numbers["r1"] and min(numbers["r1"]) == 100 and numbers["r2"] and min(numbers["r2"]) == 40
+    swan = files["onprem/s1/r2.swanctl.conf"]
+    assert "if_id_in = 40" in swan and "if_id_in = 1\n" not in swan

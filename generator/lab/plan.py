@@ -442,7 +442,8 @@ def _azure_files(plan: Plan, endpoint: Endpoint, env: jinja2.Environment, keys: 
                 "bgp": bgp,
                 "local_bgp_ip": lt.azure_bgp_ip,
                 "peer_bgp_ip": lt.device_bgp_ip,
-                "peer_asn": t.device_asn + (1 if lt.fault == "asn" else 0),  # wrong peer AS on Azure's side
+                # wrong peer AS on Azure's side; a static site may have no ASN at all
+                "peer_asn": None if t.device_asn is None else t.device_asn + (1 if lt.fault == "asn" else 0),
                 # Azure does not initiate BGP from APIPA addresses (A12). From its GatewaySubnet address it
                 # may; the lab still lets the device open the session: with both sides active, FRR 8.4
                 # sometimes kept the learned routes invalid after a connection collision (next hop

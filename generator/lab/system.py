@@ -18,7 +18,7 @@ from pathlib import Path
 LAB_ROOT = Path(os.environ.get("GEN_LAB_DIR", "/var/tmp/gen-lab"))
 CHARON = "/usr/lib/ipsec/charon"
 FRR_DAEMONS = "/usr/lib/frr"
-TOOLS = ("ip", "swanctl", "vtysh", "ping")
+TOOLS = ("ip", "swanctl", "vtysh", "ping", "nft")
 
 
 class LabError(Exception):
@@ -44,7 +44,7 @@ def preflight() -> None:
     if missing:
         raise LabError(
             "missing: " + ", ".join(missing) + " (apt-get install frr strongswan-swanctl strongswan-charon "
-            "libcharon-extra-plugins libstrongswan-standard-plugins iproute2 iputils-ping iptables)"
+            "libcharon-extra-plugins libstrongswan-standard-plugins iproute2 iputils-ping iptables nftables)"
         )
     try:
         import vici  # noqa: F401  (strongSwan's VICI client: SA state)

@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .base import POLICY_BASED_SELECTORS, STATEFUL_FIREWALL, DeviceFacts, Platform, TunnelFacts, Vendor
+from .base import (
+    NO_BGP_WITH_SELECTORS,
+    PLATFORM_DEVICE_FIELDS,
+    POLICY_BASED_SELECTORS,
+    STATEFUL_FIREWALL,
+    DeviceFacts,
+    Platform,
+    TunnelFacts,
+    Vendor,
+)
 from .cisco_iosxe import CiscoIosXe
 from .juniper_srx import JuniperSrx
 from .strongswan_frr import StrongswanFrr
@@ -50,7 +59,9 @@ def template_filters() -> dict[str, Callable[..., Any]]:
 
 
 __all__ = [
+    "NO_BGP_WITH_SELECTORS",
     "PLATFORMS",
+    "PLATFORM_DEVICE_FIELDS",
     "POLICY_BASED_SELECTORS",
     "STATEFUL_FIREWALL",
     "DeviceFacts",

@@ -20,6 +20,12 @@ from ..model import Device, IpsecPolicy
 # Capabilities the rules and the lab ask about (Platform.capabilities).
 POLICY_BASED_SELECTORS = "policy-based-selectors"  # renders one IPsec selector per prefix pair
 STATEFUL_FIREWALL = "stateful-firewall"  # drops asymmetric return traffic (zone-based flow sessions)
+# IPsec traffic selectors cannot be combined with BGP on the tunnel interface (Junos: "dynamic routing
+# protocols configured on st0 interfaces" are unsupported with traffic-selector; facts-2026-12 §9.6).
+NO_BGP_WITH_SELECTORS = "no-bgp-with-selectors"
+
+# Optional device fields only some platforms take (Device attributes; rule device-field-platform).
+PLATFORM_DEVICE_FIELDS = ("security_zones", "existing_bgp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +135,11 @@ class Platform:
     loopback_interface: ClassVar[str]  # default interface holding the BGP source address
     vendor: ClassVar[Vendor]
     capabilities: ClassVar[frozenset[str]] = frozenset()
+    device_fields: ClassVar[frozenset[str]] = frozenset()  # which of PLATFORM_DEVICE_FIELDS it takes
+    tunnel_interface: ClassVar[str]  # name of tunnel interface number {n}, e.g. "Tunnel{n}" (onprem-tunnel-numbers)
+    # Azure values the device can name but refuses (or its vendor says must not be used), by field:
+    # {field: {Azure value: why}}. Rules onprem-platform-crypto and onprem-default-policy-refused.
+    refused: ClassVar[Mapping[str, Mapping[str, str]]] = {}
     # How the engineer applies the files (runbook). `{file}` is the first output file, `{file2}`,
     # `{file3}` the next ones in the order of `files`.
     apply_steps: ClassVar[tuple[str, ...]]
@@ -159,12 +170,20 @@ class Platform:
 
     # ------------------------------------------------------------ crypto capability
     def unsupported(self, policy: IpsecPolicy) -> Iterator[tuple[str, str, str]]:
-        """(field, Azure value, what to change) for each part of the policy the platform cannot render."""
+        """(field, Azure value, what to change) for each part of the policy the platform cannot render
+        or refuses."""
         for name in crypto.FIELDS:
             table = getattr(self.vendor, name)
             value = getattr(policy, name)
+            refused = self.refused.get(name, {})
+            usable = ", ".join(v for v in table if v not in refused)
             if value not in table:
-                yield name, value, f"cannot use {name} {value}; choose one of {', '.join(table)}"
+                yield name, value, f"cannot use {name} {value}; choose one of {usable}"
+            elif value in refused:
+                yield name, value, f"refuses {name} {value} ({refused[value]}); choose one of {usable}"
+
+    def accepts(self, policy: IpsecPolicy) -> bool:
+        return not any(self.unsupported(policy))
 
     def expected_crypto(self, policy: IpsecPolicy) -> tuple[Any, Any]:
         """(ike, esp) in the normalised form `parse` returns for a tunnel with this policy."""

@@ -54,6 +54,29 @@ VENDOR = Vendor(
 )
 
 
+# Cisco field notice FN72510 (https://www.cisco.com/c/en/us/support/docs/field-notices/725/fn72510.html,
+# rev 1.5; facts-2026-12 §7): from these releases IOS-XE rejects weak algorithms by default and IPsec
+# negotiation fails ("crypto engine compliance shield", on by default; disabling it needs a reboot
+# and is not recommended). 17.6.1-17.10 only warn. By release: the earliest release per family.
+FN72510_FROM = {
+    "ASR1000, ISR4000, ISR1100, Catalyst 8000 / 8000V": "17.11.1a",
+    "ASR920, ASR903, NCS520, NCS4200": "17.12.1",
+    "Catalyst 9800, CG418-E, CG522-E": "17.13.1",
+    "IR1101, IR1800, IR8140H, IR8340, ESR6300": "17.14.1",
+    "Catalyst 9200, 9300, 9400, 9500": "17.15.1",
+}
+# There is no OS version in the inventory: an unknown release counts as one that refuses them.
+_FN72510 = "IOS-XE 17.11 and later reject it by default, Cisco FN72510"
+REFUSED = {
+    "ike_encryption": {},
+    "ike_integrity": {"MD5": _FN72510},
+    "dh_group": {"DHGroup1": _FN72510, "DHGroup2": _FN72510, "DHGroup24": _FN72510},
+    "ipsec_encryption": {"DES": _FN72510, "DES3": _FN72510, "None": _FN72510},
+    "ipsec_integrity": {"MD5": _FN72510},
+    "pfs_group": {"PFS1": _FN72510, "PFS2": _FN72510, "PFS24": _FN72510},
+}
+
+
 def ios_ike_proposal(policy: IpsecPolicy) -> list[str]:
     """Lines of `crypto ikev2 proposal` (AEAD: prf instead of integrity)."""
     key = "prf" if crypto.is_gcm(policy.ike_encryption) else "integrity"
@@ -154,6 +177,9 @@ class CiscoIosXe(Platform):
     outside_interface = "GigabitEthernet1"
     loopback_interface = "Loopback0"
     vendor = VENDOR
+    refused = REFUSED
+    device_fields = frozenset({"existing_bgp"})
+    tunnel_interface = "Tunnel{n}"
     capabilities = frozenset()  # VTIs with any-to-any selectors only: no policy-based selectors
     apply_steps = (
         "`configure terminal`, paste `{file}`, then `end`",

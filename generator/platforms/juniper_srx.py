@@ -12,8 +12,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .. import crypto
-from ..model import Device, IpsecPolicy
+from ..model import Device, IpsecPolicy, SecurityZones
 from .base import (
+    NO_BGP_WITH_SELECTORS,
     POLICY_BASED_SELECTORS,
     STATEFUL_FIREWALL,
     DeviceFacts,
@@ -93,6 +94,20 @@ def junos_pfs(policy: IpsecPolicy) -> str:
     return VENDOR.pfs_group[policy.pfs_group]
 
 
+# Zone names when the device gives none (security_zones): the factory-default trust/untrust plus a
+# zone of its own for the tunnels.
+DEFAULT_ZONES = SecurityZones(outside="untrust", tunnel="azure", inside="trust")
+
+
+def srx_zones(device: Device) -> SecurityZones:
+    return device.security_zones or DEFAULT_ZONES
+
+
+def junos_interface(name: str) -> str:
+    """`lo0.0` -> `lo0 unit 0` (a logical unit in `set interfaces` syntax)."""
+    return name.replace(".", " unit ", 1)
+
+
 # ---------------------------------------------------------------- read-back
 def parse_junos(text: str) -> DeviceFacts:
     lines = [line.strip()[4:] for line in text.splitlines() if line.startswith("set ")]
@@ -138,6 +153,9 @@ def parse_junos(text: str) -> DeviceFacts:
             one(f"security ipsec policy {ipsec_policy} perfect-forward-secrecy keys "),
         )
     asn = one("routing-options autonomous-system ")
+    if not asn:  # existing_bgp: the file names the router's own AS in a comment instead of setting it
+        m = re.search(r"^# existing BGP: autonomous-system (\d+) ", text, re.M)
+        asn = m.group(1) if m else ""
     device.asn = int(asn) if asn.isdigit() else None
     device.bgp_source = one("protocols bgp group AZURE local-address ") or None
     for value in values("protocols bgp group AZURE neighbor "):
@@ -181,7 +199,9 @@ class JuniperSrx(Platform):
     outside_interface = "ge-0/0/0.0"
     loopback_interface = "lo0.0"
     vendor = VENDOR
-    capabilities = frozenset({POLICY_BASED_SELECTORS, STATEFUL_FIREWALL})
+    capabilities = frozenset({POLICY_BASED_SELECTORS, STATEFUL_FIREWALL, NO_BGP_WITH_SELECTORS})
+    device_fields = frozenset({"security_zones", "existing_bgp"})
+    tunnel_interface = "st0.{n}"
     apply_steps = (
         "`configure`, then `load set terminal`, paste `{file}` and end with Ctrl-D",
         "`show | compare`, `commit check`, then `commit confirmed 10` and `commit` once the tunnels are up",
@@ -201,6 +221,8 @@ class JuniperSrx(Platform):
         "junos_ike_proposal": junos_ike_proposal,
         "junos_ipsec_proposal": junos_ipsec_proposal,
         "junos_pfs": junos_pfs,
+        "srx_zones": srx_zones,
+        "junos_interface": junos_interface,
     }
 
     def unsupported(self, policy: IpsecPolicy) -> Iterator[tuple[str, str, str]]:
@@ -224,6 +246,9 @@ class JuniperSrx(Platform):
             value = getattr(device, name)
             if not _UNIT.match(value):
                 yield name, f"'{value}' is not a Junos logical interface; write it as <name>.<unit>, e.g. ge-0/0/0.0"
+        z = srx_zones(device)
+        if z.tunnel in (z.outside, z.inside):
+            yield "security_zones", f"the tunnel zone '{z.tunnel}' must be a zone of its own (not outside or inside)"
 
     def parse(self, files: Mapping[str, str], stem: str) -> DeviceFacts | None:
         text = files.get(f"{stem}.set")

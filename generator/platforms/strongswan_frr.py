@@ -7,12 +7,13 @@ https://docs.frrouting.org/en/latest/bgp.html (router-facts.md, strongSwan + FRR
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .. import crypto
-from ..model import IpsecPolicy, Tunnel
+from ..model import Device, IpsecPolicy, Tunnel
 from .base import (
     POLICY_BASED_SELECTORS,
     DeviceFacts,
@@ -65,6 +66,21 @@ VENDOR = Vendor(
 )
 
 
+# strongSwan's security recommendations list these as weak, "must not be used" (its default proposals
+# neither offer nor accept them, 3DES and SHA1 excepted): encryption des, 3des; integrity/PRF md5,
+# sha1; groups modp768, modp1024, modp1536, modp2048s256 (and smaller).
+# https://docs.strongswan.org/docs/latest/howtos/securityRecommendations.html
+_WEAK = "weak per strongSwan's security recommendations"
+REFUSED = {
+    "ike_encryption": {},
+    "ike_integrity": {"MD5": _WEAK, "SHA1": _WEAK},
+    "dh_group": {"DHGroup1": _WEAK, "DHGroup2": _WEAK, "DHGroup24": _WEAK},
+    "ipsec_encryption": {"DES": _WEAK, "DES3": _WEAK, "None": "no encryption"},
+    "ipsec_integrity": {"MD5": _WEAK, "SHA1": _WEAK},
+    "pfs_group": {"PFS1": _WEAK, "PFS2": _WEAK, "PFS24": _WEAK},
+}
+
+
 def swan_ike_proposal(policy: IpsecPolicy) -> str:
     """`proposals` value, e.g. aes256-sha256-modp2048 or aes256gcm16-prfsha384-ecp384."""
     integrity = VENDOR.ike_integrity[policy.ike_integrity]
@@ -93,6 +109,35 @@ def swan_start_action(tunnel: Tunnel) -> str:
 def swan_dpd_action(tunnel: Tunnel) -> str:
     """A responder-only device clears a dead peer's SAs and waits for Azure; else it re-initiates."""
     return "clear" if tunnel.connection_mode == "InitiatorOnly" else "restart"
+
+
+# Where the runbook installs a device's files (the systemd unit runs them from there at boot).
+INSTALL_DIR = "/etc/gen"
+
+
+def linux_installed(device: Device, suffix: str) -> str:
+    """Installed path of one of the device's files, e.g. /etc/gen/dc1-linux1.nft."""
+    return f"{INSTALL_DIR}/{device.name}{suffix}"
+
+
+def linux_unit(device: Device) -> str:
+    """The device's systemd unit name: its `.service` file's name, as the runbook installs it."""
+    return f"{device.name}.service"
+
+
+def linux_xfrm_names(tunnels: Iterable[Tunnel]) -> str:
+    """The tunnels' XFRM interfaces as an nftables set body: "xfrm1", "xfrm2"."""
+    return ", ".join(f'"xfrm{t.device_index}"' for t in tunnels)
+
+
+def linux_remote_prefixes(tunnels: Iterable[Tunnel]) -> list[str]:
+    """Every VNet prefix behind the device's tunnels, once each, in address order."""
+    return sorted({str(p) for t in tunnels for p in t.remote_prefixes}, key=ipaddress.IPv4Network)
+
+
+def systemd_escape(name: str) -> str:
+    """`systemd-escape` of an interface name for a device unit (eth0 -> eth0, br-lan -> br\\x2dlan)."""
+    return "".join(c if c.isalnum() or c in "_." else f"\\x{ord(c):02x}" for c in name)
 
 
 def swan_section(name: object) -> str:
@@ -156,15 +201,20 @@ def parse_strongswan(swanctl: str, frr: str) -> DeviceFacts:
 class StrongswanFrr(Platform):
     key = "strongswan_frr"
     title = "Linux: strongSwan (swanctl) + FRR"
-    files = (".swanctl.conf", ".frr.conf", ".interfaces.sh")
+    files = (".swanctl.conf", ".frr.conf", ".interfaces.sh", ".nft", ".service")
     outside_interface = "eth0"
     loopback_interface = "lo"
     vendor = VENDOR
+    refused = REFUSED
+    device_fields = frozenset({"existing_bgp"})
+    tunnel_interface = "xfrm{n}"
     capabilities = frozenset({POLICY_BASED_SELECTORS})
     apply_steps = (
-        "run `{file3}` as root (creates the tunnel interfaces)",
+        f"copy `{{file3}}` and `{{file4}}` to `{INSTALL_DIR}/`, `{{file5}}` to `/etc/systemd/system/`, then "
+        "`systemctl daemon-reload` and `systemctl enable --now {file5}` (firewall, forwarding, tunnel interfaces; "
+        "at every boot before the network)",
         "install `{file}` as `/etc/swanctl/conf.d/` file and run `swanctl --load-all`",
-        "apply `{file2}` with `vtysh -f` (or merge it into `/etc/frr/frr.conf` and reload FRR)",
+        "apply `{file2}` with `vtysh -f` (or merge it into `/etc/frr/frr.conf` and reload FRR; bgpd and staticd on)",
     )
     verify_commands = ("swanctl --list-sas",)
     # https://docs.frrouting.org/en/latest/bgp.html (show bgp ... neighbors PEER advertised-routes / routes)
@@ -180,8 +230,13 @@ class StrongswanFrr(Platform):
         "swan_dpd_action": swan_dpd_action,
         "swan_ike_proposal": swan_ike_proposal,
         "swan_esp_proposal": swan_esp_proposal,
+        "linux_installed": linux_installed,
+        "linux_unit": linux_unit,
+        "linux_xfrm_names": linux_xfrm_names,
+        "linux_remote_prefixes": linux_remote_prefixes,
+        "systemd_escape": systemd_escape,
     }
-    lab_files = {"swanctl": ".swanctl.conf", "frr": ".frr.conf", "interfaces": ".interfaces.sh"}
+    lab_files = {"swanctl": ".swanctl.conf", "frr": ".frr.conf", "interfaces": ".interfaces.sh", "nft": ".nft"}
 
     def expected_crypto(self, policy: IpsecPolicy) -> tuple[Any, Any]:
         return swan_ike_proposal(policy), (swan_esp_proposal(policy),)

@@ -225,6 +225,7 @@ class Vyos(Platform):
     outside_interface = "eth0"
     loopback_interface = "dum0"
     vendor = VENDOR
+    tunnel_interface = "vti{n}"
     capabilities = frozenset()  # VTIs with any-to-any selectors only, no firewall rendered
     # https://docs.vyos.io/en/latest/cli.html (configure, compare, commit-confirm, confirm, save)
     apply_steps = (

@@ -10,10 +10,30 @@
 #   vtysh -c 'show ip bgp neighbors 10.3.255.30 advertised-routes'
 #   vtysh -c 'show ip bgp neighbors 10.3.255.30 routes'
 # Pre-shared keys are placeholders (REPLACE_WITH_PSK_...): render with --secrets to write the real keys.
-# Interfaces and routes for dc3-edge1.swanctl.conf and dc3-edge1.frr.conf; safe to run again.
-# Needs iproute2 >= 5.1, a kernel with XFRM interfaces (4.19+) and iptables.
+# Install as /etc/gen/dc3-edge1.interfaces.sh; dc3-edge1.service runs it at every boot,
+# after /etc/gen/dc3-edge1.nft and before the network, strongSwan and FRR start. Safe to run again.
+# Needs iproute2 >= 5.1, a kernel with XFRM interfaces (4.19+) and iptables. The routes into the
+# tunnels are FRR's (staticd, dc3-edge1.frr.conf), not kernel routes: zebra tracks the interfaces.
+#
+# strongSwan also calls it as the CHILD_SA updown hook (`updown` in dc3-edge1.swanctl.conf):
+# `interfaces.sh updown xfrmN` sets xfrmN down when its SA goes and up when it returns, so staticd and
+# BGP move the traffic to the other tunnel (traffic routed into an XFRM interface without an SA is dropped).
 set -eu
+if [ "${1:-}" = updown ]; then
+  case "${PLUTO_VERB:-}" in
+    up-*) ip link set "$2" up ;;
+    down-*) ip link set "$2" down ;;
+  esac
+  exit 0
+fi
 OUTSIDE='eth0'
+
+# a router: forward between the site and the tunnels (strongSwan forwarding how-to). rp_filter loose on
+# the outside and `all` (the kernel uses the larger of the two): ESP/IKE on the outside is checked,
+# decrypted traffic from the XFRM interfaces is not (it carries a secpath).
+sysctl -qw net.ipv4.ip_forward=1
+sysctl -qw net.ipv4.conf.all.rp_filter=2
+sysctl -qw "net.ipv4.conf.$OUTSIDE.rp_filter=2"
 
 # one XFRM interface per tunnel: xfrmN with if_id N (swanctl if_id_in/if_id_out)
 ip link show 'xfrm1' >/dev/null 2>&1 || ip link add 'xfrm1' type xfrm dev "$OUTSIDE" if_id 1
@@ -21,9 +41,6 @@ ip link set 'xfrm1' up
 
 # BGP source address
 ip addr replace '172.18.255.1/32' dev 'lo'
-
-# routes into the tunnels
-ip route replace '10.3.255.30/32' dev 'xfrm1'
 
 # clamp TCP MSS to 1350 on the tunnels (Azure's requirement)
 for chain in FORWARD OUTPUT; do
