@@ -60,10 +60,12 @@ def test_drill_one_failure_of_each_kind_and_expected_spofs(tmp_path):
         if d["lost"]:  # a stale path was withdrawn by the emulated hold timer
             assert "BGP hold timer (3 s)" in d["decided_by"], d
     assert by["link:SEA-VNET~LON-VNET"]["lost"], "the cut link carried SEA<->LON until the hold timer"
-    for name, site in (("device:dc2-edge1", "DC2"), ("instance:LON-VNET-gw.i0", "LON-VNET")):
+    # no site sets bgp.transit_via_azure, so each site's route policy refuses the others' prefixes
+    assert not any(f"{a} -> {b}" in cells for a in sites for b in sites), cells
+    for name, cell in (("device:dc2-edge1", "DC2 -> SEA-VNET"), ("instance:LON-VNET-gw.i0", "LON-VNET -> DC1")):
         d = by[name]
         assert d["ok"], d  # expected, so not a failure
-        assert f"{site} -> DC1" in d["expected_single_point_of_failure"], d
+        assert cell in d["expected_single_point_of_failure"], d
         assert d["spof_reason"], d
     assert "single device" in by["device:dc2-edge1"]["spof_reason"]
     assert "active-standby" in by["instance:LON-VNET-gw.i0"]["spof_reason"]

@@ -168,11 +168,18 @@ def cells(lab) -> list[Cell]:
     vnet_prefix = {v.name: v.address_space[0] for v in lab.plan.model.vnets}
     groups = [("site", n, k, site_prefix[n]) for n, k in sites.items()]
     groups += [("vnet", n, k, vnet_prefix[n]) for n, k in vnets.items()]
+    model = lab.plan.model
+    accepts = {  # site -> what its devices' route policy accepts from Azure (generator/routing.py)
+        s.name: {n for d in s.devices if d.name in model.route_policies for n in model.route_policies[d.name].inbound}
+        for s in model.sites
+    }
     result = []
     for kind_a, a, starts, _ in groups:
         for kind_b, b, ends, prefix in groups:
             if a == b or not reaches(lab, starts, ends, set(), set()):
                 continue
+            if kind_a == kind_b == "site" and accepts[a] and prefix not in accepts[a]:
+                continue  # the site's route policy refuses the other site's prefix (no bgp.transit_via_azure)
             result.append(Cell(a, b, f"{kind_a}-{kind_b}", starts, ends, str(next(prefix.hosts()))))
     return result
 
