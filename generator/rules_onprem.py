@@ -8,12 +8,13 @@ pinned by tests of the rendered snippets instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from . import crypto
 from .errors import Problem
 from .model import Model
-from .platforms import PLATFORMS, POLICY_BASED_SELECTORS, with_capability
+from .platforms import FQDN_IDENTITY, PLATFORMS, POLICY_BASED_SELECTORS, with_capability
 from .rulebook import rule
 
 DPD_RECOMMENDED = (30, 45)  # seconds (router-facts R5)
@@ -82,3 +83,55 @@ def _interface_names(model: Model) -> Iterator[Problem]:
     for d in model.devices:
         for field, message in PLATFORMS[d.platform].device_problems(d):
             yield _p(d.path + (field,), message)
+
+
+# A DNS host name (RFC 1123 section 2.1, RFC 1035 section 2.3.4): letters, digits and hyphens in
+# labels of 1-63 characters that neither start nor end with a hyphen, 253 characters at most, and a
+# top-level label that is not all digits (so an IP address is no fqdn).
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+def fqdn_problem(name: str) -> str | None:
+    """Why `name` is not a DNS name Azure can resolve for a local network gateway, or None."""
+    labels = name.removesuffix(".").split(".")
+    if len(name.removesuffix(".")) > 253:
+        return "is longer than 253 characters"
+    if len(labels) < 2:
+        return "has a single label; give the fully qualified name (e.g. vpn.example.com)"
+    bad = next((label for label in labels if not _LABEL.fullmatch(label)), None)
+    if bad is not None:
+        return (
+            f"has the label {bad!r}: labels are 1-63 letters, digits or hyphens, not starting or ending with a hyphen"
+        )
+    if labels[-1].isdigit():
+        return "ends in a numeric label (an IP address goes in public_ip)"
+    return None
+
+
+@rule(
+    "device-fqdn",
+    "A device's fqdn is a DNS host name (labels of letters, digits, hyphens; at most 253 characters), "
+    "no other device has it, and the device's platform can present it as its IKE identity "
+    f"({', '.join(p.key for p in with_capability(FQDN_IDENTITY))}).",
+)
+def _device_fqdn(model: Model) -> Iterator[Problem]:
+    able = " / ".join(p.key for p in with_capability(FQDN_IDENTITY))
+    seen: dict[str, str] = {}
+    for d in model.devices:
+        if d.fqdn is None:
+            continue
+        path = d.path + ("fqdn",)
+        platform = PLATFORMS[d.platform]
+        if (why := fqdn_problem(d.fqdn)) is not None:
+            yield _p(path, f"{d.fqdn!r} {why}")
+        elif d.fqdn.lower() in seen:
+            yield _p(
+                path, f"{d.fqdn} is already the fqdn of device '{seen[d.fqdn.lower()]}'; each device has its own name"
+            )
+        elif not platform.can(FQDN_IDENTITY):
+            yield _p(
+                path,
+                f"device '{d.name}' ({platform.key}) cannot present an FQDN as its IKE identity; "
+                f"remove fqdn (give public_ip only) or use {able}",
+            )
+        seen.setdefault(d.fqdn.lower(), d.name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .base import POLICY_BASED_SELECTORS, STATEFUL_FIREWALL, DeviceFacts, Platform, TunnelFacts, Vendor
+from .base import FQDN_IDENTITY, POLICY_BASED_SELECTORS, STATEFUL_FIREWALL, DeviceFacts, Platform, TunnelFacts, Vendor
 from .cisco_iosxe import CiscoIosXe
 from .juniper_srx import JuniperSrx
 from .strongswan_frr import StrongswanFrr
@@ -51,6 +51,7 @@ def template_filters() -> dict[str, Callable[..., Any]]:
 
 __all__ = [
     "PLATFORMS",
+    "FQDN_IDENTITY",
     "POLICY_BASED_SELECTORS",
     "STATEFUL_FIREWALL",
     "DeviceFacts",

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .. import crypto
-from ..model import IpsecPolicy
-from .base import DeviceFacts, Platform, TunnelFacts, Vendor
+from ..model import IpsecPolicy, Tunnel
+from .base import FQDN_IDENTITY, DeviceFacts, Platform, TunnelFacts, Vendor
 
 VENDOR = Vendor(
     ike_encryption={
@@ -68,6 +68,15 @@ def ios_transform_set(policy: IpsecPolicy) -> str:
     """Transforms of `crypto ipsec transform-set` (GCM carries its own integrity)."""
     parts = [VENDOR.ipsec_encryption[policy.ipsec_encryption], VENDOR.ipsec_integrity[policy.ipsec_integrity]]
     return " ".join(p for p in parts if p)
+
+
+def ios_identity(t: Tunnel) -> str:
+    """`identity local ...` of the IKEv2 profile: `fqdn <name>` or `address <ip>`.
+
+    Cisco IOS-XE Security Configuration Guide, "Configuring Internet Key Exchange Version 2":
+    identity local {address | dn | email | fqdn | key-id}.
+    """
+    return f"fqdn {t.device_ike_id}" if t.device_ike_fqdn else f"address {t.device_ike_id}"
 
 
 def ios_pfs(policy: IpsecPolicy) -> str:
@@ -127,7 +136,7 @@ def parse_ios(text: str) -> DeviceFacts:
         t.esp = (transform, _first(ipsec, "set pfs "))
         t.ike = offered
         profile = blocks.get(f"crypto ikev2 profile {_first(ipsec, 'set ikev2-profile ')}", [])
-        t.local_id = _first(profile, "identity local address ")
+        t.local_id = _first(profile, "identity local address ") or _first(profile, "identity local fqdn ")
         remote = _first(profile, "match identity remote address ").split()
         keyring = blocks.get(f"crypto ikev2 keyring {_first(profile, 'keyring local ')}", [])
         if (remote[:1] or [""])[0] != t.peer or _first(keyring, "address ") != t.peer:
@@ -153,14 +162,19 @@ class CiscoIosXe(Platform):
     outside_interface = "GigabitEthernet1"
     loopback_interface = "Loopback0"
     vendor = VENDOR
-    capabilities = frozenset()  # VTIs with any-to-any selectors only: no policy-based selectors
+    capabilities = frozenset({FQDN_IDENTITY})  # VTIs with any-to-any selectors only: no policy-based selectors
     apply_steps = (
         "`configure terminal`, paste `{file}`, then `end`",
         "check the result, then `copy running-config startup-config`",
     )
     verify_commands = ("show crypto ikev2 sa", "show crypto ipsec sa", "show ip bgp summary", "show ip route bgp")
     allowas_in = "neighbor <Azure BGP IP> allowas-in (IOS-XE)"
-    filters = {"ios_ike_proposal": ios_ike_proposal, "ios_transform_set": ios_transform_set, "ios_pfs": ios_pfs}
+    filters = {
+        "ios_ike_proposal": ios_ike_proposal,
+        "ios_transform_set": ios_transform_set,
+        "ios_pfs": ios_pfs,
+        "ios_identity": ios_identity,
+    }
 
     def expected_crypto(self, policy: IpsecPolicy) -> tuple[Any, Any]:
         return tuple(ios_ike_proposal(policy)), (ios_transform_set(policy), ios_pfs(policy))

@@ -12,8 +12,16 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .. import crypto
-from ..model import Device, IpsecPolicy
-from .base import POLICY_BASED_SELECTORS, STATEFUL_FIREWALL, DeviceFacts, Platform, TunnelFacts, Vendor
+from ..model import Device, IpsecPolicy, Tunnel
+from .base import (
+    FQDN_IDENTITY,
+    POLICY_BASED_SELECTORS,
+    STATEFUL_FIREWALL,
+    DeviceFacts,
+    Platform,
+    TunnelFacts,
+    Vendor,
+)
 
 VENDOR = Vendor(
     ike_encryption={
@@ -120,7 +128,8 @@ def parse_junos(text: str) -> DeviceFacts:
         ike_policy = one(f"security ike gateway {gateway} ike-policy ")
         t = device.tunnels[index] = TunnelFacts(
             peer=one(f"security ike gateway {gateway} address "),
-            local_id=one(f"security ike gateway {gateway} local-identity inet "),
+            local_id=one(f"security ike gateway {gateway} local-identity inet ")
+            or one(f"security ike gateway {gateway} local-identity hostname "),
             psk=crypto.unquote(one(f"security ike policy {ike_policy} pre-shared-key ascii-text ")),
             routes=routes.get(index, set()),
         )
@@ -138,6 +147,15 @@ def parse_junos(text: str) -> DeviceFacts:
     return device
 
 
+def junos_identity(t: Tunnel) -> str:
+    """`local-identity ...` of the IKE gateway: `hostname <name>` or `inet <ip>`.
+
+    Junos CLI reference, "local-identity (Security IKE Gateway)": inet, inet6, hostname,
+    user-at-hostname, distinguished-name.
+    """
+    return f"hostname {t.device_ike_id}" if t.device_ike_fqdn else f"inet {t.device_ike_id}"
+
+
 class JuniperSrx(Platform):
     key = "juniper_srx"
     title = "Juniper SRX (Junos set commands)"
@@ -145,7 +163,7 @@ class JuniperSrx(Platform):
     outside_interface = "ge-0/0/0.0"
     loopback_interface = "lo0.0"
     vendor = VENDOR
-    capabilities = frozenset({POLICY_BASED_SELECTORS, STATEFUL_FIREWALL})
+    capabilities = frozenset({POLICY_BASED_SELECTORS, STATEFUL_FIREWALL, FQDN_IDENTITY})
     apply_steps = (
         "`configure`, then `load set terminal`, paste `{file}` and end with Ctrl-D",
         "`show | compare`, `commit check`, then `commit confirmed 10` and `commit` once the tunnels are up",
@@ -161,6 +179,7 @@ class JuniperSrx(Platform):
         "junos_ike_proposal": junos_ike_proposal,
         "junos_ipsec_proposal": junos_ipsec_proposal,
         "junos_pfs": junos_pfs,
+        "junos_identity": junos_identity,
     }
 
     def unsupported(self, policy: IpsecPolicy) -> Iterator[tuple[str, str, str]]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import crypto
 from ..model import IpsecPolicy
-from .base import POLICY_BASED_SELECTORS, DeviceFacts, Platform, TunnelFacts, Vendor
+from .base import FQDN_IDENTITY, POLICY_BASED_SELECTORS, DeviceFacts, Platform, TunnelFacts, Vendor
 
 VENDOR = Vendor(
     ike_encryption={
@@ -138,7 +138,9 @@ class StrongswanFrr(Platform):
     outside_interface = "eth0"
     loopback_interface = "lo"
     vendor = VENDOR
-    capabilities = frozenset({POLICY_BASED_SELECTORS})
+    # swanctl.conf `local.id`: a value that is neither an IP address nor holds '@' or '=' is an FQDN
+    # identity (strongSwan docs, swanctl.conf "connections.<conn>.local<suffix>.id").
+    capabilities = frozenset({POLICY_BASED_SELECTORS, FQDN_IDENTITY})
     apply_steps = (
         "run `{file3}` as root (creates the tunnel interfaces)",
         "install `{file}` as `/etc/swanctl/conf.d/` file and run `swanctl --load-all`",
