@@ -228,7 +228,7 @@ class Device:
     site: str
     platform: str
     public_ip: IPv4Address
-    fqdn: str | None  # DNS name: the LNG's fqdn and the device's IKE identity (rule device-fqdn-identity)
+    fqdn: str | None  # DNS name: the LNG's fqdn and the device's IKE identity (rule device-fqdn)
     local_address: IPv4Address  # outside address on the device (public_ip unless NATed)
     behind_nat: bool
     bgp_ip: IPv4Address | None

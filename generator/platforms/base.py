@@ -19,7 +19,7 @@ from ..model import Device, IpsecPolicy
 # Capabilities the rules and the lab ask about (Platform.capabilities).
 POLICY_BASED_SELECTORS = "policy-based-selectors"  # renders one IPsec selector per prefix pair
 STATEFUL_FIREWALL = "stateful-firewall"  # drops asymmetric return traffic (zone-based flow sessions)
-# Can present an FQDN as its IKE identity (a device given as `fqdn`, rule device-fqdn-identity).
+# Can present an FQDN as its IKE identity (a device given as `fqdn`, rule device-fqdn).
 FQDN_IDENTITY = "fqdn-identity"
 
 
