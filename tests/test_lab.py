@@ -141,6 +141,13 @@ def test_keep_leaves_the_lab_running_until_down():
     assert not [p for p in state["pids"] if alive(p)]
 
 
+def ctrl_c_reaches_python() -> None:
+    """In the child before exec: SIGINT back to its default, so Python installs its KeyboardInterrupt
+    handler even when the test runner was started in the background (a non-interactive shell's `&`
+    ignores SIGINT, children inherit that, and the Ctrl-C test would then test nothing but a hang)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_interrupt_removes_everything():
     proc = subprocess.Popen(
         [sys.executable, "-m", "generator", "lab", str(CSP_LINUX), "--name", "tint", "--timeout", "60"],
@@ -148,6 +155,7 @@ def test_interrupt_removes_everything():
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=ctrl_c_reaches_python,
     )
     deadline = time.monotonic() + 20
     while len(namespaces("gl-tint-")) < 5 and time.monotonic() < deadline:

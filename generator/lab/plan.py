@@ -33,6 +33,10 @@ AZURE_MAX_PREFIXES = 4000
 # https://learn.microsoft.com/azure/templates/microsoft.network/connections
 AZURE_DEFAULT_DPD_TIMEOUT = 45
 CHARON_GIVE_UP_SECONDS = 11.9  # the lab's charon: 3 retransmits, 1.0 s base 1.8 (daemons.STRONGSWAN_CONF)
+# Its longest wait between two retransmits (the last: 1.0 * 1.8 ** 3 s): an IKE exchange (a DPD check, an
+# IKE_SA_INIT) in flight when a failure is restored has either completed or been retried within it.
+# strongSwan's schedule: https://docs.strongswan.org/docs/latest/config/retransmission.html
+CHARON_LONGEST_RETRANSMIT = 5.8
 
 
 @dataclass(frozen=True)

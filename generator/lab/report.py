@@ -116,6 +116,8 @@ def drill_text(drill) -> str:
             lines.append(
                 f"{d.failure}: LOSS THE DESIGN CLAIMS TO SURVIVE: {', '.join(d.never)} never came back while {d.what}"
             )
+    for d in drill.drills:
+        lines.append(f"{d.failure}: restore: {d.restore_note}")
     lines.append(
         f"drill: {len(drill.drills)} failures in {drill.seconds:.0f} s; " + ("design holds" if drill.ok else "FAILED")
     )

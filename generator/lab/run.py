@@ -300,11 +300,16 @@ class Lab:
 
     # ------------------------------------------------------------------ state
     def sa_for(self, sas: list[dict], remote: str) -> tuple[str, dict]:
-        for item in sas:
-            for name, sa in item.items():
-                if sa.get("remote-host") == remote:
-                    return name, sa
-        return "", {}
+        """The IKE SA with `remote`; of several (both ends initiated after a restore, or a stale one its DPD
+        has not cleared yet) the one that carries an installed CHILD_SA, as traffic does."""
+        found = [(name, sa) for item in sas for name, sa in item.items() if sa.get("remote-host") == remote]
+
+        def carries(entry) -> bool:
+            sa = entry[1]
+            children = (sa.get("child-sas") or {}).values()
+            return sa.get("state") == "ESTABLISHED" and any(c.get("state") == "INSTALLED" for c in children)
+
+        return next((e for e in found if carries(e)), found[0] if found else ("", {}))
 
     def poll_ipsec(self) -> dict[str, list[dict]]:
         sas = dict(zip(self.charons, self.pool.map(_sas, self.charons.values()), strict=True))
@@ -316,8 +321,8 @@ class Lab:
             _, left = self.sa_for(sas[h.left.key], h.right.public_ip)
             _, right = self.sa_for(sas[h.right.key], h.left.public_ip)
             st.ike = left.get("state", "-")
-            children = list((left.get("child-sas") or {}).values())
-            st.child = children[0].get("state", "-") if children else "-"
+            children = [c.get("state", "-") for c in (left.get("child-sas") or {}).values()]
+            st.child = "INSTALLED" if "INSTALLED" in children else (children[0] if children else "-")
             st.azure_ike = right.get("state", "-")
             if not st.ike_up:
                 reason = self.ike_reason(h)
@@ -488,6 +493,20 @@ def run_lab(
         phase("BGP settled")
         up = all(st.ike_up and st.bgp_up for st in lab.status.values())
         seconds = time.monotonic() - started if up else None
+        from .drill import Matrix, run_drill
+
+        matrix = Matrix(lab) if any(st.ike_up for st in lab.status.values()) else None
+        view = matrix.evaluate(set(), set()) if matrix else {}
+        # Each session up with its own prefixes is not yet the whole design: what a gateway learned over
+        # another connection (a VNet-to-VNet link, a spoke behind the far hub) reaches the sites one BGP
+        # update later. Wait for that too (within --timeout), or the matrix and a drill would start from
+        # a snapshot taken halfway through the propagation.
+        while up and not all(v == "ok" for v in view.values()) and time.monotonic() < deadline:
+            time.sleep(0.25)
+            lab.poll_bgp()
+            view = matrix.evaluate(set(), set())
+        if matrix and up:
+            phase("routes propagated across the mesh" if all(v == "ok" for v in view.values()) else "matrix not whole")
         lab.ping()
         for st in lab.status.values():
             if not st.ok and not st.reasons:
@@ -505,10 +524,7 @@ def run_lab(
             links=[st for st in statuses if st.kind == "link"],
             timers=plan.timers.label(),
         )
-        from .drill import Matrix, run_drill
-
-        if any(st.ike_up for st in statuses):
-            result.matrix = Matrix(lab).evaluate(set(), set())
+        result.matrix = view
         if drill is not None:
             result.drill = run_drill(lab, drill, log)
         return result
