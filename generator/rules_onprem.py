@@ -85,6 +85,15 @@ def _interface_names(model: Model) -> Iterator[Problem]:
             yield _p(d.path + (field,), message)
 
 
+# A device without a fixed public IP is given by DNS name: Azure's local network gateway takes an
+# FQDN instead of an IP address ("Create a local network gateway", IP address or FQDN endpoint:
+# https://learn.microsoft.com/en-us/azure/vpn-gateway/vpn-gateway-modify-local-network-gateway-portal ;
+# ARM localNetworkGateways properties.fqdn). Microsoft documents no IKE identity for such a device (no
+# source found in Microsoft Learn, the VPN FAQ or Azure-vpn-config-samples). gen chooses the FQDN: an
+# IP-type identity would go stale whenever the address changes, the FQDN is what the LNG names, and
+# each platform writes it with its own FQDN identity type (capability FQDN_IDENTITY). Unverified
+# against a real Azure gateway.
+#
 # A DNS host name (RFC 1123 section 2.1, RFC 1035 section 2.3.4): letters, digits and hyphens in
 # labels of 1-63 characters that neither start nor end with a hyphen, 253 characters at most, and a
 # top-level label that is not all digits (so an IP address is no fqdn).
