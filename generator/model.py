@@ -228,6 +228,7 @@ class Device:
     site: str
     platform: str
     public_ip: IPv4Address
+    fqdn: str | None  # DNS name: the LNG's fqdn and the device's IKE identity (rule device-fqdn)
     local_address: IPv4Address  # outside address on the device (public_ip unless NATed)
     behind_nat: bool
     bgp_ip: IPv4Address | None
@@ -241,6 +242,11 @@ class Device:
     security_zones: SecurityZones | None = None
     existing_bgp: bool | None = None  # the router already runs BGP: no global AS / router-id lines
     tunnel_base: int = 1  # number of its first tunnel interface (Tunnel<N>, st0.<N>, xfrm<N>, vti<N>)
+
+    @property
+    def ike_id(self) -> str:
+        """The device's IKE identity: its fqdn when it has one (as its LNG), else its public IP."""
+        return self.fqdn or str(self.public_ip)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +286,8 @@ class Tunnel:
     site: str
     azure_public_ip: Deferred
     device_public_ip: IPv4Address
-    device_ike_id: IPv4Address
+    device_ike_id: str  # the device's fqdn when it has one, else its public IP
+    device_ike_fqdn: bool  # device_ike_id is an FQDN (each platform writes its identity type)
     azure_asn: int
     device_asn: int | None
     bgp: bool

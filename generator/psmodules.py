@@ -30,6 +30,7 @@ class PsModule:
     ha_ports: bool  # New-*LoadBalancerRuleConfig -Protocol All
     ip_pools: bool  # backend pools with members by IP address (PSLoadBalancerBackendAddress)
     ike_gcm: bool  # IKE encryption GCMAES128/GCMAES256 possible (through a PSIpsecPolicy object, see below)
+    lng_fqdn: bool  # New-*LocalNetworkGateway -Fqdn (a device endpoint given by DNS name)
 
     def ipsec_policy_cmdlet(self, ike_encryption: str) -> bool:
         """Whether New-*IpsecPolicy accepts this -IkeEncryption.
@@ -54,6 +55,9 @@ AZURERM = PsModule(
     ha_ports=False,  # S43 documents only Tcp and Udp
     ip_pools=False,  # IP-based pools: API 2020-04-01 and Az.Network 3.x, after AzureRM's last release
     ike_gcm=False,  # not attempted: unknown whether the 2018 API behind AzureRM 6.13 takes GCM for IKE
+    # -Fqdn came with Az.Network in 2020 (Azure/azure-powershell PR 11482); New-AzureRmLocalNetworkGateway
+    # 6.13.0 has only -GatewayIpAddress (shared cmdlet catalog, azurermps-6.13.0 help page)
+    lng_fqdn=False,
 )
 AZ = PsModule(
     key="az",
@@ -69,6 +73,7 @@ AZ = PsModule(
     ha_ports=True,
     ip_pools=True,
     ike_gcm=True,
+    lng_fqdn=True,  # New-AzLocalNetworkGateway, parameter set ByLocalNetworkGatewayFqdn
 )
 MODULES: tuple[PsModule, ...] = (AZURERM, AZ)
 
@@ -112,6 +117,15 @@ def limitations(model: Model, m: PsModule) -> list[Limitation]:
                 Limitation(
                     gw.path + ("bgp", "apipa_addresses"),
                     f"gateway '{gw.name}': {m.title} cannot set custom APIPA BGP addresses",
+                    True,
+                )
+            )
+    for d in model.devices:
+        if d.fqdn and not m.lng_fqdn:
+            found.append(
+                Limitation(
+                    d.path + ("fqdn",),
+                    f"device '{d.name}': {m.title} New-{m.prefix}LocalNetworkGateway has no -Fqdn, so its local network gateway cannot be given the DNS name {d.fqdn}; use the Az script, ARM or Bicep",
                     True,
                 )
             )

@@ -212,6 +212,8 @@ def inventories(draw) -> dict[str, Any]:
                 device["bgp_ip"] = f"172.{16 + j}.255.{k + 1}"
             if draw(st.booleans()):
                 device["local_address"] = f"192.168.{j}.{k + 2}"
+            if draw(st.booleans()):  # an endpoint given by DNS name: LNG fqdn and FQDN IKE identity
+                device["fqdn"] = f"{device['name']}.vpn.example.com".lower()
             devices.append(device)
         site: dict[str, Any] = {
             "name": draw(SLUG_BASE) + f"s{j}",

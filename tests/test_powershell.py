@@ -21,7 +21,8 @@ BROWNFIELD = DATA / "brownfield.yaml"
 STATE = DATA / "azure-state.csp-advanced.json"
 SCRIPTS = ("azure/powershell/deploy.azurerm.ps1", "azure/powershell/deploy.az.ps1")
 SUBNETS = DATA.parent / "bicep" / "subnets.yaml"  # NSGs, route tables, service endpoints, a delegation
-ALL = {p.stem: p for p in [*INVENTORIES, FEATURES, BROWNFIELD, DATA / "bare.yaml", SUBNETS]}
+FQDN = DATA.parent / "onprem" / "fqdn.yaml"  # New-AzLocalNetworkGateway -Fqdn; AzureRM stops in preflight
+ALL = {p.stem: p for p in [*INVENTORIES, FEATURES, BROWNFIELD, DATA / "bare.yaml", SUBNETS, FQDN]}
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .base import (
+    FQDN_IDENTITY,
     NO_BGP_WITH_SELECTORS,
     PLATFORM_DEVICE_FIELDS,
     POLICY_BASED_SELECTORS,
@@ -62,6 +63,7 @@ __all__ = [
     "NO_BGP_WITH_SELECTORS",
     "PLATFORMS",
     "PLATFORM_DEVICE_FIELDS",
+    "FQDN_IDENTITY",
     "POLICY_BASED_SELECTORS",
     "STATEFUL_FIREWALL",
     "DeviceFacts",

@@ -26,6 +26,8 @@ NO_BGP_WITH_SELECTORS = "no-bgp-with-selectors"
 
 # Optional device fields only some platforms take (Device attributes; rule device-field-platform).
 PLATFORM_DEVICE_FIELDS = ("security_zones", "existing_bgp")
+# Can present an FQDN as its IKE identity (a device given as `fqdn`, rule device-fqdn).
+FQDN_IDENTITY = "fqdn-identity"
 
 
 @dataclass(frozen=True, slots=True)

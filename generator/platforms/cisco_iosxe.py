@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .. import crypto
-from ..model import IpsecPolicy
-from .base import DeviceFacts, Platform, TunnelFacts, Vendor, neighbor_policies, route_map_filters
+from ..model import IpsecPolicy, Tunnel
+from .base import FQDN_IDENTITY, DeviceFacts, Platform, TunnelFacts, Vendor, neighbor_policies, route_map_filters
 
 VENDOR = Vendor(
     ike_encryption={
@@ -93,6 +93,15 @@ def ios_transform_set(policy: IpsecPolicy) -> str:
     return " ".join(p for p in parts if p)
 
 
+def ios_identity(t: Tunnel) -> str:
+    """`identity local ...` of the IKEv2 profile: `fqdn <name>` or `address <ip>`.
+
+    Cisco IOS-XE Security Configuration Guide, "Configuring Internet Key Exchange Version 2":
+    identity local {address | dn | email | fqdn | key-id}.
+    """
+    return f"fqdn {t.device_ike_id}" if t.device_ike_fqdn else f"address {t.device_ike_id}"
+
+
 def ios_pfs(policy: IpsecPolicy) -> str:
     """`set pfs` group, or '' without PFS."""
     return VENDOR.pfs_group[policy.pfs_group]
@@ -150,7 +159,7 @@ def parse_ios(text: str) -> DeviceFacts:
         t.esp = (transform, _first(ipsec, "set pfs "))
         t.ike = offered
         profile = blocks.get(f"crypto ikev2 profile {_first(ipsec, 'set ikev2-profile ')}", [])
-        t.local_id = _first(profile, "identity local address ")
+        t.local_id = _first(profile, "identity local address ") or _first(profile, "identity local fqdn ")
         remote = _first(profile, "match identity remote address ").split()
         keyring = blocks.get(f"crypto ikev2 keyring {_first(profile, 'keyring local ')}", [])
         if (remote[:1] or [""])[0] != t.peer or _first(keyring, "address ") != t.peer:
@@ -180,7 +189,7 @@ class CiscoIosXe(Platform):
     refused = REFUSED
     device_fields = frozenset({"existing_bgp"})
     tunnel_interface = "Tunnel{n}"
-    capabilities = frozenset()  # VTIs with any-to-any selectors only: no policy-based selectors
+    capabilities = frozenset({FQDN_IDENTITY})  # VTIs with any-to-any selectors only: no policy-based selectors
     apply_steps = (
         "`configure terminal`, paste `{file}`, then `end`",
         "check the result, then `copy running-config startup-config`",
@@ -193,7 +202,12 @@ class CiscoIosXe(Platform):
         "show ip bgp neighbors {neighbor} routes",
     )
     allowas_in = "neighbor <Azure BGP IP> allowas-in (IOS-XE)"
-    filters = {"ios_ike_proposal": ios_ike_proposal, "ios_transform_set": ios_transform_set, "ios_pfs": ios_pfs}
+    filters = {
+        "ios_ike_proposal": ios_ike_proposal,
+        "ios_transform_set": ios_transform_set,
+        "ios_pfs": ios_pfs,
+        "ios_identity": ios_identity,
+    }
 
     def expected_crypto(self, policy: IpsecPolicy) -> tuple[Any, Any]:
         return tuple(ios_ike_proposal(policy)), (ios_transform_set(policy), ios_pfs(policy))

@@ -12,8 +12,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .. import crypto
-from ..model import Device, IpsecPolicy, SecurityZones
+from ..model import Device, IpsecPolicy, SecurityZones, Tunnel
 from .base import (
+    FQDN_IDENTITY,
     NO_BGP_WITH_SELECTORS,
     POLICY_BASED_SELECTORS,
     STATEFUL_FIREWALL,
@@ -143,7 +144,8 @@ def parse_junos(text: str) -> DeviceFacts:
         ike_policy = one(f"security ike gateway {gateway} ike-policy ")
         t = device.tunnels[index] = TunnelFacts(
             peer=one(f"security ike gateway {gateway} address "),
-            local_id=one(f"security ike gateway {gateway} local-identity inet "),
+            local_id=one(f"security ike gateway {gateway} local-identity inet ")
+            or one(f"security ike gateway {gateway} local-identity hostname "),
             psk=crypto.unquote(one(f"security ike policy {ike_policy} pre-shared-key ascii-text ")),
             routes=routes.get(index, set()),
         )
@@ -192,6 +194,15 @@ def _accepted(values, statement: str) -> set[str]:
     return {p for term in accepting for p in terms.get(term, {"<any route: a term without route-filter>"})}
 
 
+def junos_identity(t: Tunnel) -> str:
+    """`local-identity ...` of the IKE gateway: `hostname <name>` or `inet <ip>`.
+
+    Junos CLI reference, "local-identity (Security IKE Gateway)": inet, inet6, hostname,
+    user-at-hostname, distinguished-name.
+    """
+    return f"hostname {t.device_ike_id}" if t.device_ike_fqdn else f"inet {t.device_ike_id}"
+
+
 class JuniperSrx(Platform):
     key = "juniper_srx"
     title = "Juniper SRX (Junos set commands)"
@@ -199,7 +210,7 @@ class JuniperSrx(Platform):
     outside_interface = "ge-0/0/0.0"
     loopback_interface = "lo0.0"
     vendor = VENDOR
-    capabilities = frozenset({POLICY_BASED_SELECTORS, STATEFUL_FIREWALL, NO_BGP_WITH_SELECTORS})
+    capabilities = frozenset({POLICY_BASED_SELECTORS, STATEFUL_FIREWALL, NO_BGP_WITH_SELECTORS, FQDN_IDENTITY})
     device_fields = frozenset({"security_zones", "existing_bgp"})
     tunnel_interface = "st0.{n}"
     apply_steps = (
@@ -223,6 +234,7 @@ class JuniperSrx(Platform):
         "junos_pfs": junos_pfs,
         "srx_zones": srx_zones,
         "junos_interface": junos_interface,
+        "junos_identity": junos_identity,
     }
 
     def unsupported(self, policy: IpsecPolicy) -> Iterator[tuple[str, str, str]]:
