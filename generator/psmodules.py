@@ -30,6 +30,7 @@ class PsModule:
     ha_ports: bool  # New-*LoadBalancerRuleConfig -Protocol All
     ip_pools: bool  # backend pools with members by IP address (PSLoadBalancerBackendAddress)
     ike_gcm: bool  # IKE encryption GCMAES128/GCMAES256 possible (through a PSIpsecPolicy object, see below)
+    keyvault: str  # the module whose Get-<prefix>KeyVaultSecret reads Key Vault keys ("": the script asks)
 
     def ipsec_policy_cmdlet(self, ike_encryption: str) -> bool:
         """Whether New-*IpsecPolicy accepts this -IkeEncryption.
@@ -53,6 +54,7 @@ AZURERM = PsModule(
     custom_apipa=False,
     ha_ports=False,  # S43 documents only Tcp and Udp
     ip_pools=False,  # IP-based pools: API 2020-04-01 and Az.Network 3.x, after AzureRM's last release
+    keyvault="",  # AzureRM.KeyVault names it Get-AzureKeyVaultSecret, outside the AzureRm prefix: asked for
     ike_gcm=False,  # not attempted: unknown whether the 2018 API behind AzureRM 6.13 takes GCM for IKE
 )
 AZ = PsModule(
@@ -69,6 +71,8 @@ AZ = PsModule(
     ha_ports=True,
     ip_pools=True,
     ike_gcm=True,
+    # https://learn.microsoft.com/powershell/module/az.keyvault/get-azkeyvaultsecret (SecretValue: SecureString)
+    keyvault="Az.KeyVault",
 )
 MODULES: tuple[PsModule, ...] = (AZURERM, AZ)
 
@@ -172,6 +176,16 @@ def limitations(model: Model, m: PsModule) -> list[Limitation]:
                     x.path + ("ipsec_policy", "ike_encryption"),
                     f"VNet-to-VNet link '{x.name}' (both directions): {m.title} cannot set IKE encryption {x.policy.ike_encryption} (New-{m.prefix}IpsecPolicy stops at AES256)",
                     True,
+                )
+            )
+    for s in model.secrets:
+        if s.keyvault is not None and not m.keyvault:
+            found.append(
+                Limitation(
+                    s.path + ("keyvault",),
+                    f"pre-shared key {s.parameter}: {m.title} does not read Key Vault {s.keyvault.vault}",
+                    False,
+                    f"the key passed as -{s.parameter} or typed when asked",
                 )
             )
     for lb in model.load_balancers:

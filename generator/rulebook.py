@@ -51,6 +51,8 @@ STRUCTURAL_RULES: dict[str, str] = {
     "link-needs-gateway": "Every VNet in a VNet-to-VNet link has a gateway.",
     "lb-ha-ports": "An HA-ports rule gives no protocol or ports.",
     "lb-rule-incomplete": "A load-balancing rule gives protocol and frontend_port unless it is HA ports.",
+    "secret-one-source": "A `psk:` gives env or file, not both (beside keyvault at most one of them).",
+    "keyvault-subscription": "A Key Vault key names the vault's subscription (keyvault.subscription, or azure.subscription for the deployment's): ARM parameter files refer to the vault by its full resource id.",
     "lb-pool-missing": "A load balancer gives either backend_pool (one pool by NIC) or backend_pools, not both.",
     "device-platform-unknown": "Every device has a platform: `gen import` writes `platform: unknown` (Azure does not record the device) for the user to fill in.",
 }
@@ -90,6 +92,7 @@ RUN_CHECKS: dict[str, str] = {
     "placeholders-remain": "`gen render --strict`: no Azure-assigned value is still a placeholder (pass `--azure-state`).",
     "secret-missing": "With `--secrets`, every referenced pre-shared key (environment variable or file) can be read.",
     "secret-file-mode": "With `--secrets`, a key file (`psk: {file: PATH}`) is readable by its owner only (`chmod 600`), as ssh demands of its key files.",
+    "secret-keyvault-only": "With `--secrets`, a key that lives only in Key Vault (`psk: {keyvault: ...}`) also names an env or file for the device files: gen never reads Key Vault.",
     "secret-invalid": "With `--secrets`, every key is 1-128 printable ASCII characters without space, '-' or '~' (Azure's rule).",
     "template-error": "Every template (built-in or from `--templates`) renders; the message names the template and line.",
     "cross-check": "The rendered device files and the ARM templates agree on every tunnel (addresses, ASNs, algorithms), read back by generator/crosscheck.py.",

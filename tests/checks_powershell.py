@@ -88,12 +88,44 @@ def parser():
     return Parser(Language(tree_sitter_powershell.language()))
 
 
+# Cmdlets the shared catalogs (a fixed selection of Az.Network and friends) do not hold, in the
+# catalogs' shape, written from the official help pages named in `source`.
+SUPPLEMENT: dict[str, dict[str, dict]] = {
+    "az": {
+        "Get-AzKeyVaultSecret": {
+            "source": "https://learn.microsoft.com/powershell/module/az.keyvault/get-azkeyvaultsecret",
+            "module": "Az.KeyVault",
+            "default_parameter_set": "ByVaultName",
+            "supports_common_parameters": True,
+            "parameter_sets": {
+                "ByVaultName": {
+                    "VaultName": {"mandatory": True, "type": "String", "position": 0},
+                    "Name": {"mandatory": False, "type": "String", "position": 1},
+                    "InRemovedState": {"mandatory": False, "type": "SwitchParameter"},
+                    "AsPlainText": {"mandatory": False, "type": "SwitchParameter"},
+                    "DefaultProfile": {"mandatory": False, "type": "IAzureContextContainer"},
+                },
+                "BySecretName": {
+                    "VaultName": {"mandatory": True, "type": "String", "position": 0},
+                    "Name": {"mandatory": True, "type": "String", "position": 1},
+                    "Version": {"mandatory": True, "type": "String", "position": 2},
+                    "AsPlainText": {"mandatory": False, "type": "SwitchParameter"},
+                    "DefaultProfile": {"mandatory": False, "type": "IAzureContextContainer"},
+                },
+            },
+        },
+    },
+    "azurerm": {},
+}
+
+
 @cache
 def catalog(module: str) -> dict[str, dict]:
     path = CMDLET_CATALOGS / f"{module}.json"
     if not path.exists():
         raise AssertionError(f"cmdlet catalog missing: {path} (set GEN_SHARED)")
-    return {name.lower(): entry for name, entry in json.loads(path.read_text(encoding="utf-8")).items()}
+    entries = {**json.loads(path.read_text(encoding="utf-8")), **SUPPLEMENT[module]}
+    return {name.lower(): entry for name, entry in entries.items()}
 
 
 @dataclass

@@ -17,7 +17,8 @@ from conftest import FAKE_KEYS, INVENTORIES, ROOT, render_files
 BROWNFIELD = Path(__file__).resolve().parent / "data" / "bicep" / "brownfield.yaml"
 HUB_SPOKE = BROWNFIELD.with_name("hub-spoke.yaml")  # peerings in stage 2 (dependsOn) and stage 3
 ILB = BROWNFIELD.parents[1] / "lb" / "ilb.yaml"  # dynamic frontend, IP-based and NIC pools
-CASES = {p.stem: p for p in [*INVENTORIES, BROWNFIELD, HUB_SPOKE, ILB]}
+KEYVAULT = BROWNFIELD.parents[1] / "keyvault" / "keyvault.yaml"  # getSecret() in the .bicepparam
+CASES = {p.stem: p for p in [*INVENTORIES, BROWNFIELD, HUB_SPOKE, ILB, KEYVAULT]}
 CHECKOV = Path(os.environ.get("GEN_CHECKOV", ROOT / ".venv-checkov" / "bin" / "checkov"))
 
 
