@@ -28,6 +28,7 @@ class PsModule:
     connection_mode: bool  # -ConnectionMode
     custom_apipa: bool  # -IpConfigurationBgpPeeringAddresses / -GatewayCustomBgpIpAddress
     ha_ports: bool  # New-*LoadBalancerRuleConfig -Protocol All
+    custom_routes: bool  # Set-*VirtualNetworkGateway -CustomRoute (P2S custom routes passed back on updates)
     ip_pools: bool  # backend pools with members by IP address (PSLoadBalancerBackendAddress)
     ike_gcm: bool  # IKE encryption GCMAES128/GCMAES256 possible (through a PSIpsecPolicy object, see below)
     keyvault: str  # the module whose Get-<prefix>KeyVaultSecret reads Key Vault keys ("": the script asks)
@@ -53,6 +54,7 @@ AZURERM = PsModule(
     connection_mode=False,
     custom_apipa=False,
     ha_ports=False,  # S43 documents only Tcp and Udp
+    custom_routes=False,  # no -CustomRoute in AzureRM 6.13 (facts-2026-12 section 4)
     ip_pools=False,  # IP-based pools: API 2020-04-01 and Az.Network 3.x, after AzureRM's last release
     keyvault="",  # AzureRM.KeyVault names it Get-AzureKeyVaultSecret, outside the AzureRm prefix: asked for
     ike_gcm=False,  # not attempted: unknown whether the 2018 API behind AzureRM 6.13 takes GCM for IKE
@@ -69,6 +71,7 @@ AZ = PsModule(
     connection_mode=True,
     custom_apipa=True,
     ha_ports=True,
+    custom_routes=True,
     ip_pools=True,
     ike_gcm=True,
     # https://learn.microsoft.com/powershell/module/az.keyvault/get-azkeyvaultsecret (SecretValue: SecureString)
