@@ -101,11 +101,95 @@ class IpsecPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class SecurityRule:
+    name: str
+    priority: int
+    direction: str
+    access: str
+    protocol: str
+    source: tuple[str, ...]
+    source_ports: tuple[str, ...]
+    destination: tuple[str, ...]
+    destination_ports: tuple[str, ...]
+    description: str
+    path: Path
+
+    @property
+    def arm_fields(self) -> tuple[tuple[str, str | tuple[str, ...]], ...]:
+        """Address and port properties as ARM wants them: the singular property for one value (the
+        only one that takes '*' or a service tag), the plural one for several."""
+        pairs = (
+            ("sourceAddressPrefix", self.source),
+            ("sourcePortRange", self.source_ports),
+            ("destinationAddressPrefix", self.destination),
+            ("destinationPortRange", self.destination_ports),
+        )
+        plural = {"sourceAddressPrefix": "sourceAddressPrefixes", "sourcePortRange": "sourcePortRanges"}
+        plural |= {
+            "destinationAddressPrefix": "destinationAddressPrefixes",
+            "destinationPortRange": "destinationPortRanges",
+        }
+        return tuple((key, values[0]) if len(values) == 1 else (plural[key], values) for key, values in pairs)
+
+
+@dataclass(frozen=True, slots=True)
+class Nsg:
+    """A subnet's network security group: created from its rules, or an existing one (only associated)."""
+
+    label = "NSG"  # for messages
+    ps_noun = "NetworkSecurityGroup"  # Get-Az<noun>
+
+    name: str
+    resource_group: str
+    region: str
+    existing: bool
+    rules: tuple[SecurityRule, ...]
+    ref: ResourceRef
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    name: str
+    prefix: IPv4Network
+    next_hop: str
+    next_hop_ip: str | None
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTable:
+    """A subnet's route table: created from its routes, or an existing one (only associated)."""
+
+    label = "route table"
+    ps_noun = "RouteTable"
+
+    name: str
+    resource_group: str
+    region: str
+    existing: bool
+    disable_bgp_route_propagation: bool
+    routes: tuple[Route, ...]
+    ref: ResourceRef
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Delegation:
+    name: str  # the delegation's name in the subnet (derived from the service)
+    service: str  # e.g. Microsoft.Web/serverFarms
+
+
+@dataclass(frozen=True, slots=True)
 class Subnet:
     name: str
     prefix: IPv4Network
     ref: ResourceRef
     path: Path
+    nsg: Nsg | None = None
+    route_table: RouteTable | None = None
+    service_endpoints: tuple[str, ...] = ()
+    delegations: tuple[Delegation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,6 +459,8 @@ class ResourceGroup:
 
     name: str
     vnets: tuple[Vnet, ...]
+    nsgs: tuple[Nsg, ...]  # to create, before the VNets whose subnets use them
+    route_tables: tuple[RouteTable, ...]  # to create, before the VNets whose subnets use them
     gateways: tuple[Gateway, ...]  # to create (not existing)
     existing_gateways: tuple[Gateway, ...]  # never modified by ARM/Bicep; read for azureState
     connections: tuple[Connection, ...]
@@ -414,6 +500,17 @@ class Model:
         for link in self.links:
             counts[link.local.name][1] += 1
         return {name: (s2s, v2v) for name, (s2s, v2v) in counts.items()}
+
+    @property
+    def existing_attachments(self) -> tuple[Nsg | RouteTable, ...]:
+        """Existing NSGs and route tables the subnets of created VNets reference, each once."""
+        found: dict[ResourceRef, Nsg | RouteTable] = {}
+        for vnet in self.vnets:
+            for subnet in vnet.subnets if not vnet.existing else ():
+                for x in (subnet.nsg, subnet.route_table):
+                    if x is not None and x.existing:
+                        found.setdefault(x.ref, x)
+        return tuple(found.values())
 
     @property
     def pending(self) -> tuple[str, ...]:

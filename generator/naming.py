@@ -13,6 +13,21 @@ def gateway(vnet: str) -> str:
     return f"{vnet}-gw"
 
 
+def nsg(vnet: str, subnet: str) -> str:
+    """Default name of a subnet's network security group."""
+    return f"{vnet}-{subnet}-nsg"
+
+
+def route_table(vnet: str, subnet: str) -> str:
+    """Default name of a subnet's route table."""
+    return f"{vnet}-{subnet}-rt"
+
+
+def delegation(service: str) -> str:
+    """Name of a subnet delegation: the service with '/' as '.' (Microsoft.Web.serverFarms)."""
+    return service.replace("/", ".")
+
+
 def ipconfig(index: int) -> str:
     """IP configuration of gateway instance `index` (0 or 1): `ipconfig1`, `ipconfig2`."""
     return f"ipconfig{index + 1}"

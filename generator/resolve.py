@@ -16,6 +16,7 @@ from .errors import Path, Problem
 from .model import (
     Connection,
     Deferred,
+    Delegation,
     Device,
     Gateway,
     GatewayInstance,
@@ -25,11 +26,15 @@ from .model import (
     LbRule,
     LoadBalancer,
     Model,
+    Nsg,
     Peering,
     Probe,
     ResourceGroup,
     ResourceRef,
+    Route,
+    RouteTable,
     SecretRef,
+    SecurityRule,
     Site,
     SiteConnection,
     Subnet,
@@ -185,6 +190,67 @@ class _Resolver:
             path=path + ("gateway",),
         )
 
+    def nsg(self, vnet: Mapping[str, Any], subnet: Mapping[str, Any], path: Path) -> Nsg:
+        raw = subnet["nsg"]
+        existing = bool(raw.get("existing", False))
+        if existing and "name" not in raw:
+            self.problem(path, "an existing NSG is referenced by name; add name", "subnet-reference-name")
+        if existing and raw.get("rules"):
+            self.problem(
+                path + ("rules",),
+                "gen never changes an existing NSG; remove rules or drop existing: true to create the NSG",
+                "subnet-reference-name",
+            )
+        name = raw.get("name", naming.nsg(vnet["name"], subnet["name"]))
+        rg = raw.get("resource_group", vnet["resource_group"]) if existing else vnet["resource_group"]
+        rules = tuple(
+            SecurityRule(
+                name=r["name"],
+                priority=r["priority"],
+                direction=r["direction"],
+                access=r["access"],
+                protocol=r.get("protocol", "*"),
+                source=tuple(r.get("source", ["*"])),
+                source_ports=tuple(r.get("source_ports", ["*"])),
+                destination=tuple(r.get("destination", ["*"])),
+                destination_ports=tuple(r.get("destination_ports", ["*"])),
+                description=r.get("description", ""),
+                path=path + ("rules", k),
+            )
+            for k, r in enumerate(raw.get("rules", ()))
+        )
+        self.unique(((r.name, r.path + ("name",)) for r in rules), "security rule")
+        return Nsg(name, rg, vnet["region"], existing, rules, _ref("networkSecurityGroups", name, rg=rg), path)
+
+    def route_table(self, vnet: Mapping[str, Any], subnet: Mapping[str, Any], path: Path) -> RouteTable:
+        raw = subnet["route_table"]
+        existing = bool(raw.get("existing", False))
+        if existing and "name" not in raw:
+            self.problem(path, "an existing route table is referenced by name; add name", "subnet-reference-name")
+        if existing and raw.get("routes"):
+            self.problem(
+                path + ("routes",),
+                "gen never changes an existing route table; remove routes or drop existing: true to create it",
+                "subnet-reference-name",
+            )
+        name = raw.get("name", naming.route_table(vnet["name"], subnet["name"]))
+        rg = raw.get("resource_group", vnet["resource_group"]) if existing else vnet["resource_group"]
+        routes = tuple(
+            Route(r["name"], IPv4Network(r["prefix"]), r["next_hop"], r.get("next_hop_ip"), path + ("routes", k))
+            for k, r in enumerate(raw.get("routes", ()))
+        )
+        self.unique(((r.name, r.path + ("name",)) for r in routes), "route")
+        return RouteTable(
+            name,
+            rg,
+            vnet["region"],
+            existing,
+            bool(raw.get("disable_bgp_route_propagation", False)),
+            routes,
+            _ref("routeTables", name, rg=rg),
+            path,
+        )
+
     def vnets(self) -> tuple[Vnet, ...]:
         result = []
         raw_vnets = self.data["azure"]["vnets"]
@@ -199,6 +265,12 @@ class _Resolver:
                     IPv4Network(s["prefix"]),
                     _ref("virtualNetworks/subnets", raw["name"], s["name"], rg=rg),
                     path + ("subnets", j),
+                    nsg=self.nsg(raw, s, path + ("subnets", j, "nsg")) if "nsg" in s else None,
+                    route_table=self.route_table(raw, s, path + ("subnets", j, "route_table"))
+                    if "route_table" in s
+                    else None,
+                    service_endpoints=tuple(s.get("service_endpoints", ())),
+                    delegations=tuple(Delegation(naming.delegation(d), d) for d in s.get("delegations", ())),
                 )
                 for j, s in enumerate(raw["subnets"])
             )
@@ -217,6 +289,9 @@ class _Resolver:
             )
         gateways = [(v.gateway.name, v.gateway.path + ("name",)) for v in result if v.gateway]
         self.unique(gateways, "gateway")
+        for what, attr in (("NSG", "nsg"), ("route table", "route_table")):
+            created = [getattr(s, attr) for v in result for s in v.subnets if getattr(s, attr) is not None]
+            self.unique(((x.name, x.path + ("name",)) for x in created if not x.existing), what)
         return tuple(result)
 
     def links(self, vnets: Mapping[str, Vnet]) -> tuple[VnetLink, ...]:
@@ -684,6 +759,8 @@ def _resource_groups(vnets, connections, links, peerings, lbs) -> tuple[Resource
             ResourceGroup(
                 name=rg,
                 vnets=rg_vnets,
+                nsgs=_created(rg_vnets, "nsg"),
+                route_tables=_created(rg_vnets, "route_table"),
                 gateways=tuple(v.gateway for v in rg_vnets if v.gateway and not v.gateway.existing),
                 existing_gateways=tuple(v.gateway for v in rg_vnets if v.gateway and v.gateway.existing),
                 connections=conns,
@@ -695,6 +772,13 @@ def _resource_groups(vnets, connections, links, peerings, lbs) -> tuple[Resource
             )
         )
     return tuple(groups)
+
+
+def _created(vnets, attr: str) -> tuple:
+    """The NSGs or route tables the subnets of these VNets ask gen to create (not existing ones)."""
+    return tuple(
+        x for v in vnets if not v.existing for s in v.subnets if (x := getattr(s, attr)) is not None and not x.existing
+    )
 
 
 def _group(items) -> dict[str, tuple]:

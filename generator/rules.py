@@ -660,3 +660,11 @@ def _name_length(model: Model) -> Iterator[Problem]:
             yield _p(
                 p.path, f"derived name '{p.name}' is {len(p.name)} characters; Azure allows 80: shorten the VNet names"
             )
+    for vnet in model.vnets:
+        for subnet in vnet.subnets:
+            for x in (subnet.nsg, subnet.route_table):
+                if x is not None and len(x.name) > 80:  # only a derived name can be longer
+                    yield _p(
+                        x.path,
+                        f"derived name '{x.name}' is {len(x.name)} characters; Azure allows 80: give it a name",
+                    )

@@ -183,3 +183,135 @@ def _apipa_second_list(model: Model) -> Iterator[Problem]:
                 f"gateway '{gw.name}' has {len(gw.instances)} instance(s) but {gw.apipa_lists} APIPA lists; "
                 "remove the second list or set active_active: true",
             )
+
+
+# ---------------------------------------------------------------- subnets: NSGs, route tables, delegations
+# azure-facts S22 (MicrosoftDocs/azure-docs includes/vpn-gateway-no-nsg-include.md) and
+# https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-about-vpn-gateway-settings#gwsub:
+# no NSG on GatewaySubnet, no 0.0.0.0/0 user-defined route there, BGP route propagation stays on.
+def _subnets(model: Model):
+    for vnet in model.vnets:
+        for subnet in vnet.subnets:
+            yield vnet, subnet
+
+
+@rule("gateway-subnet-nsg", "GatewaySubnet has no NSG (Azure does not support one there).")
+def _gateway_subnet_nsg(model: Model) -> Iterator[Problem]:
+    for _vnet, subnet in _subnets(model):
+        if subnet.name == facts.GATEWAY_SUBNET and subnet.nsg is not None:
+            yield _p(
+                subnet.nsg.path,
+                "Azure does not support a network security group on GatewaySubnet (the gateway stops working); remove nsg",
+            )
+
+
+@rule(
+    "gateway-subnet-route",
+    "GatewaySubnet's route table has no 0.0.0.0/0 route and keeps BGP route propagation (Azure's rules).",
+)
+def _gateway_subnet_route(model: Model) -> Iterator[Problem]:
+    for _vnet, subnet in _subnets(model):
+        table = subnet.route_table
+        if subnet.name != facts.GATEWAY_SUBNET or table is None:
+            continue
+        for route in table.routes:
+            if route.prefix.prefixlen == 0:
+                yield _p(
+                    route.path + ("prefix",),
+                    "Azure does not support a 0.0.0.0/0 route on GatewaySubnet; remove the route or use narrower prefixes",
+                )
+        if table.disable_bgp_route_propagation:
+            yield _p(
+                table.path + ("disable_bgp_route_propagation",),
+                "BGP route propagation must stay enabled on GatewaySubnet; remove disable_bgp_route_propagation",
+            )
+
+
+@rule("gateway-subnet-delegation", "GatewaySubnet is delegated to no service.")
+def _gateway_subnet_delegation(model: Model) -> Iterator[Problem]:
+    for _vnet, subnet in _subnets(model):
+        if subnet.name == facts.GATEWAY_SUBNET and subnet.delegations:
+            yield _p(
+                subnet.path + ("delegations",),
+                "GatewaySubnet is reserved for the VPN gateway and cannot be delegated to a service; remove delegations",
+            )
+
+
+@rule(
+    "subnet-existing-vnet",
+    "NSGs, route tables, service endpoints and delegations are given only on subnets of VNets gen creates.",
+)
+def _subnet_existing_vnet(model: Model) -> Iterator[Problem]:
+    for vnet, subnet in _subnets(model):
+        if not vnet.existing:
+            continue
+        for key, value in (
+            ("nsg", subnet.nsg),
+            ("route_table", subnet.route_table),
+            ("service_endpoints", subnet.service_endpoints),
+            ("delegations", subnet.delegations),
+        ):
+            if value:
+                yield _p(
+                    subnet.path + (key,),
+                    f"VNet '{vnet.name}' is existing: ARM, Bicep and PowerShell never modify its subnets, so {key} "
+                    "would not be applied; remove it, or attach it in the portal",
+                )
+
+
+# https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview#user-defined:
+# a next hop IP address only with next hop type VirtualAppliance, which needs one.
+@rule("route-next-hop-ip", "A VirtualAppliance route has next_hop_ip; other next hops have none.")
+def _route_next_hop_ip(model: Model) -> Iterator[Problem]:
+    for _vnet, subnet in _subnets(model):
+        for route in subnet.route_table.routes if subnet.route_table else ():
+            if route.next_hop == "VirtualAppliance" and route.next_hop_ip is None:
+                yield _p(route.path, "a VirtualAppliance route needs next_hop_ip (the appliance's private address)")
+            elif route.next_hop != "VirtualAppliance" and route.next_hop_ip is not None:
+                yield _p(
+                    route.path + ("next_hop_ip",),
+                    f"next_hop_ip is only for VirtualAppliance routes, not {route.next_hop}; remove it",
+                )
+
+
+# https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview#security-rules:
+# priority 100-4096, unique within the NSG for each direction.
+@rule("nsg-priority-unique", "Security rules of one NSG have distinct priorities per direction.")
+def _nsg_priority_unique(model: Model) -> Iterator[Problem]:
+    for _vnet, subnet in _subnets(model):
+        seen: dict[tuple[str, int], str] = {}
+        for r in subnet.nsg.rules if subnet.nsg else ():
+            key = (r.direction, r.priority)
+            if key in seen:
+                yield _p(
+                    r.path + ("priority",),
+                    f"{r.direction} rule '{r.name}' has priority {r.priority} like rule '{seen[key]}'; give it another priority",
+                )
+            else:
+                seen[key] = r.name
+
+
+# Azure refuses '*' and service tags in the plural sourceAddressPrefixes/destinationAddressPrefixes
+# (SecurityRuleParameterContainsUnsupportedValue: "cannot specify existing VIRTUALNETWORK, INTERNET,
+# AZURELOADBALANCER, '*' or system tags", e.g. hashicorp/terraform-provider-azurerm#5617), and
+# https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview#security-rules
+# lists a service tag or '*' as one value: they stand alone in their list.
+@rule("nsg-address-alone", "In a security rule, '*' or a service tag is the only value of its list.")
+def _nsg_address_alone(model: Model) -> Iterator[Problem]:
+    for _vnet, subnet in _subnets(model):
+        for r in subnet.nsg.rules if subnet.nsg else ():
+            for key, values in (
+                ("source", r.source),
+                ("destination", r.destination),
+                ("source_ports", r.source_ports),
+                ("destination_ports", r.destination_ports),
+            ):
+                if len(values) < 2:
+                    continue
+                for k, value in enumerate(values):
+                    if value == "*" or value[:1].isalpha():
+                        yield _p(
+                            r.path + (key, k),
+                            f"'{value}' must be the only value of {key} (Azure refuses '*' and service tags in a list "
+                            "of several); split the rule in two or list prefixes only",
+                        )

@@ -10,6 +10,8 @@ def plural(count: int, word: str, words: str | None = None) -> str:
 
 # plan.KINDS labels (plural: they are JSON keys) in the singular, for '1 public IP'
 SINGULAR = {
+    "network security groups": "network security group",
+    "route tables": "route table",
     "virtual networks": "virtual network",
     "public IPs": "public IP",
     "VPN gateways": "VPN gateway",

@@ -19,8 +19,11 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 
 from conftest import CMDLET_CATALOGS
+
+SUPPLEMENT = Path(__file__).parent / "data" / "powershell" / "catalog"
 
 # PowerShell common parameters (about_CommonParameters); WhatIf/Confirm are listed per cmdlet in the catalogs.
 COMMON = {
@@ -90,44 +93,18 @@ def parser():
     return Parser(Language(tree_sitter_powershell.language()))
 
 
-# Cmdlets the shared catalogs (a fixed selection of Az.Network and friends) do not hold, in the
-# catalogs' shape, written from the official help pages named in `source`.
-SUPPLEMENT: dict[str, dict[str, dict]] = {
-    "az": {
-        "Get-AzKeyVaultSecret": {
-            "source": "https://learn.microsoft.com/powershell/module/az.keyvault/get-azkeyvaultsecret",
-            "module": "Az.KeyVault",
-            "default_parameter_set": "ByVaultName",
-            "supports_common_parameters": True,
-            "parameter_sets": {
-                "ByVaultName": {
-                    "VaultName": {"mandatory": True, "type": "String", "position": 0},
-                    "Name": {"mandatory": False, "type": "String", "position": 1},
-                    "InRemovedState": {"mandatory": False, "type": "SwitchParameter"},
-                    "AsPlainText": {"mandatory": False, "type": "SwitchParameter"},
-                    "DefaultProfile": {"mandatory": False, "type": "IAzureContextContainer"},
-                },
-                "BySecretName": {
-                    "VaultName": {"mandatory": True, "type": "String", "position": 0},
-                    "Name": {"mandatory": True, "type": "String", "position": 1},
-                    "Version": {"mandatory": True, "type": "String", "position": 2},
-                    "AsPlainText": {"mandatory": False, "type": "SwitchParameter"},
-                    "DefaultProfile": {"mandatory": False, "type": "IAzureContextContainer"},
-                },
-            },
-        },
-    },
-    "azurerm": {},
-}
-
-
 @cache
 def catalog(module: str) -> dict[str, dict]:
     path = CMDLET_CATALOGS / f"{module}.json"
     if not path.exists():
         raise AssertionError(f"cmdlet catalog missing: {path} (set GEN_SHARED)")
-    entries = {**json.loads(path.read_text(encoding="utf-8")), **SUPPLEMENT[module]}
-    return {name.lower(): entry for name, entry in entries.items()}
+    entries = {name.lower(): entry for name, entry in json.loads(path.read_text(encoding="utf-8")).items()}
+    # Cmdlets the shared catalogs lack (NSGs, route tables, delegations), from their help pages:
+    # tests/data/powershell/catalog/README.md says where each entry comes from. Shared entries win.
+    extra = SUPPLEMENT / f"{module}.json"
+    for name, entry in json.loads(extra.read_text(encoding="utf-8")).items():
+        entries.setdefault(name.lower(), entry)
+    return entries
 
 
 @dataclass

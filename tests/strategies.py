@@ -85,6 +85,61 @@ def policies(draw) -> dict[str, Any] | None:
     }
 
 
+NSG_ADDRESSES = st.sampled_from(["*", "VirtualNetwork", "AzureLoadBalancer", "Internet"])
+NSG_PORTS = st.sampled_from(["*", "22", "443", "1024-65535"])
+
+
+@st.composite
+def subnet_extras(draw, i: int) -> dict[str, Any]:
+    """What an application subnet may carry: an NSG and a route table (created or existing), service
+    endpoints, a delegation; every one valid for Azure (priorities distinct, '*'/tags alone)."""
+    extras: dict[str, Any] = {}
+    if draw(st.booleans()):
+        if draw(st.booleans()):
+            extras["nsg"] = {"name": f"shared-nsg{i}", "existing": True, "resource_group": f"rg-sec{i}"}
+        else:
+            rules = []
+            for k, direction in enumerate(draw(st.lists(st.sampled_from(["Inbound", "Outbound"]), max_size=3))):
+                rule: dict[str, Any] = {
+                    "name": f"r{k}",
+                    "priority": 100 + 10 * k,
+                    "direction": direction,
+                    "access": draw(st.sampled_from(["Allow", "Deny"])),
+                    "protocol": draw(st.sampled_from(["Tcp", "Udp", "*"])),
+                }
+                if draw(st.booleans()):
+                    rule["source"] = [draw(NSG_ADDRESSES)]
+                else:
+                    rule["source"] = [f"172.{16 + k}.0.0/16", f"192.168.{k}.0/24"]
+                if draw(st.booleans()):
+                    rule["destination_ports"] = draw(
+                        st.lists(st.sampled_from(["80", "443", "8000-8080"]), min_size=2, max_size=3, unique=True)
+                    )
+                else:
+                    rule["destination_ports"] = [draw(NSG_PORTS)]
+                rules.append(rule)
+            extras["nsg"] = {"rules": rules}
+    if draw(st.booleans()):
+        routes = [
+            {"name": "default", "prefix": "0.0.0.0/0", "next_hop": "VirtualAppliance", "next_hop_ip": f"10.{i}.1.4"}
+        ]
+        if draw(st.booleans()):
+            routes.append({"name": "blackhole", "prefix": "192.0.2.0/24", "next_hop": "None"})
+        extras["route_table"] = {"routes": routes, "disable_bgp_route_propagation": draw(st.booleans())}
+    if draw(st.booleans()):
+        extras["service_endpoints"] = draw(
+            st.lists(
+                st.sampled_from(["Microsoft.Storage", "Microsoft.Sql", "Microsoft.KeyVault"]),
+                min_size=1,
+                max_size=3,
+                unique=True,
+            )
+        )
+    if draw(st.booleans()):
+        extras["delegations"] = [draw(st.sampled_from(["Microsoft.Web/serverFarms", "Microsoft.Sql/managedInstances"]))]
+    return extras
+
+
 @st.composite
 def inventories(draw) -> dict[str, Any]:
     """One valid inventory as plain data (dump it with yaml.safe_dump)."""
@@ -102,6 +157,8 @@ def inventories(draw) -> dict[str, Any]:
         }
         if draw(st.booleans()):
             vnet["existing"] = draw(st.booleans())
+        if not vnet.get("existing"):
+            vnet["subnets"][0].update(draw(subnet_extras(i)))
         if i == 0 or draw(st.booleans()):
             sku = draw(st.sampled_from(GATEWAY_SKUS))
             gateway: dict[str, Any] = {"sku": sku}

@@ -16,9 +16,10 @@ from conftest import FAKE_KEYS, INVENTORIES, ROOT, render_files
 
 BROWNFIELD = Path(__file__).resolve().parent / "data" / "bicep" / "brownfield.yaml"
 HUB_SPOKE = BROWNFIELD.with_name("hub-spoke.yaml")  # peerings in stage 2 (dependsOn) and stage 3
+SUBNETS = BROWNFIELD.with_name("subnets.yaml")  # NSGs and route tables, created and existing
 ILB = BROWNFIELD.parents[1] / "lb" / "ilb.yaml"  # dynamic frontend, IP-based and NIC pools
 KEYVAULT = BROWNFIELD.parents[1] / "keyvault" / "keyvault.yaml"  # getSecret() in the .bicepparam
-CASES = {p.stem: p for p in [*INVENTORIES, BROWNFIELD, HUB_SPOKE, ILB, KEYVAULT]}
+CASES = {p.stem: p for p in [*INVENTORIES, BROWNFIELD, HUB_SPOKE, SUBNETS, ILB, KEYVAULT]}
 CHECKOV = Path(os.environ.get("GEN_CHECKOV", ROOT / ".venv-checkov" / "bin" / "checkov"))
 
 
@@ -82,6 +83,8 @@ def test_bicep_declares_what_arm_declares(name, outputs) -> None:
         ("_ipsec_policies.bicep.j2", "pfsGroup: {{ policy.pfs_group | bicep_string }}", "pfsGroup: 'None'"),
         ("load_balancer.bicep.j2", "frontendPort: {{ r.frontend_port }}", "frontendPort: 80"),
         ("connection.bicep.j2", "id: {{ id_of(c.lng_ref) }}", "id: resourceId('x/y', 'z')"),
+        ("route_table.bicep.j2", "nextHopType: {{ r.next_hop | bicep_string }}", "nextHopType: 'None'"),
+        ("vnet.bicep.j2", "id: {{ id_of(s.nsg.ref) }}", "id: resourceId('x/y', 'z')"),
     ],
 )
 def test_a_drift_in_one_bicep_template_fails_the_equivalence(tmp_path, template, old, new) -> None:
@@ -92,7 +95,9 @@ def test_a_drift_in_one_bicep_template_fails_the_equivalence(tmp_path, template,
     override = tmp_path / "bicep" / "resources"
     override.mkdir(parents=True)
     (override / template).write_text(source.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
-    model = build_model(CASES["csp-advanced"]).model
+    model = build_model(
+        CASES["subnets" if template in ("route_table.bicep.j2", "vnet.bicep.j2") else "csp-advanced"]
+    ).model
     files = {f.path: f.text for f in render_all(model, templates=str(tmp_path))}
     found = [p for rg, arm, bicep in _pairs(files) for p in differences(files[arm], files[bicep], rg)]
     assert found, f"drift in {template} went unnoticed"

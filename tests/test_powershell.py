@@ -20,7 +20,8 @@ FEATURES = DATA / "features.yaml"
 BROWNFIELD = DATA / "brownfield.yaml"
 STATE = DATA / "azure-state.csp-advanced.json"
 SCRIPTS = ("azure/powershell/deploy.azurerm.ps1", "azure/powershell/deploy.az.ps1")
-ALL = {p.stem: p for p in [*INVENTORIES, FEATURES, BROWNFIELD, DATA / "bare.yaml"]}
+SUBNETS = DATA.parent / "bicep" / "subnets.yaml"  # NSGs, route tables, service endpoints, a delegation
+ALL = {p.stem: p for p in [*INVENTORIES, FEATURES, BROWNFIELD, DATA / "bare.yaml", SUBNETS]}
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +119,8 @@ def test_script_shape(scripts, path: str) -> None:
     assert steps == [str(i) for i in range(1, len(steps) + 1)] and len(steps) >= 7
 
 
-MUTATING = re.compile(r"^(New|Set|Add)-Az(ureRm)?(?!.*(Config|IpsecPolicy)$)")
+# New-Az*Delegation only builds an in-memory object for a subnet config (its help page), like the *Config cmdlets.
+MUTATING = re.compile(r"^(New|Set|Add)-Az(ureRm)?(?!.*(Config|IpsecPolicy|Delegation)$)")
 
 
 def unguarded(text: str) -> list[str]:
@@ -170,7 +172,11 @@ def test_every_resource_is_looked_up_before_it_is_created(scripts, inventory: st
         seen = _named_calls(text)
         for line, cmdlet, name in seen:
             noun = cmdlet.split("-", 1)[1]
-            if not cmdlet.startswith(("New-", "Add-")) or noun.endswith(("Config", "IpsecPolicy")) or name is None:
+            if (
+                not cmdlet.startswith(("New-", "Add-"))
+                or noun.endswith(("Config", "IpsecPolicy", "Delegation"))
+                or name is None
+            ):
                 continue
             if noun.endswith("LoadBalancer"):  # looked up through its subnet's IP configurations
                 assert re.search(rf"-like '\*/loadBalancers/{re.escape(name)}/\*'", text)

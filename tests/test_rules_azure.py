@@ -67,6 +67,83 @@ CASES: dict[str, tuple[dict, Callable[[dict], None], str, str]] = {
         "azure.vnets[1].gateway.sku",
         "refuses configuration changes (a BGP ASN)",
     ),
+    "gateway-subnet-nsg": (
+        BASE,
+        _set("azure.vnets.1.subnets.0.nsg", {}),
+        "azure.vnets[1].subnets[0].nsg",
+        "remove nsg",
+    ),
+    "gateway-subnet-route": (
+        BASE,
+        _set(
+            "azure.vnets.1.subnets.0.route_table",
+            {
+                "routes": [
+                    {"name": "all", "prefix": "0.0.0.0/0", "next_hop": "VirtualAppliance", "next_hop_ip": "10.2.1.4"}
+                ]
+            },
+        ),
+        "azure.vnets[1].subnets[0].route_table.routes[0].prefix",
+        "0.0.0.0/0 route on GatewaySubnet",
+    ),
+    "gateway-subnet-delegation": (
+        BASE,
+        _set("azure.vnets.1.subnets.0.delegations", ["Microsoft.Web/serverFarms"]),
+        "azure.vnets[1].subnets[0].delegations",
+        "cannot be delegated",
+    ),
+    "subnet-existing-vnet": (
+        BASE,
+        lambda d: d["azure"]["vnets"][1].update(
+            existing=True,
+            subnets=[*d["azure"]["vnets"][1]["subnets"][:1], {"name": "app", "prefix": "10.2.1.0/24", "nsg": {}}],
+        ),
+        "azure.vnets[1].subnets[1].nsg",
+        "never modify its subnets",
+    ),
+    "route-next-hop-ip": (
+        BASE,
+        _set(
+            "azure.vnets.1.subnets.1.route_table",
+            {"routes": [{"name": "nva", "prefix": "10.9.0.0/16", "next_hop": "VirtualAppliance"}]},
+        ),
+        "azure.vnets[1].subnets[1].route_table.routes[0]",
+        "needs next_hop_ip",
+    ),
+    "nsg-priority-unique": (
+        BASE,
+        _set(
+            "azure.vnets.1.subnets.1.nsg",
+            {
+                "rules": [
+                    {"name": "a", "priority": 200, "direction": "Outbound", "access": "Deny"},
+                    {"name": "b", "priority": 200, "direction": "Inbound", "access": "Deny"},
+                    {"name": "c", "priority": 200, "direction": "Outbound", "access": "Allow"},
+                ]
+            },
+        ),
+        "azure.vnets[1].subnets[1].nsg.rules[2].priority",
+        "priority 200 like rule 'a'",
+    ),
+    "nsg-address-alone": (
+        BASE,
+        _set(
+            "azure.vnets.1.subnets.1.nsg",
+            {
+                "rules": [
+                    {
+                        "name": "a",
+                        "priority": 100,
+                        "direction": "Inbound",
+                        "access": "Allow",
+                        "destination_ports": ["443", "*"],
+                    }
+                ]
+            },
+        ),
+        "azure.vnets[1].subnets[1].nsg.rules[0].destination_ports[1]",
+        "'*' must be the only value of destination_ports",
+    ),
 }
 
 

@@ -191,7 +191,7 @@ def _existing_stage1(rg: ResourceGroup, items: list[Item], symbols: Symbols) -> 
     """Brownfield VNets and gateways that stage 1 uses but does not create."""
     created = {ref for i in items for ref in BY_BICEP_KEY[i.kind].bicep_declares(i.obj)}
     refs = _reads(rg, items) | {gw.ref: None for gw in rg.existing_gateways}  # azureState reads them
-    return [Existing(r, symbols.add(r, r.names[-1]), False) for r in refs if r not in created]
+    return [Existing(r, symbols.add(r, r.names[-1]), r.resource_group != rg.name) for r in refs if r not in created]
 
 
 def _existing(rg: ResourceGroup, items: list[Item], symbols: Symbols) -> list[Existing]:
