@@ -452,6 +452,24 @@ class LoadBalancer:
     ref: ResourceRef
     path: Path
 
+    @property
+    def shape(self) -> str:
+        """What gen manages of it as one text, in Azure's order: the PowerShell step compares the
+        deployed load balancer's (Get-GenLbShape) with this and sends the whole load balancer when
+        they differ."""
+        parts = [f"fe:{self.frontend_name}:{'Static' if self.frontend_ip else 'Dynamic'}:{self.frontend_ip or ''}"]
+        parts += [f"pool:{p.name}:{','.join(str(a) for a in p.addresses)}" for p in self.pools]
+        parts += [
+            f"probe:{p.name}:{p.protocol}:{p.port}:{p.interval_seconds}:{p.count}:{p.request_path or ''}"
+            for p in self.probes
+        ]
+        parts += [
+            f"rule:{r.name}:{r.protocol}:{r.frontend_port}:{r.backend_port}:{r.probe.name}:{r.pool.name}:"
+            f"{r.distribution}:{r.floating_ip}:{r.idle_timeout_minutes}:{r.tcp_reset}"
+            for r in self.rules
+        ]
+        return ";".join(parts)
+
 
 @dataclass(frozen=True, slots=True)
 class ResourceGroup:

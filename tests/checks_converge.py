@@ -83,6 +83,11 @@ def converge_problems(path: str, text: str) -> list[str]:
         if condition is None:
             problems.append(f"{path}:{line}: $GenChanges += outside any comparison")
             continue
+        if "Get-GenLbShape -LoadBalancer $lb" in _text(src, condition):
+            # A load balancer is compared as a whole and sent whole: New-*LoadBalancer -Force with
+            # every part from the inventory (checked below with the updates).
+            compared.add("lb")
+            continue
         read = {(m.group(1), m.group(2)) for m in MEMBER.finditer(_text(src, condition))}
         body = _text(src, block)
         changed = False
@@ -103,9 +108,18 @@ def converge_problems(path: str, text: str) -> list[str]:
         if node.type != "command":
             continue
         name_node = next((c for c in node.children if c.type == "command_name"), None)
-        if name_node is None or not UPDATE.match(_text(src, name_node)):
+        if name_node is None:
             continue
         name, line = _text(src, name_node), node.start_point[0] + 1
+        if re.match(r"^New-(?:AzureRm|Az)LoadBalancer$", name, re.IGNORECASE):
+            guards = _guards(node, src)
+            if " -Force" not in _text(src, node) or not any("$GenChanges.Count -gt 0" in g for g in guards):
+                problems.append(f"{path}:{line}: {name} is not the update sent when the compared load balancer differs")
+            if "lb" not in compared or not any("$PSCmdlet.ShouldProcess(" in g for g in guards):
+                problems.append(f"{path}:{line}: {name} is not behind a comparison and ShouldProcess")
+            continue
+        if not UPDATE.match(name):
+            continue
         guards = _guards(node, src)
         if not any(re.search(r"\$GenChanges\.Count -gt 0", g) for g in guards):
             problems.append(f"{path}:{line}: {name} is not inside `if ($GenChanges.Count -gt 0)`")

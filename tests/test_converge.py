@@ -145,3 +145,25 @@ def test_lookups_tell_not_found_from_other_errors(scripts) -> None:
     for name, files in scripts.items():
         for path, text in files.items():
             assert "SilentlyContinue" not in text, (name, path)
+
+
+def test_a_probe_change_changes_the_compared_shape_and_the_update_only(tmp_path: Path) -> None:
+    script, added = _changed(tmp_path, "port: 59999", "port: 59998")
+    assert added
+    for line in added:
+        assert "59998" in line, line
+        assert "Get-GenLbShape -LoadBalancer $lb) -ne '" in line or "New-AzLoadBalancerProbeConfig " in line, line
+    update = re.search(r"^        \$null = New-AzLoadBalancer .*$", script, re.MULTILINE).group()
+    assert update.endswith(" -Force")
+    assert "if ((-not $lb) -or ($GenChanges.Count -gt 0)) {" in script
+    assert check_files({AZ: script}) == []
+
+
+def test_a_load_balancer_sent_without_a_comparison_is_caught(scripts) -> None:
+    text = scripts["csp-advanced"][AZ]
+    assert any(
+        "not the update sent" in p
+        for p in converge_problems(AZ, text.replace("-Tag $GenTags -Force", "-Tag $GenTags", 1))
+    )
+    unguarded = text.replace("if ((-not $lb) -or ($GenChanges.Count -gt 0)) {", "if ($true) {", 1)
+    assert any("not the update sent" in p for p in converge_problems(AZ, unguarded))

@@ -213,6 +213,51 @@ function New-GenIpsecPolicyList {
     return , $list
 }
 
+
+function Get-GenMember {
+    # A property of an Azure object, or '' when the module's object model has no such property.
+    param(
+        [object] $Object,
+        [string] $Name
+    )
+    if ($null -eq $Object -or -not ($Object.PSObject.Properties.Name -contains $Name) -or $null -eq $Object.$Name) {
+        return ''
+    }
+    return [string] $Object.$Name
+}
+
+function Get-GenLbShape {
+    # What gen manages of a load balancer, as one text in the order Azure keeps: frontend, pools
+    # (with their IP members), probes, rules. The script compares it with the inventory's.
+    param(
+        [object] $LoadBalancer
+    )
+    $parts = @()
+    foreach ($f in @($LoadBalancer.FrontendIpConfigurations)) {
+        $address = ''
+        if ((Get-GenMember -Object $f -Name 'PrivateIpAllocationMethod') -eq 'Static') {
+            $address = Get-GenMember -Object $f -Name 'PrivateIpAddress'
+        }
+        $parts += ('fe:{0}:{1}:{2}' -f $f.Name, (Get-GenMember -Object $f -Name 'PrivateIpAllocationMethod'), $address)
+    }
+    foreach ($p in @($LoadBalancer.BackendAddressPools)) {
+        $members = @()
+        if ($p.PSObject.Properties.Name -contains 'LoadBalancerBackendAddresses') {
+            $members = @($p.LoadBalancerBackendAddresses | Where-Object { $_ } | ForEach-Object { $_.IpAddress })
+        }
+        $parts += ('pool:{0}:{1}' -f $p.Name, ($members -join ','))
+    }
+    foreach ($p in @($LoadBalancer.Probes)) {
+        $parts += ('probe:{0}:{1}:{2}:{3}:{4}:{5}' -f $p.Name, $p.Protocol, $p.Port, $p.IntervalInSeconds, $p.NumberOfProbes, (Get-GenMember -Object $p -Name 'RequestPath'))
+    }
+    foreach ($r in @($LoadBalancer.LoadBalancingRules)) {
+        $probe = ($r.Probe.Id -split '/')[-1]
+        $pool = ($r.BackendAddressPool.Id -split '/')[-1]
+        $parts += ('rule:{0}:{1}:{2}:{3}:{4}:{5}:{6}:{7}:{8}:{9}' -f $r.Name, $r.Protocol, $r.FrontendPort, $r.BackendPort, $probe, $pool, $r.LoadDistribution, $r.EnableFloatingIP, $r.IdleTimeoutInMinutes, (Get-GenMember -Object $r -Name 'EnableTcpReset'))
+    }
+    return ($parts -join ';')
+}
+
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for csp-advanced (Az)'
 $null = Set-AzContext -Subscription $SubscriptionId -WhatIf:$false -Confirm:$false
@@ -1052,16 +1097,22 @@ if (-not $connection) {
 
 # ============================================================================= Step 7/8: Internal load balancers
 Write-GenStep -Number 7 -Title 'Internal load balancers'
-# sql-ag-ilb is found through the IP configurations of subnet sql (its frontend lives there).
-$vnet = Get-GenExisting -Lookup { Get-AzVirtualNetwork -Name 'SEA-VNET' -ResourceGroupName 'rg-sea-network' -ErrorAction Stop }
-$lbExists = $false
-$subnet = $null
-if ($vnet) {
-    $subnet = Get-AzVirtualNetworkSubnetConfig -Name 'sql' -VirtualNetwork $vnet
-    $lbExists = @($subnet.IpConfigurations | Where-Object { $_.Id -like '*/loadBalancers/sql-ag-ilb/*' }).Count -gt 0
+$lb = Wait-GenReady -What 'load balancer sql-ag-ilb' -Lookup { Get-AzLoadBalancer -Name 'sql-ag-ilb' -ResourceGroupName 'rg-sea-network' -ErrorAction Stop }
+$GenChanges = @()
+if ($lb) {
+    # Frontend, pools, probes and rules as one comparable text (the inventory's is rendered by gen).
+    if ((Get-GenLbShape -LoadBalancer $lb) -ne 'fe:frontend:Static:10.1.1.100;pool:sql-ag-nodes:;probe:sql-ag-probe:Tcp:59999:5:2:;rule:sql-listener:Tcp:1433:1433:sql-ag-probe:sql-ag-nodes:Default:True:4:False') {
+        $GenChanges += 'frontend, backend pools, probes or rules'
+    }
 }
-if (-not $lbExists) {
-    if ($PSCmdlet.ShouldProcess('sql-ag-ilb', 'Create internal load balancer (Standard, frontend 10.1.1.100)')) {
+if ((-not $lb) -or ($GenChanges.Count -gt 0)) {
+    $verb = 'Create'
+    if ($lb) {
+        $verb = 'Update (sent whole: frontend, pools, probes, rules)'
+    }
+    if ($PSCmdlet.ShouldProcess('sql-ag-ilb', ('{0} internal load balancer Standard, frontend 10.1.1.100' -f $verb))) {
+        $vnet = Get-AzVirtualNetwork -Name 'SEA-VNET' -ResourceGroupName 'rg-sea-network'
+        $subnet = Get-AzVirtualNetworkSubnetConfig -Name 'sql' -VirtualNetwork $vnet
         $frontend = New-AzLoadBalancerFrontendIpConfig -Name 'frontend' -PrivateIpAddress '10.1.1.100' -Subnet $subnet
         $pools = [ordered]@{}
         $pools['sql-ag-nodes'] = New-AzLoadBalancerBackendAddressPoolConfig -Name 'sql-ag-nodes'
@@ -1070,10 +1121,10 @@ if (-not $lbExists) {
         $rules = @(
             New-AzLoadBalancerRuleConfig -Name 'sql-listener' -FrontendIpConfiguration $frontend -BackendAddressPool $pools['sql-ag-nodes'] -Probe $probes['sql-ag-probe'] -Protocol 'Tcp' -FrontendPort 1433 -BackendPort 1433 -LoadDistribution 'Default' -IdleTimeoutInMinutes 4 -EnableFloatingIP
         )
-        $null = New-AzLoadBalancer -Name 'sql-ag-ilb' -ResourceGroupName 'rg-sea-network' -Location 'westus' -Sku 'Standard' -FrontendIpConfiguration $frontend -BackendAddressPool @($pools.Values) -Probe @($probes.Values) -LoadBalancingRule $rules -Tag $GenTags
+        $null = New-AzLoadBalancer -Name 'sql-ag-ilb' -ResourceGroupName 'rg-sea-network' -Location 'westus' -Sku 'Standard' -FrontendIpConfiguration $frontend -BackendAddressPool @($pools.Values) -Probe @($probes.Values) -LoadBalancingRule $rules -Tag $GenTags -Force
     }
 } else {
-    Write-Host '  load balancer sql-ag-ilb exists'
+    Write-Host '  load balancer sql-ag-ilb matches the inventory'
 }
 
 # ============================================================================= Step 8/8: Azure state file and verification commands

@@ -205,6 +205,7 @@ function New-GenIpsecPolicyList {
     return , $list
 }
 
+
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for dr-pair (Az)'
 $null = Set-AzContext -Subscription $SubscriptionId -WhatIf:$false -Confirm:$false

@@ -191,6 +191,7 @@ function New-GenIpsecPolicyList {
     return , $list
 }
 
+
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for dr-pair (AzureRM 6.13)'
 $GenBlocked = @(

@@ -195,6 +195,7 @@ function New-GenIpsecPolicyList {
     return , $list
 }
 
+
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for minimal (Az)'
 $null = Set-AzContext -Subscription $SubscriptionId -WhatIf:$false -Confirm:$false

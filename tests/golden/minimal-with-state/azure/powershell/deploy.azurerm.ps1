@@ -187,6 +187,7 @@ function New-GenIpsecPolicyList {
     return , $list
 }
 
+
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for minimal (AzureRM 6.13)'
 $null = Set-AzureRmContext -Subscription $SubscriptionId -WhatIf:$false -Confirm:$false

@@ -186,6 +186,7 @@ function New-GenIpsecPolicyList {
     return , $list
 }
 
+
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for vyos-edge (AzureRM 6.13)'
 $GenBlocked = @(

@@ -200,6 +200,7 @@ function New-GenIpsecPolicyList {
     return , $list
 }
 
+
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for vyos-edge (Az)'
 $null = Set-AzContext -Subscription $SubscriptionId -WhatIf:$false -Confirm:$false
