@@ -68,7 +68,8 @@ def test_az_uses_fqdn_and_azurerm_stops_in_preflight(files) -> None:
         assert f"cannot be given the DNS name {name}" in rm
     assert "-GatewayIpAddress '198.51.100.35'" in az
     assert "-Fqdn '" not in rm  # the cmdlet catalog test checks every parameter the script passes
-    blocked = rm[rm.index("$GenBlocked = @(") : rm.index("throw (")]
+    start = rm.index("$GenBlocked = @(")
+    blocked = rm[start : rm.index("throw (", start)]
     assert blocked.count("has no -Fqdn") == len(NAMES)
     assert "New-AzureRmLocalNetworkGateway -Name" not in rm  # a blocked script renders no steps
 
