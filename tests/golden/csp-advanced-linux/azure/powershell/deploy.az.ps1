@@ -213,6 +213,16 @@ function New-GenIpsecPolicyList {
     return , $list
 }
 
+function Get-GenId {
+    # The id of a referenced resource (a subnet's NSG or route table), '' when there is none.
+    param(
+        [object] $Reference
+    )
+    if ($null -eq $Reference) {
+        return ''
+    }
+    return [string] $Reference.Id
+}
 
 function Get-GenMember {
     # A property of an Azure object, or '' when the module's object model has no such property.
@@ -313,25 +323,57 @@ if (-not $vnet) {
         $null = New-AzVirtualNetwork -Name 'SEA-VNET' -ResourceGroupName 'rg-sea-network' -Location 'westus' -AddressPrefix '10.1.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
+    # Missing subnets are added; each existing subnet's NSG and route table are compared by id and
+    # set to the inventory's (none named: none attached, as a redeploy of the ARM template leaves it).
     $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.1.255.0/27'
         $GenChanges += 'subnet GatewaySubnet'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet GatewaySubnet: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet GatewaySubnet: no route table'
+        }
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'sql' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'sql' -VirtualNetwork $vnet -AddressPrefix '10.1.1.0/24'
         $GenChanges += 'subnet sql'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'sql' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet sql: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet sql: no route table'
+        }
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'app' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'app' -VirtualNetwork $vnet -AddressPrefix '10.1.2.0/24'
         $GenChanges += 'subnet app'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'app' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet app: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet app: no route table'
+        }
     }
     if ($GenChanges.Count -gt 0) {
-        if ($PSCmdlet.ShouldProcess('SEA-VNET', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+        if ($PSCmdlet.ShouldProcess('SEA-VNET', ('Update virtual network: {0}' -f ($GenChanges -join ', ')))) {
             $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
         }
     } else {
-        Write-Host '  VNet SEA-VNET exists with all its subnets'
+        Write-Host '  VNet SEA-VNET matches the inventory (subnets, their NSGs and route tables)'
     }
 }
 $vnet = Get-GenExisting -Lookup { Get-AzVirtualNetwork -Name 'LON-VNET' -ResourceGroupName 'rg-lon-network' -ErrorAction Stop }
@@ -344,21 +386,43 @@ if (-not $vnet) {
         $null = New-AzVirtualNetwork -Name 'LON-VNET' -ResourceGroupName 'rg-lon-network' -Location 'westeurope' -AddressPrefix '10.2.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
+    # Missing subnets are added; each existing subnet's NSG and route table are compared by id and
+    # set to the inventory's (none named: none attached, as a redeploy of the ARM template leaves it).
     $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.2.255.0/27'
         $GenChanges += 'subnet GatewaySubnet'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet GatewaySubnet: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet GatewaySubnet: no route table'
+        }
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'app' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'app' -VirtualNetwork $vnet -AddressPrefix '10.2.1.0/24'
         $GenChanges += 'subnet app'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'app' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet app: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet app: no route table'
+        }
     }
     if ($GenChanges.Count -gt 0) {
-        if ($PSCmdlet.ShouldProcess('LON-VNET', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+        if ($PSCmdlet.ShouldProcess('LON-VNET', ('Update virtual network: {0}' -f ($GenChanges -join ', ')))) {
             $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
         }
     } else {
-        Write-Host '  VNet LON-VNET exists with all its subnets'
+        Write-Host '  VNet LON-VNET matches the inventory (subnets, their NSGs and route tables)'
     }
 }
 $vnet = Get-GenExisting -Lookup { Get-AzVirtualNetwork -Name 'MUM-VNET' -ResourceGroupName 'rg-mum-network' -ErrorAction Stop }
@@ -371,21 +435,43 @@ if (-not $vnet) {
         $null = New-AzVirtualNetwork -Name 'MUM-VNET' -ResourceGroupName 'rg-mum-network' -Location 'westindia' -AddressPrefix '10.3.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
+    # Missing subnets are added; each existing subnet's NSG and route table are compared by id and
+    # set to the inventory's (none named: none attached, as a redeploy of the ARM template leaves it).
     $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.3.255.0/27'
         $GenChanges += 'subnet GatewaySubnet'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet GatewaySubnet: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet GatewaySubnet: no route table'
+        }
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'app' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'app' -VirtualNetwork $vnet -AddressPrefix '10.3.1.0/24'
         $GenChanges += 'subnet app'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'app' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet app: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet app: no route table'
+        }
     }
     if ($GenChanges.Count -gt 0) {
-        if ($PSCmdlet.ShouldProcess('MUM-VNET', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+        if ($PSCmdlet.ShouldProcess('MUM-VNET', ('Update virtual network: {0}' -f ($GenChanges -join ', ')))) {
             $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
         }
     } else {
-        Write-Host '  VNet MUM-VNET exists with all its subnets'
+        Write-Host '  VNet MUM-VNET matches the inventory (subnets, their NSGs and route tables)'
     }
 }
 

@@ -191,6 +191,16 @@ function New-GenIpsecPolicyList {
     return , $list
 }
 
+function Get-GenId {
+    # The id of a referenced resource (a subnet's NSG or route table), '' when there is none.
+    param(
+        [object] $Reference
+    )
+    if ($null -eq $Reference) {
+        return ''
+    }
+    return [string] $Reference.Id
+}
 
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for dr-pair (AzureRM 6.13)'

@@ -187,6 +187,16 @@ function New-GenIpsecPolicyList {
     return , $list
 }
 
+function Get-GenId {
+    # The id of a referenced resource (a subnet's NSG or route table), '' when there is none.
+    param(
+        [object] $Reference
+    )
+    if ($null -eq $Reference) {
+        return ''
+    }
+    return [string] $Reference.Id
+}
 
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for minimal (AzureRM 6.13)'
@@ -225,21 +235,43 @@ if (-not $vnet) {
         $null = New-AzureRmVirtualNetwork -Name 'hub-vnet' -ResourceGroupName 'rg-hub' -Location 'westeurope' -AddressPrefix '10.10.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
+    # Missing subnets are added; each existing subnet's NSG and route table are compared by id and
+    # set to the inventory's (none named: none attached, as a redeploy of the ARM template leaves it).
     $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzureRmVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.10.255.0/27'
         $GenChanges += 'subnet GatewaySubnet'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet GatewaySubnet: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet GatewaySubnet: no route table'
+        }
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'workload' })) {
         $null = Add-AzureRmVirtualNetworkSubnetConfig -Name 'workload' -VirtualNetwork $vnet -AddressPrefix '10.10.1.0/24'
         $GenChanges += 'subnet workload'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'workload' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet workload: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet workload: no route table'
+        }
     }
     if ($GenChanges.Count -gt 0) {
-        if ($PSCmdlet.ShouldProcess('hub-vnet', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+        if ($PSCmdlet.ShouldProcess('hub-vnet', ('Update virtual network: {0}' -f ($GenChanges -join ', ')))) {
             $null = Set-AzureRmVirtualNetwork -VirtualNetwork $vnet
         }
     } else {
-        Write-Host '  VNet hub-vnet exists with all its subnets'
+        Write-Host '  VNet hub-vnet matches the inventory (subnets, their NSGs and route tables)'
     }
 }
 
