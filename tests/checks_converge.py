@@ -77,6 +77,18 @@ def _blocks(node):
         child, parent = parent, parent.parent
 
 
+def _recorded(node, src: bytes) -> bool:
+    """Whether `node` sits in a comparison branch that records a change: a branch inside the
+    resource's own (the one that starts `$GenChanges = @()`) holding a `$GenChanges +=`."""
+    for block in _blocks(node):
+        body = _text(src, block)
+        if "$GenChanges = @()" in body:
+            return False
+        if "$GenChanges +=" in body:
+            return True
+    return False
+
+
 def _shared_key_problems(path: str, line: int, name: str, node, src: bytes) -> list[str]:
     """A pre-shared key is set only when the key Azure holds (read with the Get cmdlet of the same
     connection) differs from the inventory's, behind ShouldProcess and ShouldContinue unless -Force."""
@@ -149,6 +161,15 @@ def converge_problems(path: str, text: str) -> list[str]:
                 f"{path}:{line}: the branch of ({_text(src, condition)}) records a change but does not change what it compares"
             )
     for node in _walk(root):
+        # An edit of a compared object (`$obj.Prop = ...`, `$obj.Prop.Add(...)`) records the change.
+        if node.type not in ("assignment_expression", "invocation_expression"):
+            continue
+        edit = re.match(r"\$(\w+)\.[\w.]+(?:\s*=[^=]|\.Add\()", _text(src, node))
+        if edit and edit.group(1) in compared and not _recorded(node, src):
+            problems.append(
+                f"{path}:{node.start_point[0] + 1}: an edit of ${edit.group(1)} is not in a comparison that records the change"
+            )
+    for node in _walk(root):
         if node.type != "command":
             continue
         name_node = next((c for c in node.children if c.type == "command_name"), None)
@@ -163,7 +184,7 @@ def converge_problems(path: str, text: str) -> list[str]:
                 problems.append(f"{path}:{line}: {name} is not behind a comparison and ShouldProcess")
             continue
         if EDIT.match(name) and not name.lower().startswith("new-"):
-            if not any("$GenChanges +=" in _text(src, b) for b in _blocks(node)):
+            if not _recorded(node, src):
                 problems.append(f"{path}:{line}: {name} edits an object outside a comparison that records the change")
             continue
         if SHARED_KEY.match(name):

@@ -298,3 +298,108 @@ def test_the_check_bites_on_nsgs_route_tables_and_subnets(scripts, old: str, new
     text = scripts["bicep/subnets"][AZ]
     assert old in text, old
     assert any(expected in p for p in converge_problems(AZ, text.replace(old, new, 1)))
+
+
+FEATURES = ROOT / "tests" / "data" / "powershell" / "features.yaml"
+
+
+def test_an_apipa_change_changes_exactly_the_compared_gateway_and_connection(tmp_path: Path) -> None:
+    after, added = _changed_in(
+        tmp_path, FEATURES, "[[169.254.21.1], [169.254.21.5]]", "[[169.254.21.1], [169.254.21.6]]"
+    )
+    assert added
+    for line in added:
+        assert "169.254.21.6" in line, line
+    gateway = _block(
+        after,
+        "-not (Test-GenBgpAddresses -Have $gw.BgpSettings.BgpPeeringAddresses -Want @('ipconfig1=169.254.21.1', 'ipconfig2=169.254.21.6'))",
+    )
+    assert (
+        "$gw.BgpSettings.BgpPeeringAddresses = New-Object" in gateway and "$GenDisruptive += 'custom APIPA" in gateway
+    )
+    assert "CustomBgpIpAddresses = @('169.254.21.6')" in gateway
+    connection = _block(
+        after,
+        "-not (Test-GenBgpAddresses -Have $connection.GatewayCustomBgpIpAddresses -Want @('ipconfig1=169.254.21.1', 'ipconfig2=169.254.21.6'))",
+    )
+    assert (
+        "$connection.GatewayCustomBgpIpAddresses.Add(" in connection
+        and "CustomBgpIpAddress = '169.254.21.6'" in connection
+    )
+    assert check_files({AZ: after}) == [] and check_text(AZ, after) == []
+
+
+def test_azurerm_compares_no_custom_apipa(scripts) -> None:
+    for name, files in scripts.items():
+        assert "Test-GenBgpAddresses" not in files[AZURERM], name
+
+
+@pytest.mark.parametrize("script", [AZ, AZURERM])
+def test_every_connection_compares_its_key_and_sets_it_only_when_it_differs(scripts, script: str) -> None:
+    for name in ("csp-advanced", "bicep/hub-spoke", "powershell/features"):
+        text = scripts[name][script]
+        if "cannot do: " in text:
+            continue
+        created = re.findall(r"New-\w+VirtualNetworkGatewayConnection -Name ('[^']+')", text)
+        assert created, name
+        for connection in created:
+            assert f"ConnectionSharedKey -Name {connection} -ResourceGroupName" in text, (name, connection)
+        sets = re.findall(r"Set-\w+VirtualNetworkGatewayConnectionSharedKey -Name ('[^']+')", text)
+        assert sorted(sets) == sorted(created), name
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            " -cne (ConvertFrom-GenSecureString",
+            " -or (ConvertFrom-GenSecureString",
+            "not inside a comparison of the key",
+        ),
+        ("    if ($GenKeyDiffers) {\n", "    if ($true) {\n", "not inside a comparison of the key"),
+        (
+            "SharedKey -Name 'cn-SEA-VNET-dc1-edge1' -ResourceGroupName 'rg-sea-network') -cne",
+            "SharedKey -Name 'cn-SEA-VNET-dc1-edge2' -ResourceGroupName 'rg-sea-network') -cne",
+            "not inside a comparison of the key",
+        ),
+        (
+            "-and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down",
+            "-and ($true -or $x.Skip('",
+            "(disruptive)",
+        ),
+        (
+            "if ($PSCmdlet.ShouldProcess('cn-SEA-VNET-dc1-edge1', 'Set the pre-shared key",
+            "if ($true -and ('cn-SEA-VNET-dc1-edge1', 'Set the pre-shared key",
+            "is not behind $PSCmdlet.ShouldProcess",
+        ),
+        (
+            "        $GenChanges += 'custom APIPA BGP addresses'\n",
+            "",
+            "is not in a comparison that records the change",
+        ),
+    ],
+)
+def test_the_check_bites_on_keys(scripts, old: str, new: str, expected: str) -> None:
+    text = scripts["csp-advanced"][AZ]
+    assert old in text, old
+    assert any(expected in p for p in converge_problems(AZ, text.replace(old, new, 1)))
+
+
+def test_public_ips_that_cannot_change_stop_in_preflight(scripts) -> None:
+    for name in ("csp-advanced", "powershell/features"):
+        for script in (AZ, AZURERM):
+            text = scripts[name][script]
+            if "cannot do: " in text:
+                continue
+            preflight = text.split(
+                "# ============================================================================= Step 1/"
+            )[0]
+            created = re.findall(r"New-\w+PublicIpAddress -Name ('[^']+')", text)
+            assert created, name
+            for pip in set(created):
+                check = preflight.split(f"PublicIpAddress -Name {pip} ", 1)[1].split("\n}\n", 1)[0]
+                assert "$pip.Sku.Name -ne 'Standard'" in check and "$pip.PublicIpAllocationMethod -ne 'Static'" in check
+                assert "throw (" in check and "cannot change these in place" in check
+            assert "Set-AzPublicIpAddress" not in text and "Set-AzureRmPublicIpAddress" not in text
+    zoned = scripts["powershell/features"][AZ].split("Step 1/")[0]
+    assert "-ne '1,2,3') {" in zoned

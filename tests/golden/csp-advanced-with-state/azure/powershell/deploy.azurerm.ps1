@@ -34,8 +34,9 @@
     Where to write the Azure state file. Default: azure-state.json in the current folder.
 
 .PARAMETER Force
-    Make disruptive updates (gateway resize, ASN change, active-active conversion) without asking
-    again. Without it each one is confirmed; with -WhatIf nothing is changed and nothing is asked.
+    Make disruptive updates (gateway resize, ASN change, active-active conversion, custom APIPA
+    BGP addresses, a changed pre-shared key) without asking again. Without it each one is
+    confirmed; with -WhatIf nothing is changed and nothing is asked.
 
 .PARAMETER pskGenPskDc1
     Pre-shared key for the connections that use env:GEN_PSK_DC1 in the inventory. Asked for when not given.
@@ -277,6 +278,79 @@ if ($gw -and (($gw.PSObject.Properties.Name -contains 'CustomRoutes' -and $gw.Cu
 $gw = Get-GenExisting -Lookup { Get-AzureRmVirtualNetworkGateway -Name 'MUM-VNET-gw' -ResourceGroupName 'rg-mum-network' -ErrorAction Stop }
 if ($gw -and (($gw.PSObject.Properties.Name -contains 'CustomRoutes' -and $gw.CustomRoutes -and $gw.CustomRoutes.AddressPrefixes) -or $gw.VpnClientConfiguration)) {
     throw 'Gateway MUM-VNET-gw has point-to-site settings; an update from AzureRM 6.13 would clear their custom routes. Use deploy.az.ps1 (it passes them back). Nothing was changed.'
+}
+# A public IP's SKU, allocation method and zones are fixed when it is created (a zone cannot be
+# changed; Basic to Standard is an upgrade with the address detached:
+# https://learn.microsoft.com/azure/virtual-network/ip-services/public-ip-addresses): stop before
+# changing anything when a public IP gen creates (or would, for an active-active conversion)
+# differs. Zones are compared only where the inventory gives them (Azure may now report a regional
+# Standard IP as zone-redundant).
+$pip = Get-GenExisting -Lookup { Get-AzureRmPublicIpAddress -Name 'SEA-VNET-gw-pip1' -ResourceGroupName 'rg-sea-network' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP SEA-VNET-gw-pip1 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
+$pip = Get-GenExisting -Lookup { Get-AzureRmPublicIpAddress -Name 'SEA-VNET-gw-pip2' -ResourceGroupName 'rg-sea-network' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP SEA-VNET-gw-pip2 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
+$pip = Get-GenExisting -Lookup { Get-AzureRmPublicIpAddress -Name 'LON-VNET-gw-pip1' -ResourceGroupName 'rg-lon-network' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ((@($pip.Zones | Where-Object { $_ } | Sort-Object) -join ',') -ne '1,2,3') {
+        $GenFixed += ('zones ({0}) (the inventory needs 1,2,3)' -f (@($pip.Zones) -join ','))
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP LON-VNET-gw-pip1 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
+$pip = Get-GenExisting -Lookup { Get-AzureRmPublicIpAddress -Name 'MUM-VNET-gw-pip1' -ResourceGroupName 'rg-mum-network' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP MUM-VNET-gw-pip1 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
 }
 if (-not $WhatIfPreference) {
     if (-not $pskGenPskDc1) {
@@ -848,6 +922,19 @@ if (-not $connection) {
     } else {
         Write-Host '  connection cn-SEA-VNET-dc1-edge1 matches the inventory'
     }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskDc1) {
+        $GenKeyDiffers = (Get-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-dc1-edge1' -ResourceGroupName 'rg-sea-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskDc1)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-SEA-VNET-dc1-edge1', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-SEA-VNET-dc1-edge1'))) {
+            $null = Set-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-dc1-edge1' -ResourceGroupName 'rg-sea-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskDc1) -Force
+        }
+    }
 }
         $ipsecPolicy = New-AzureRmIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
 $connection = Wait-GenReady -What 'connection cn-SEA-VNET-dc1-edge2' -Lookup { Get-AzureRmVirtualNetworkGatewayConnection -Name 'cn-SEA-VNET-dc1-edge2' -ResourceGroupName 'rg-sea-network' -ErrorAction Stop }
@@ -881,6 +968,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-SEA-VNET-dc1-edge2 matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskDc1) {
+        $GenKeyDiffers = (Get-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-dc1-edge2' -ResourceGroupName 'rg-sea-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskDc1)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-SEA-VNET-dc1-edge2', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-SEA-VNET-dc1-edge2'))) {
+            $null = Set-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-dc1-edge2' -ResourceGroupName 'rg-sea-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskDc1) -Force
+        }
     }
 }
         $ipsecPolicy = New-AzureRmIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
@@ -916,6 +1016,19 @@ if (-not $connection) {
     } else {
         Write-Host '  connection cn-LON-VNET-dc2-edge1 matches the inventory'
     }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskDc2) {
+        $GenKeyDiffers = (Get-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-LON-VNET-dc2-edge1' -ResourceGroupName 'rg-lon-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskDc2)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-LON-VNET-dc2-edge1', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-LON-VNET-dc2-edge1'))) {
+            $null = Set-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-LON-VNET-dc2-edge1' -ResourceGroupName 'rg-lon-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskDc2) -Force
+        }
+    }
 }
         $ipsecPolicy = New-AzureRmIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
 $connection = Wait-GenReady -What 'connection cn-MUM-VNET-dc3-edge1' -Lookup { Get-AzureRmVirtualNetworkGatewayConnection -Name 'cn-MUM-VNET-dc3-edge1' -ResourceGroupName 'rg-mum-network' -ErrorAction Stop }
@@ -950,6 +1063,19 @@ if (-not $connection) {
     } else {
         Write-Host '  connection cn-MUM-VNET-dc3-edge1 matches the inventory'
     }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskDc3) {
+        $GenKeyDiffers = (Get-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-MUM-VNET-dc3-edge1' -ResourceGroupName 'rg-mum-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskDc3)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-MUM-VNET-dc3-edge1', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-MUM-VNET-dc3-edge1'))) {
+            $null = Set-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-MUM-VNET-dc3-edge1' -ResourceGroupName 'rg-mum-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskDc3) -Force
+        }
+    }
 }
         $ipsecPolicy = New-AzureRmIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
 $connection = Wait-GenReady -What 'connection cn-SEA-VNET-to-LON-VNET' -Lookup { Get-AzureRmVirtualNetworkGatewayConnection -Name 'cn-SEA-VNET-to-LON-VNET' -ResourceGroupName 'rg-sea-network' -ErrorAction Stop }
@@ -977,6 +1103,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-SEA-VNET-to-LON-VNET matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVnetMesh) {
+        $GenKeyDiffers = (Get-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-to-LON-VNET' -ResourceGroupName 'rg-sea-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-SEA-VNET-to-LON-VNET', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-SEA-VNET-to-LON-VNET'))) {
+            $null = Set-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-to-LON-VNET' -ResourceGroupName 'rg-sea-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh) -Force
+        }
     }
 }
         $ipsecPolicy = New-AzureRmIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
@@ -1006,6 +1145,19 @@ if (-not $connection) {
     } else {
         Write-Host '  connection cn-LON-VNET-to-SEA-VNET matches the inventory'
     }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVnetMesh) {
+        $GenKeyDiffers = (Get-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-LON-VNET-to-SEA-VNET' -ResourceGroupName 'rg-lon-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-LON-VNET-to-SEA-VNET', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-LON-VNET-to-SEA-VNET'))) {
+            $null = Set-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-LON-VNET-to-SEA-VNET' -ResourceGroupName 'rg-lon-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh) -Force
+        }
+    }
 }
         $ipsecPolicy = New-AzureRmIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
 $connection = Wait-GenReady -What 'connection cn-SEA-VNET-to-MUM-VNET' -Lookup { Get-AzureRmVirtualNetworkGatewayConnection -Name 'cn-SEA-VNET-to-MUM-VNET' -ResourceGroupName 'rg-sea-network' -ErrorAction Stop }
@@ -1033,6 +1185,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-SEA-VNET-to-MUM-VNET matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVnetMesh) {
+        $GenKeyDiffers = (Get-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-to-MUM-VNET' -ResourceGroupName 'rg-sea-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-SEA-VNET-to-MUM-VNET', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-SEA-VNET-to-MUM-VNET'))) {
+            $null = Set-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-to-MUM-VNET' -ResourceGroupName 'rg-sea-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh) -Force
+        }
     }
 }
         $ipsecPolicy = New-AzureRmIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
@@ -1062,6 +1227,19 @@ if (-not $connection) {
     } else {
         Write-Host '  connection cn-MUM-VNET-to-SEA-VNET matches the inventory'
     }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVnetMesh) {
+        $GenKeyDiffers = (Get-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-MUM-VNET-to-SEA-VNET' -ResourceGroupName 'rg-mum-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-MUM-VNET-to-SEA-VNET', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-MUM-VNET-to-SEA-VNET'))) {
+            $null = Set-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-MUM-VNET-to-SEA-VNET' -ResourceGroupName 'rg-mum-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh) -Force
+        }
+    }
 }
         $ipsecPolicy = New-AzureRmIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
 $connection = Wait-GenReady -What 'connection cn-LON-VNET-to-MUM-VNET' -Lookup { Get-AzureRmVirtualNetworkGatewayConnection -Name 'cn-LON-VNET-to-MUM-VNET' -ResourceGroupName 'rg-lon-network' -ErrorAction Stop }
@@ -1090,6 +1268,19 @@ if (-not $connection) {
     } else {
         Write-Host '  connection cn-LON-VNET-to-MUM-VNET matches the inventory'
     }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVnetMesh) {
+        $GenKeyDiffers = (Get-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-LON-VNET-to-MUM-VNET' -ResourceGroupName 'rg-lon-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-LON-VNET-to-MUM-VNET', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-LON-VNET-to-MUM-VNET'))) {
+            $null = Set-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-LON-VNET-to-MUM-VNET' -ResourceGroupName 'rg-lon-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh) -Force
+        }
+    }
 }
         $ipsecPolicy = New-AzureRmIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
 $connection = Wait-GenReady -What 'connection cn-MUM-VNET-to-LON-VNET' -Lookup { Get-AzureRmVirtualNetworkGatewayConnection -Name 'cn-MUM-VNET-to-LON-VNET' -ResourceGroupName 'rg-mum-network' -ErrorAction Stop }
@@ -1117,6 +1308,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-MUM-VNET-to-LON-VNET matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVnetMesh) {
+        $GenKeyDiffers = (Get-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-MUM-VNET-to-LON-VNET' -ResourceGroupName 'rg-mum-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-MUM-VNET-to-LON-VNET', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-MUM-VNET-to-LON-VNET'))) {
+            $null = Set-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-MUM-VNET-to-LON-VNET' -ResourceGroupName 'rg-mum-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh) -Force
+        }
     }
 }
 

@@ -30,8 +30,9 @@
     Where to write the Azure state file. Default: azure-state.json in the current folder.
 
 .PARAMETER Force
-    Make disruptive updates (gateway resize, ASN change, active-active conversion) without asking
-    again. Without it each one is confirmed; with -WhatIf nothing is changed and nothing is asked.
+    Make disruptive updates (gateway resize, ASN change, active-active conversion, custom APIPA
+    BGP addresses, a changed pre-shared key) without asking again. Without it each one is
+    confirmed; with -WhatIf nothing is changed and nothing is asked.
 
 .PARAMETER pskGenPskVyosDc1
     Pre-shared key for the connections that use env:GEN_PSK_VYOS_DC1 in the inventory. Asked for when not given.
@@ -200,6 +201,30 @@ function New-GenIpsecPolicyList {
     return , $list
 }
 
+function Test-GenBgpAddresses {
+    # Whether custom APIPA BGP addresses are the ones wanted: '<ip configuration name>=<addresses>'
+    # for each IP configuration that has any (a gateway's BgpPeeringAddresses or a connection's
+    # GatewayCustomBgpIpAddresses).
+    param(
+        [object[]] $Have,
+        [string[]] $Want
+    )
+    $found = @()
+    foreach ($item in @($Have | Where-Object { $_ })) {
+        if ($item.PSObject.Properties.Name -contains 'CustomBgpIpAddresses') {
+            $addresses = @($item.CustomBgpIpAddresses | Where-Object { $_ })
+            $ipconfig = $item.IpconfigurationId
+        } else {
+            $addresses = @($item.CustomBgpIpAddress | Where-Object { $_ })
+            $ipconfig = $item.IpConfigurationId
+        }
+        if ($addresses.Count -gt 0) {
+            $found += ('{0}={1}' -f ($ipconfig -split '/')[-1], ($addresses -join ','))
+        }
+    }
+    return ((@($found | Sort-Object) -join ';') -eq (@($Want | Where-Object { $_ } | Sort-Object) -join ';'))
+}
+
 function Get-GenId {
     # The id of a referenced resource (a subnet's NSG or route table), '' when there is none.
     param(
@@ -214,6 +239,69 @@ function Get-GenId {
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for vyos-edge (Az)'
 $null = Set-AzContext -Subscription $SubscriptionId -WhatIf:$false -Confirm:$false
+# A public IP's SKU, allocation method and zones are fixed when it is created (a zone cannot be
+# changed; Basic to Standard is an upgrade with the address detached:
+# https://learn.microsoft.com/azure/virtual-network/ip-services/public-ip-addresses): stop before
+# changing anything when a public IP gen creates (or would, for an active-active conversion)
+# differs. Zones are compared only where the inventory gives them (Azure may now report a regional
+# Standard IP as zone-redundant).
+$pip = Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'HUB-VNET-gw-pip1' -ResourceGroupName 'rg-hub' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ((@($pip.Zones | Where-Object { $_ } | Sort-Object) -join ',') -ne '1,2,3') {
+        $GenFixed += ('zones ({0}) (the inventory needs 1,2,3)' -f (@($pip.Zones) -join ','))
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP HUB-VNET-gw-pip1 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
+$pip = Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'HUB-VNET-gw-pip2' -ResourceGroupName 'rg-hub' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ((@($pip.Zones | Where-Object { $_ } | Sort-Object) -join ',') -ne '1,2,3') {
+        $GenFixed += ('zones ({0}) (the inventory needs 1,2,3)' -f (@($pip.Zones) -join ','))
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP HUB-VNET-gw-pip2 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
+$pip = Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'BR-VNET-gw-pip1' -ResourceGroupName 'rg-branch' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ((@($pip.Zones | Where-Object { $_ } | Sort-Object) -join ',') -ne '1,2,3') {
+        $GenFixed += ('zones ({0}) (the inventory needs 1,2,3)' -f (@($pip.Zones) -join ','))
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP BR-VNET-gw-pip1 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
 if (-not $WhatIfPreference) {
     if (-not $pskGenPskVyosDc1) {
         $pskGenPskVyosDc1 = Read-Host -AsSecureString -Prompt 'Pre-shared key pskGenPskVyosDc1 (env:GEN_PSK_VYOS_DC1)'
@@ -434,6 +522,20 @@ if ($gw) {
         $gw.BgpSettings.Asn = 65050
         $GenChanges += 'BGP ASN 65050'
     }
+    # Custom APIPA BGP addresses per IP configuration (BgpSettings.BgpPeeringAddresses, sent whole with the gateway).
+    if (-not (Test-GenBgpAddresses -Have $gw.BgpSettings.BgpPeeringAddresses -Want @('ipconfig1=169.254.21.1', 'ipconfig2=169.254.22.1'))) {
+        $GenDisruptive += 'custom APIPA BGP addresses (every device peering with them must follow)'
+        $gw.BgpSettings.BgpPeeringAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress]'
+        $gw.BgpSettings.BgpPeeringAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress' -Property @{
+                    IpconfigurationId    = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworkGateways/HUB-VNET-gw/ipConfigurations/ipconfig1'
+                    CustomBgpIpAddresses = @('169.254.21.1')
+                }))
+        $gw.BgpSettings.BgpPeeringAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress' -Property @{
+                    IpconfigurationId    = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworkGateways/HUB-VNET-gw/ipConfigurations/ipconfig2'
+                    CustomBgpIpAddresses = @('169.254.22.1')
+                }))
+        $GenChanges += 'custom APIPA BGP addresses'
+    }
     if (-not $gw.ActiveActive) {
         $GenDisruptive += 'active-active conversion (Azure assigns new BGP addresses: render the device files again afterwards)'
         # Active-active needs a second Standard public IP and a second IP configuration.
@@ -649,6 +751,18 @@ if (-not $connection) {
         $connection.ConnectionMode = 'Default'
         $GenChanges += 'connection mode Default'
     }
+    if (-not (Test-GenBgpAddresses -Have $connection.GatewayCustomBgpIpAddresses -Want @('ipconfig1=169.254.21.1', 'ipconfig2=169.254.22.1'))) {
+        $connection.GatewayCustomBgpIpAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration]'
+        $connection.GatewayCustomBgpIpAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration' -Property @{
+                    IpConfigurationId  = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworkGateways/HUB-VNET-gw/ipConfigurations/ipconfig1'
+                    CustomBgpIpAddress = '169.254.21.1'
+                }))
+        $connection.GatewayCustomBgpIpAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration' -Property @{
+                    IpConfigurationId  = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworkGateways/HUB-VNET-gw/ipConfigurations/ipconfig2'
+                    CustomBgpIpAddress = '169.254.22.1'
+                }))
+        $GenChanges += 'custom BGP addresses 169.254.21.1, 169.254.22.1'
+    }
     if ($connection.ConnectionProtocol -ne 'IKEv2') {
         Write-Warning ('Connection cn-HUB-VNET-dc1-vyos1 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
     }
@@ -658,6 +772,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-HUB-VNET-dc1-vyos1 matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVyosDc1) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-HUB-VNET-dc1-vyos1' -ResourceGroupName 'rg-hub') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVyosDc1)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-HUB-VNET-dc1-vyos1', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-HUB-VNET-dc1-vyos1'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-HUB-VNET-dc1-vyos1' -ResourceGroupName 'rg-hub' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVyosDc1) -Force
+        }
     }
 }
         # New-AzIpsecPolicy -IkeEncryption stops at AES256 (Azure/azure-powershell#28945) although Azure
@@ -716,6 +843,18 @@ if (-not $connection) {
         $connection.ConnectionMode = 'Default'
         $GenChanges += 'connection mode Default'
     }
+    if (-not (Test-GenBgpAddresses -Have $connection.GatewayCustomBgpIpAddresses -Want @('ipconfig1=169.254.21.1', 'ipconfig2=169.254.22.1'))) {
+        $connection.GatewayCustomBgpIpAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration]'
+        $connection.GatewayCustomBgpIpAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration' -Property @{
+                    IpConfigurationId  = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworkGateways/HUB-VNET-gw/ipConfigurations/ipconfig1'
+                    CustomBgpIpAddress = '169.254.21.1'
+                }))
+        $connection.GatewayCustomBgpIpAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration' -Property @{
+                    IpConfigurationId  = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworkGateways/HUB-VNET-gw/ipConfigurations/ipconfig2'
+                    CustomBgpIpAddress = '169.254.22.1'
+                }))
+        $GenChanges += 'custom BGP addresses 169.254.21.1, 169.254.22.1'
+    }
     if ($connection.ConnectionProtocol -ne 'IKEv2') {
         Write-Warning ('Connection cn-HUB-VNET-dc1-vyos2 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
     }
@@ -725,6 +864,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-HUB-VNET-dc1-vyos2 matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVyosDc1) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-HUB-VNET-dc1-vyos2' -ResourceGroupName 'rg-hub') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVyosDc1)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-HUB-VNET-dc1-vyos2', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-HUB-VNET-dc1-vyos2'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-HUB-VNET-dc1-vyos2' -ResourceGroupName 'rg-hub' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVyosDc1) -Force
+        }
     }
 }
 $ipsecPolicy = $null
@@ -761,6 +913,10 @@ if (-not $connection) {
         $connection.ConnectionMode = 'InitiatorOnly'
         $GenChanges += 'connection mode InitiatorOnly'
     }
+    if (-not (Test-GenBgpAddresses -Have $connection.GatewayCustomBgpIpAddresses -Want @())) {
+        $connection.GatewayCustomBgpIpAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration]'
+        $GenChanges += 'custom BGP addresses none'
+    }
     if ($connection.ConnectionProtocol -ne 'IKEv2') {
         Write-Warning ('Connection cn-BR-VNET-br1-vyos1 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
     }
@@ -770,6 +926,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-BR-VNET-br1-vyos1 matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVyosBr1) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-BR-VNET-br1-vyos1' -ResourceGroupName 'rg-branch') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVyosBr1)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-BR-VNET-br1-vyos1', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-BR-VNET-br1-vyos1'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-BR-VNET-br1-vyos1' -ResourceGroupName 'rg-branch' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVyosBr1) -Force
+        }
     }
 }
 
