@@ -20,6 +20,7 @@ from .base import (
     Vendor,
 )
 from .cisco_iosxe import CiscoIosXe
+from .fortigate import Fortigate
 from .juniper_srx import JuniperSrx
 from .strongswan_frr import StrongswanFrr
 from .vyos import Vyos
@@ -28,6 +29,7 @@ PLATFORMS: dict[str, Platform] = {
     p.key: p
     for p in (
         CiscoIosXe(),
+        Fortigate(),
         JuniperSrx(),
         StrongswanFrr(),
         Vyos(),
