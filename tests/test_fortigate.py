@@ -200,3 +200,49 @@ def test_every_example_with_a_fortigate_renders_for_the_validator() -> None:
         found += len(mine)
         assert check_files(mine) == [], inventory.name
     assert found >= 3
+
+
+GOLDEN = ROOT / "tests" / "golden"
+GOLDEN_FILES = sorted(GOLDEN.glob("*-with-state/onprem/*/*.fortios.conf"))  # without placeholders
+
+
+@pytest.mark.parametrize("path", GOLDEN_FILES, ids=[str(p.relative_to(GOLDEN)) for p in GOLDEN_FILES])
+def test_the_removal_section_deletes_every_named_object(path) -> None:
+    """Every named entry the file creates has its `delete` under the same block in the removal
+    section; entries FortiOS numbers itself (`edit 0`) are named in its note; kept settings are listed."""
+    from checks_fortigate import REMOVAL, parse
+
+    text = path.read_text(encoding="utf-8")
+    body, removal = text[: REMOVAL.search(text).start()], text[REMOVAL.search(text).end() :]
+    top, problems = parse(body)
+    assert not problems
+    deletes: dict[str, set[str]] = {}
+    block: list[str] = []
+    for line in removal.splitlines():
+        words = line.removeprefix("#").split()
+        if words[:1] == ["config"]:
+            block.append(" ".join(words[1:]))
+        elif words[:1] == ["end"] and block:
+            block.pop()
+        elif words[:1] == ["delete"]:
+            deletes.setdefault("/".join(block), set()).add(words[1].strip('"'))
+    numbered = 0
+    for kind, entries in top.items():
+        for entry in entries:
+            if kind in ("system settings", "router bgp") or kind == "system interface":
+                continue  # settings (kept, named below) and the tunnel interfaces (go with their phase 1)
+            if entry.name == "0":
+                numbered += 1
+                continue
+            assert entry.name in deletes.get(kind, set()), (kind, entry.name)
+    for entry in top.get("router bgp", []):
+        for neighbor in entry.children.get("neighbor", []):
+            assert neighbor.name in deletes.get("router bgp/neighbor", set()), neighbor.name
+    assert numbered and 'the firewall policies "azure-out" and "azure-in"' in removal
+    assert 'comment starts with "gen:"' in removal
+    if "router bgp" in top:
+        assert "BGP networks" in removal
+    if "set allow-subnet-overlap enable" in body:
+        assert "system settings allow-subnet-overlap" in removal
+    for name in ("azure1",):
+        assert name in deletes["vpn ipsec phase1-interface"] and name in deletes["vpn ipsec phase2-interface"]

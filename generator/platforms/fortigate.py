@@ -18,8 +18,9 @@ https://docs.ansible.com/ansible/latest/collections/fortinet/fortios/):
   https://docs.fortinet.com/document/container-fortios/7.2.1/cli-reference/305883427 and
   https://docs.ansible.com/ansible/latest/collections/fortinet/fortios/fortios_vpn_ipsec_phase1_interface_module.html
 - `config vpn ipsec phase2-interface`: phase1name, proposal, pfs + dhgrp, keylife-type seconds,
-  keylifeseconds, auto-negotiate, src-subnet / dst-subnet 0.0.0.0 0.0.0.0 (any-to-any, what a
-  route-based Azure connection negotiates):
+  keylifeseconds, auto-negotiate (disabled when the connection is InitiatorOnly: Azure alone
+  initiates), src-subnet / dst-subnet 0.0.0.0 0.0.0.0 (any-to-any, what a route-based Azure
+  connection negotiates):
   https://docs.fortinet.com/document/fortigate/7.0.3/cli-reference/372620 and
   https://docs.ansible.com/ansible/latest/collections/fortinet/fortios/fortios_vpn_ipsec_phase2_interface_module.html
 - `config system settings` `set allow-subnet-overlap enable`: lets two tunnel interfaces carry the same
@@ -42,7 +43,9 @@ https://docs.ansible.com/ansible/latest/collections/fortinet/fortios/):
   https://docs.fortinet.com/document/fortigate/7.4.4/administration-guide/535228
 - `config router bgp`: as, router-id, ebgp-multipath, neighbour remote-as, ebgp-enforce-multihop,
   ebgp-multihop-ttl, update-source, soft-reconfiguration, route-map-in/out, maximum-prefix,
-  maximum-prefix-threshold, keep-alive-timer, holdtime-timer, description; `config network`:
+  maximum-prefix-threshold, keep-alive-timer, holdtime-timer, link-down-failover (the session drops
+  as soon as its tunnel interface goes down with the SA, instead of waiting out the hold time),
+  description; `config network`:
   https://docs.fortinet.com/document/fortigate/7.4.2/cli-reference/542620 and
   https://docs.ansible.com/ansible/latest/collections/fortinet/fortios/fortios_router_bgp_module.html
   FortiOS has no restart interval for maximum-prefix (the neighbour's `restart-time` is the graceful
