@@ -246,3 +246,13 @@ def test_the_removal_section_deletes_every_named_object(path) -> None:
         assert "system settings allow-subnet-overlap" in removal
     for name in ("azure1",):
         assert name in deletes["vpn ipsec phase1-interface"] and name in deletes["vpn ipsec phase2-interface"]
+
+
+def test_placeholders_before_deployment_pass_the_cross_check(tmp_path) -> None:
+    """Without an Azure state the default BGP address is a placeholder: the parser keeps it as text."""
+    path = write_inventory(tmp_path, SINGLE.replace("POLICY", POLICY))
+    model = build_model(path, ()).model
+    files = render_all(model)
+    text = next(f.text for f in files if f.path.endswith(".fortios.conf"))
+    assert "set dst <V1-gw-bgp1> 255.255.255.255" in text, text
+    assert cross_check(model, files) == []

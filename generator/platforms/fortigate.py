@@ -214,8 +214,16 @@ def parse_tree(text: str) -> Node:
 
 
 def _cidr(value: str) -> str:
+    """`10.1.0.0 255.255.0.0` -> `10.1.0.0/16`; a placeholder address (`<GW-bgp1>`) stays as it is."""
     address, _, mask = value.partition(" ")
-    return str(ipaddress.IPv4Network(f"{address}/{mask or 32}", strict=False))
+    try:
+        length = ipaddress.IPv4Network(f"0.0.0.0/{mask or 32}").prefixlen
+    except ValueError:
+        return value
+    try:
+        return str(ipaddress.IPv4Network(f"{address}/{length}", strict=False))
+    except ValueError:
+        return f"{address}/{length}"
 
 
 def _permitted(tree: Node, route_map: str) -> NeighborPolicy:
