@@ -21,6 +21,7 @@ from .base import (
     Vendor,
 )
 from .cisco_iosxe import CiscoIosXe
+from .fortigate import Fortigate
 from .juniper_srx import JuniperSrx
 from .strongswan_frr import StrongswanFrr
 from .vyos import Vyos
@@ -29,6 +30,7 @@ PLATFORMS: dict[str, Platform] = {
     p.key: p
     for p in (
         CiscoIosXe(),
+        Fortigate(),
         JuniperSrx(),
         StrongswanFrr(),
         Vyos(),
