@@ -13,7 +13,9 @@ https://docs.ansible.com/ansible/latest/collections/fortinet/fortios/):
 
 - `config vpn ipsec phase1-interface`: type static, interface, ike-version 2, peertype any,
   localid-type address + localid (Azure identifies the device by the local network gateway's
-  gatewayIpAddress, which is the device's public address also behind NAT), proposal, dhgrp, keylife,
+  gatewayIpAddress, which is the device's public address also behind NAT; `localid-type fqdn` with the
+  device's fqdn when the inventory gives one, FortiOS 7.4.5 CLI reference
+  https://docs.fortinet.com/document/fortigate/7.4.5/cli-reference/305883427), proposal, dhgrp, keylife,
   dpd on-idle with dpd-retryinterval / dpd-retrycount, remote-gw, psksecret:
   https://docs.fortinet.com/document/container-fortios/7.2.1/cli-reference/305883427 and
   https://docs.ansible.com/ansible/latest/collections/fortinet/fortios/fortios_vpn_ipsec_phase1_interface_module.html
@@ -84,7 +86,7 @@ from typing import Any
 
 from .. import crypto
 from ..model import Device, IpsecPolicy, SecurityZones
-from .base import STATEFUL_FIREWALL, DeviceFacts, NeighborPolicy, Platform, TunnelFacts, Vendor
+from .base import FQDN_IDENTITY, STATEFUL_FIREWALL, DeviceFacts, NeighborPolicy, Platform, TunnelFacts, Vendor
 
 VENDOR = Vendor(
     # phase1 `proposal` is <encryption>-<integrity>, or <gcm>-prf<hash> for AES-GCM
@@ -151,6 +153,11 @@ def fortios_dhgrp(policy: IpsecPolicy) -> str:
 def fortios_pfs(policy: IpsecPolicy) -> str:
     """phase2 PFS DH group, or '' without PFS (`set pfs disable`)."""
     return VENDOR.pfs_group[policy.pfs_group]
+
+
+def fortios_localid_type(tunnel: Any) -> str:
+    """phase1 `localid-type`: fqdn for a device given by DNS name, else address."""
+    return "fqdn" if tunnel.device_ike_fqdn else "address"
 
 
 def fortios_zones(device: Device) -> SecurityZones:
@@ -226,6 +233,15 @@ def _cidr(value: str) -> str:
         return f"{address}/{length}"
 
 
+def _id_type(local_id: str) -> str:
+    """The `localid-type` a localid needs: address for an IP address, fqdn for a DNS name."""
+    try:
+        ipaddress.ip_address(local_id)
+    except ValueError:
+        return "fqdn"
+    return "address"
+
+
 def _permitted(tree: Node, route_map: str) -> NeighborPolicy:
     """What a route-map permits (prefix-list rules without ge/le, action permit), its prepend / local-pref."""
     lists = {
@@ -265,8 +281,8 @@ def parse_fortios(text: str, tunnel_pattern: str) -> DeviceFacts:
         t = device.tunnels[int(m.group(1))] = TunnelFacts(
             peer=p1.one("remote-gw"), local_id=p1.one("localid"), psk=p1.one("psksecret")
         )
-        if p1.one("ike-version") != "2" or p1.one("localid-type") != "address":
-            t.peer = f"{t.peer} (not IKEv2 with an address identity)"
+        if p1.one("ike-version") != "2" or p1.one("localid-type") != _id_type(t.local_id):
+            t.peer = f"{t.peer} (not IKEv2 with an identity of the localid's type)"
         t.ike = (p1.one("proposal"), p1.one("dhgrp"), p1.one("keylife"))
         pfs = p2.one("dhgrp") if p2.one("pfs") == "enable" else ""
         t.esp = (p2.one("proposal"), pfs, p2.one("keylifeseconds"))
@@ -308,7 +324,7 @@ class Fortigate(Platform):
     # no loopback is created. The name is only what rule onprem-tunnel-numbers compares with.
     loopback_interface = "loopback0"
     vendor = VENDOR
-    capabilities = frozenset({STATEFUL_FIREWALL})
+    capabilities = frozenset({STATEFUL_FIREWALL, FQDN_IDENTITY})
     device_fields = frozenset({"security_zones", "existing_bgp"})
     tunnel_interface = "azure{n}"
     apply_steps = (
@@ -330,6 +346,7 @@ class Fortigate(Platform):
         "fortios_ipsec_proposal": fortios_ipsec_proposal,
         "fortios_dhgrp": fortios_dhgrp,
         "fortios_pfs": fortios_pfs,
+        "fortios_localid_type": fortios_localid_type,
         "fortios_zones": fortios_zones,
         "fortios_mask": fortios_mask,
         "fortios_policy_prefixes": fortios_policy_prefixes,
