@@ -14,7 +14,14 @@ from ipaddress import IPv4Address
 from . import crypto, facts
 from .errors import Problem
 from .model import IpsecPolicy, Model
-from .platforms import NO_BGP_WITH_SELECTORS, PLATFORM_DEVICE_FIELDS, PLATFORMS, POLICY_BASED_SELECTORS, with_capability
+from .platforms import (
+    NO_BGP_WITH_SELECTORS,
+    ONE_TUNNEL_PER_GATEWAY,
+    PLATFORM_DEVICE_FIELDS,
+    PLATFORMS,
+    POLICY_BASED_SELECTORS,
+    with_capability,
+)
 from .rulebook import rule
 
 DPD_RECOMMENDED = (30, 45)  # seconds (router-facts R5)
@@ -163,6 +170,26 @@ def _policy_based_bgp(model: Model) -> Iterator[Problem]:
                     "addresses, or remove policy_based_traffic_selectors",
                 )
                 break
+
+
+@rule(
+    "onprem-active-active-platform",
+    "A device whose platform terminates one tunnel per Azure gateway "
+    f"({', '.join(p.key for p in with_capability(ONE_TUNNEL_PER_GATEWAY))}: BGP sourced from the tunnel's own "
+    "address, a local network gateway holds one BGP address) connects only to active-standby gateways.",
+)
+def _active_active_platform(model: Model) -> Iterator[Problem]:
+    for conn in model.connections:
+        platform = PLATFORMS[conn.device.platform]
+        if conn.gateway.active_active and platform.can(ONE_TUNNEL_PER_GATEWAY):
+            yield _p(
+                conn.path,
+                f"device '{conn.device.name}' ({platform.key}) cannot terminate both instances of the active-active "
+                f"gateway {conn.gateway.name}: its BGP source is each tunnel's own address and a local network "
+                "gateway holds one BGP address, and its connections are bound to one tunnel interface; set "
+                "active_active: false on the gateway (one tunnel per device; put two devices in the site for "
+                "redundancy), or use a platform with a loopback BGP source",
+            )
 
 
 @rule(

@@ -11,6 +11,7 @@ from typing import Any
 
 from .base import (
     NO_BGP_WITH_SELECTORS,
+    ONE_TUNNEL_PER_GATEWAY,
     PLATFORM_DEVICE_FIELDS,
     POLICY_BASED_SELECTORS,
     STATEFUL_FIREWALL,
@@ -19,6 +20,7 @@ from .base import (
     TunnelFacts,
     Vendor,
 )
+from .cisco_asa import CiscoAsa
 from .cisco_iosxe import CiscoIosXe
 from .juniper_srx import JuniperSrx
 from .strongswan_frr import StrongswanFrr
@@ -28,6 +30,7 @@ PLATFORMS: dict[str, Platform] = {
     p.key: p
     for p in (
         CiscoIosXe(),
+        CiscoAsa(),
         JuniperSrx(),
         StrongswanFrr(),
         Vyos(),
@@ -60,6 +63,7 @@ def template_filters() -> dict[str, Callable[..., Any]]:
 
 __all__ = [
     "NO_BGP_WITH_SELECTORS",
+    "ONE_TUNNEL_PER_GATEWAY",
     "PLATFORMS",
     "PLATFORM_DEVICE_FIELDS",
     "POLICY_BASED_SELECTORS",
