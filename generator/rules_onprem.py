@@ -193,6 +193,27 @@ def _active_active_platform(model: Model) -> Iterator[Problem]:
 
 
 @rule(
+    "onprem-bgp-source-tunnel",
+    "A device whose platform sources BGP from the tunnel's own address "
+    f"({', '.join(p.key for p in with_capability(ONE_TUNNEL_PER_GATEWAY))}) has at most one BGP connection: "
+    "its bgp_ip can sit on one tunnel interface only.",
+)
+def _bgp_source_tunnel(model: Model) -> Iterator[Problem]:
+    for device in model.devices:
+        platform = PLATFORMS[device.platform]
+        if not platform.can(ONE_TUNNEL_PER_GATEWAY):
+            continue
+        bgp = [c for c in model.connections if c.device.name == device.name and c.bgp and not c.gateway.active_active]
+        for conn in bgp[1:]:
+            yield _p(
+                conn.path,
+                f"device '{device.name}' ({platform.key}) already peers BGP with {bgp[0].gateway.name} from its "
+                f"bgp_ip {device.bgp_ip} on that tunnel interface, and one address sits on one interface only; set "
+                f"bgp: false on this connection (static routes), or connect {conn.gateway.name} from another device",
+            )
+
+
+@rule(
     "device-field-platform",
     "A device sets only the platform-specific fields its platform takes ("
     + "; ".join(

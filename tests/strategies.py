@@ -227,8 +227,9 @@ def inventories(draw) -> dict[str, Any]:
         bgp_targets = [t for t in targets if t in bgp_gateways and not static[t]]
         apipa_ok = bool(bgp_targets) and all("apipa_addresses" in gateways[t]["bgp"] for t in bgp_targets)
         devices = []
-        active_target = any(gateways[t].get("active_active") for t in targets)
-        usable = [p for p in PLATFORMS if not (active_target and p in ONE_TUNNEL_PLATFORMS)]
+        # and at most one BGP connection (rule onprem-bgp-source-tunnel)
+        limited = any(gateways[t].get("active_active") for t in targets) or len(bgp_targets) > 1
+        usable = [p for p in PLATFORMS if not (limited and p in ONE_TUNNEL_PLATFORMS)]
         for k in range(2 if two else 1):
             device: dict[str, Any] = {
                 "name": draw(HOST_BASE) + f"-{j}{k}",

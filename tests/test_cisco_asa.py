@@ -206,3 +206,23 @@ def test_gcm_and_cbc_policies_render_the_documented_forms() -> None:
     assert asa_ike_policy(cbc) == ["encryption aes-256", "integrity sha256", "group 14", "prf sha256"]
     assert asa_esp_proposal(gcm) == ["protocol esp encryption aes-gcm-256", "protocol esp integrity null"]
     assert asa_esp_proposal(cbc) == ["protocol esp encryption aes-256", "protocol esp integrity sha-256"]
+
+
+def test_a_second_bgp_connection_is_refused_and_renders_static(tmp_path) -> None:
+    import json
+
+    from checks_onprem import state_for
+
+    bad = ROOT / "tests" / "bad" / "onprem-bgp-source-tunnel" / "asa-two-bgp-gateways.yaml"
+    result = CliRunner().invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 2 and "(rule onprem-bgp-source-tunnel)" in result.stderr
+    fixed = tmp_path / "fixed.yaml"
+    text = bad.read_text(encoding="utf-8")
+    fixed.write_text(text.replace("      ipsec_policy: *policy", "      bgp: false\n      ipsec_policy: *policy"))
+    state = tmp_path / "fixed.azure-state.json"
+    state.write_text(json.dumps(state_for(build_model(fixed).model)), encoding="utf-8")
+    mine = _mine(render_files(fixed, (state,)))
+    text = mine["onprem/branch1/branch1-asa.asa.cfg"]
+    assert "ip address 192.168.10.1 255.255.255.254" in text and "ip address 169.254.250.4 255.255.255.254" in text
+    assert "route azure-t2 10.11.0.0 255.255.0.0 169.254.250.5 1" in text
+    assert checks_cisco_asa.check_files(mine) == []

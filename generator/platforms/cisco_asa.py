@@ -58,7 +58,8 @@ Decisions (issue 18):
     each connection to one interface, so return traffic over the other instance's tunnel is
     dropped. Safe side: connections of an ASA to an active-active gateway are refused (capability
     ONE_TUNNEL_PER_GATEWAY, rule onprem-active-active-platform); what works: an active-standby
-    gateway, with two ASAs at the site for device redundancy.
+    gateway, with two ASAs at the site for device redundancy. For the same reason an ASA has at most
+    one BGP connection (rule onprem-bgp-source-tunnel): its bgp_ip sits on that one VTI.
 
 Refused algorithms: Cisco removed DH groups 1, 2, 5 and 24, DES/3DES and MD5 from IKEv2 in ASA 9.13/9.15
 (ASA release notes 9.13(1) and 9.15(1), "removal of weak ciphers"); the exact release per value
@@ -274,6 +275,8 @@ class CiscoAsa(Platform):
     apply_steps = (
         "`configure terminal`, paste `{file}`, then `end`",
         "check the result, then `write memory`",
+        "to roll back: in `configure terminal` paste the removal section at the end of `{file}` without its "
+        "leading `! `, then `write memory`",
     )
     # show crypto ikev2 sa / show crypto ipsec sa / show vpn-sessiondb l2l (VPN chapter, 214109)
     verify_commands = ("show crypto ikev2 sa", "show crypto ipsec sa", "show vpn-sessiondb l2l")
