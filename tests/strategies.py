@@ -70,6 +70,7 @@ def _refuses_nat(key: str) -> bool:
         site="s",
         platform=key,
         public_ip=IPv4Address("198.51.100.1"),
+        fqdn=None,
         local_address=IPv4Address("192.168.0.2"),
         behind_nat=True,
         bgp_ip=None,
