@@ -99,7 +99,8 @@ def plain_filters() -> dict[str, Any]:
         return value
 
     def wrap(function):
-        def call(value, *args, **kwargs):
+        def call(value, *args, **kwargs):  # and list arguments: srx_kept(device, tunnels)
+            args = tuple(attributes(a) if isinstance(a, list) else a for a in args)
             return function(attributes(value), *args, **kwargs)
 
         return call
