@@ -115,6 +115,8 @@ def cross_check(model: Model, files: list[OutputFile], keys: dict[str, str] | No
             if not platform.offers_ike(ike, got.ike):
                 problems.append(f"{stem}: {where}: IKE proposal {ike!r} is not offered by the device ({got.ike!r})")
             differ("ESP proposal / PFS", esp, got.esp, where)
+            mode = conn.get("connectionMode", "Default")
+            differ(f"device initiates IKE (connectionMode {mode})", mode != "InitiatorOnly", got.initiates, where)
             if conn.get("enableBgp"):
                 custom = {
                     _ipconfig_index(c["ipConfigurationId"]): c["customBgpIpAddress"]

@@ -331,6 +331,15 @@ class Tunnel:
         """The tunnel's name on devices: Azure connection + gateway instance, e.g. cn-SEA-VNET-dc1-edge1-i0."""
         return f"{self.connection}-i{self.instance}"
 
+    @property
+    def device_initiates(self) -> bool:
+        """Whether the device opens IKE itself. `connectionMode` InitiatorOnly makes the Azure gateway the
+        only initiator, so the device only responds; Default (both) and ResponderOnly (Azure only responds)
+        need the device to initiate (https://learn.microsoft.com/azure/templates/microsoft.network/connections).
+        BGP is another matter: the device always opens its BGP sessions (never passive), as APIPA requires
+        ("Azure VPN Gateway doesn't initiate the BGP peering session", facts-2026-12 §5)."""
+        return self.connection_mode != "InitiatorOnly"
+
 
 @dataclass(frozen=True, slots=True)
 class RoutePolicy:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from . import facts
 from .errors import Problem
 from .model import Model
-from .platforms import PLATFORMS, STATEFUL_FIREWALL
+from .platforms import PLATFORMS, RESPONDER_ONLY, STATEFUL_FIREWALL, with_capability
 from .rulebook import rule
 
 
@@ -50,6 +50,24 @@ def _nat_initiates(model: Model) -> Iterator[Problem]:
                 f"device '{conn.device.name}' is behind NAT (local_address) and must initiate IKE, but InitiatorOnly "
                 "makes Azure the only initiator (https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-vpn-faq: "
                 '"ensure that the on-premises device initiates the IPSec tunnel"); use Default or ResponderOnly',
+            )
+
+
+@rule(
+    "onprem-connection-mode",
+    "An InitiatorOnly connection (the Azure gateway alone initiates) goes to a device whose platform can be "
+    f"told to only respond ({', '.join(p.key for p in with_capability(RESPONDER_ONLY))}).",
+)
+def _connection_mode(model: Model) -> Iterator[Problem]:
+    able = " / ".join(p.key for p in with_capability(RESPONDER_ONLY))
+    for conn in model.connections:
+        platform = PLATFORMS[conn.device.platform]
+        if conn.connection_mode == "InitiatorOnly" and not platform.can(RESPONDER_ONLY):
+            yield _p(
+                conn.path + ("connection_mode",),
+                f"device '{conn.device.name}' ({platform.key}) has no documented way to only respond to IKE, so it "
+                "would keep initiating IKE, which an InitiatorOnly gateway does not accept; use Default or "
+                f"ResponderOnly, or a platform that can respond only ({able})",
             )
 
 

@@ -115,6 +115,15 @@ DRIFTS = [
         "",
         "inbound filter",
     ),
+    # who initiates IKE follows the ARM connectionMode (Default here: the device initiates)
+    ("onprem/cisco_iosxe/ios.j2", "{% if not t.device_initiates %}", "{% if true %}", "device initiates IKE"),
+    ("onprem/juniper_srx/set.j2", "{{ t | junos_establish }}", "responder-only", "device initiates IKE"),
+    (
+        "onprem/strongswan_frr/swanctl.conf.j2",
+        "start_action = {{ t | swan_start_action }}",
+        "start_action = none",
+        "device initiates IKE",
+    ),
 ]
 
 

@@ -12,7 +12,9 @@ from click.testing import CliRunner
 from conftest import render_files, write_inventory
 
 from generator.cli import main
+from generator.paths import device_stem
 from generator.pipeline import build_model
+from generator.platforms import PLATFORMS, RESPONDER_ONLY
 
 BASE = """\
 name: t
@@ -278,3 +280,35 @@ def test_brownfield_device_keeps_its_bgp_process_and_tunnel_numbers(tmp_path) ->
     assert numbers["r1"] and min(numbers["r1"]) == 100 and numbers["r2"] and min(numbers["r2"]) == 40
     swan = files["onprem/s1/r2.swanctl.conf"]
     assert "if_id_in = 40" in swan and "if_id_in = 1\n" not in swan
+
+
+def _initiates(files: dict[str, str], model) -> dict[int, bool | None]:
+    """What the device's files say, read back by its platform: tunnel number -> the device opens IKE."""
+    [device] = model.devices
+    found = PLATFORMS[device.platform].parse(files, device_stem(device))
+    return {i: t.initiates for i, t in found.tunnels.items()}
+
+
+@pytest.mark.parametrize("mode", ["Default", "InitiatorOnly", "ResponderOnly"])
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_connection_mode_is_honoured_on_every_platform(tmp_path, platform, mode) -> None:
+    """InitiatorOnly (Azure alone initiates): the device only responds, where its platform can be told so
+    (rule onprem-connection-mode otherwise); Default and ResponderOnly: the device initiates. The rendered
+    files pass their validators and the cross-side check, and the read-back says who initiates."""
+    p = PLATFORMS[platform]
+    device_extra = f", outside_interface: {p.outside_interface}, loopback_interface: {p.loopback_interface}"
+    path = inventory(
+        tmp_path, platform=platform, device_extra=device_extra, connection_extra=f"      connection_mode: {mode}\n"
+    )
+    result = validate(path)
+    if mode == "InitiatorOnly" and not p.can(RESPONDER_ONLY):
+        assert result.exit_code == 2 and rules_in(result) == ["onprem-connection-mode"], result.stderr
+        return
+    assert result.exit_code == 0, result.stderr
+    model = build_model(tmp_path / "inventory.yaml").model
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(state_for(model)), encoding="utf-8")
+    files = render_files(tmp_path / "inventory.yaml", (state,))  # the cross-side check runs here too
+    assert check_files(files) == []
+    found = _initiates(files, model)
+    assert found and set(found.values()) == {mode != "InitiatorOnly"}, found

@@ -28,6 +28,9 @@ NO_BGP_WITH_SELECTORS = "no-bgp-with-selectors"
 PLATFORM_DEVICE_FIELDS = ("security_zones", "existing_bgp")
 # Can present an FQDN as its IKE identity (a device given as `fqdn`, rule device-fqdn).
 FQDN_IDENTITY = "fqdn-identity"
+# Can be told to only respond to IKE, never initiate nor rekey itself (a connection with
+# connection_mode InitiatorOnly, where the Azure gateway alone initiates; rule onprem-connection-mode).
+RESPONDER_ONLY = "responder-only"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,7 @@ class TunnelFacts:
     ike: Any = None
     esp: Any = None
     routes: set[str] = field(default_factory=set)  # prefixes routed into this tunnel
+    initiates: bool | None = None  # the device opens IKE itself (False: it only responds; None: not read)
 
 
 @dataclass

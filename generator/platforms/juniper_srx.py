@@ -3,6 +3,15 @@
 Structure: Microsoft's SRX sample and Juniper's route-based VPN documentation as summarised in
 router-facts.md (SRX steps of section 6, item 198 for host-inbound-traffic); algorithm tokens:
 router-facts.md section 4.
+
+Who initiates follows the connection's `connection_mode` (Tunnel.device_initiates): `establish-tunnels
+immediately` brings the tunnel up as soon as the configuration is committed (Default, ResponderOnly:
+the device must initiate); for InitiatorOnly (the Azure gateway alone initiates) `establish-tunnels
+responder-only`, where the SRX waits for the peer and never initiates. Statement `establish-tunnels`
+at [edit security ipsec vpn <name>] (Junos CLI reference, "establish-tunnels"): releases before the iked
+process list only `immediately | on-traffic`
+(https://juniper.net/documentation/en_US/junos13.2/topics/reference/statement-hierarchy/security-ipsec.html),
+so a responder-only SRX needs a current Junos; `commit check` refuses the value on an older one.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from .base import (
     FQDN_IDENTITY,
     NO_BGP_WITH_SELECTORS,
     POLICY_BASED_SELECTORS,
+    RESPONDER_ONLY,
     STATEFUL_FIREWALL,
     DeviceFacts,
     NeighborPolicy,
@@ -149,6 +159,8 @@ def parse_junos(text: str) -> DeviceFacts:
             psk=crypto.unquote(one(f"security ike policy {ike_policy} pre-shared-key ascii-text ")),
             routes=routes.get(index, set()),
         )
+        establish = one(f"security ipsec vpn {vpn} establish-tunnels ")
+        t.initiates = {"immediately": True, "responder-only": False}.get(establish)
         t.ike = statements("ike proposal", one(f"security ike policy {ike_policy} proposals "))
         t.esp = (
             statements("ipsec proposal", one(f"security ipsec policy {ipsec_policy} proposals ")),
@@ -194,6 +206,11 @@ def _accepted(values, statement: str) -> set[str]:
     return {p for term in accepting for p in terms.get(term, {"<any route: a term without route-filter>"})}
 
 
+def junos_establish(t: Tunnel) -> str:
+    """`establish-tunnels` value: the device initiates unless Azure alone does (module docstring)."""
+    return "immediately" if t.device_initiates else "responder-only"
+
+
 def junos_identity(t: Tunnel) -> str:
     """`local-identity ...` of the IKE gateway: `hostname <name>` or `inet <ip>`.
 
@@ -210,7 +227,9 @@ class JuniperSrx(Platform):
     outside_interface = "ge-0/0/0.0"
     loopback_interface = "lo0.0"
     vendor = VENDOR
-    capabilities = frozenset({POLICY_BASED_SELECTORS, STATEFUL_FIREWALL, NO_BGP_WITH_SELECTORS, FQDN_IDENTITY})
+    capabilities = frozenset(
+        {POLICY_BASED_SELECTORS, STATEFUL_FIREWALL, NO_BGP_WITH_SELECTORS, FQDN_IDENTITY, RESPONDER_ONLY}
+    )
     device_fields = frozenset({"security_zones", "existing_bgp"})
     tunnel_interface = "st0.{n}"
     apply_steps = (
@@ -235,6 +254,7 @@ class JuniperSrx(Platform):
         "srx_zones": srx_zones,
         "junos_interface": junos_interface,
         "junos_identity": junos_identity,
+        "junos_establish": junos_establish,
     }
 
     def unsupported(self, policy: IpsecPolicy) -> Iterator[tuple[str, str, str]]:

@@ -42,7 +42,7 @@ from typing import Any
 
 from .. import crypto
 from ..model import Device, IpsecPolicy, Tunnel
-from .base import FQDN_IDENTITY, DeviceFacts, NeighborPolicy, Platform, TunnelFacts, Vendor
+from .base import FQDN_IDENTITY, RESPONDER_ONLY, DeviceFacts, NeighborPolicy, Platform, TunnelFacts, Vendor
 
 VENDOR = Vendor(
     ike_encryption={
@@ -118,7 +118,7 @@ def vyos_pfs(policy: IpsecPolicy) -> str:
 
 def vyos_connection_type(tunnel: Tunnel) -> str:
     """`initiate` unless Azure is the only initiator of the connection (module docstring)."""
-    return "respond" if tunnel.connection_mode == "InitiatorOnly" else "initiate"
+    return "initiate" if tunnel.device_initiates else "respond"
 
 
 def vyos_quote(value: object) -> str:
@@ -164,6 +164,7 @@ def parse_vyos(text: str) -> DeviceFacts:
             psk=secrets.get(remote, ""),
             ike=group("ike-group", one(*peer, "ike-group")),
             routes=routes.get(index, set()),
+            initiates={"initiate": True, "respond": False}.get(one(*peer, "connection-type")),
         )
         esp = one(*peer, "vti", "esp-group")
         t.esp = (group("esp-group", esp), one("vpn", "ipsec", "esp-group", esp, "pfs"))
@@ -228,7 +229,7 @@ class Vyos(Platform):
     tunnel_interface = "vti{n}"
     # VTIs with any-to-any selectors only, no firewall rendered. `authentication local-id` is free text
     # that VyOS hands to strongSwan as the local `id`: a DNS name there is an FQDN identity.
-    capabilities = frozenset({FQDN_IDENTITY})
+    capabilities = frozenset({FQDN_IDENTITY, RESPONDER_ONLY})
     # https://docs.vyos.io/en/latest/cli.html (configure, compare, commit-confirm, confirm, save)
     apply_steps = (
         "`configure`, paste `{file}`, then `compare`",
