@@ -294,6 +294,7 @@ class Site:
     bgp_advertise: tuple[IPv4Network, ...] = ()  # sent to Azure besides `prefixes`
     bgp_accept: tuple[IPv4Network, ...] = ()  # accepted from Azure besides what Azure legitimately sends
     transit_via_azure: bool = False  # accept other sites' prefixes re-advertised by Azure
+    ibgp: bool = False  # bgp.ibgp: an iBGP session between the site's two devices (RoutePolicy.ibgp_peer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +363,10 @@ class RoutePolicy:
     local_preference: int | None  # set on routes from Azure (backup: lower than the default 100)
     keepalive: int  # Azure's fixed BGP timers, written explicitly
     hold: int
+    # bgp.ibgp: the other device of the pair, peered between the two BGP addresses (each device's
+    # bgp_ip, on its loopback) with next-hop-self, so routes one learned from Azure are usable by the other
+    ibgp_peer: IPv4Address | None = None
+    ibgp_peer_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 from .base import (
     FQDN_IDENTITY,
+    IBGP_PAIR,
     NO_BGP_WITH_SELECTORS,
     PLATFORM_DEVICE_FIELDS,
     POLICY_BASED_SELECTORS,
@@ -65,6 +66,7 @@ __all__ = [
     "PLATFORMS",
     "PLATFORM_DEVICE_FIELDS",
     "FQDN_IDENTITY",
+    "IBGP_PAIR",
     "POLICY_BASED_SELECTORS",
     "RESPONDER_ONLY",
     "STATEFUL_FIREWALL",

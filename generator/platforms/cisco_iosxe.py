@@ -25,6 +25,7 @@ from .. import crypto
 from ..model import IpsecPolicy, Tunnel
 from .base import (
     FQDN_IDENTITY,
+    IBGP_PAIR,
     RESPONDER_ONLY,
     DeviceFacts,
     Platform,
@@ -192,6 +193,8 @@ def parse_ios(text: str) -> DeviceFacts:
             for line in lines:
                 if m := re.match(r"^neighbor (\S+) remote-as (\d+)$", line):
                     device.neighbors[m.group(1)] = int(m.group(2))
+                if m := re.match(r"^neighbor (\S+) next-hop-self$", line):
+                    device.next_hop_self.add(m.group(1))
                 if m := re.match(r"^neighbor \S+ update-source (\S+)$", line):
                     address = _first(blocks.get(f"interface {m.group(1)}", []), "ip address ").split()
                     device.bgp_source = address[0] if address else m.group(1)
@@ -209,9 +212,8 @@ class CiscoIosXe(Platform):
     refused = REFUSED
     device_fields = frozenset({"existing_bgp"})
     tunnel_interface = "Tunnel{n}"
-    capabilities = frozenset(
-        {FQDN_IDENTITY, RESPONDER_ONLY}
-    )  # VTIs with any-to-any selectors only: no policy-based selectors
+    # VTIs with any-to-any selectors only: no policy-based selectors
+    capabilities = frozenset({FQDN_IDENTITY, RESPONDER_ONLY, IBGP_PAIR})
     apply_steps = (
         "`configure terminal`, paste `{file}`, then `end`",
         "check the result, then `copy running-config startup-config`",

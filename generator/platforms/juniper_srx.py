@@ -24,6 +24,7 @@ from .. import crypto
 from ..model import Device, IpsecPolicy, SecurityZones, Tunnel
 from .base import (
     FQDN_IDENTITY,
+    IBGP_PAIR,
     NO_BGP_WITH_SELECTORS,
     POLICY_BASED_SELECTORS,
     RESPONDER_ONLY,
@@ -191,6 +192,17 @@ def parse_junos(text: str) -> DeviceFacts:
             elif m := re.match(r"^\S+ then local-preference (\d+)$", value):
                 policy.local_preference = int(m.group(1))
     device.policies = {n: policy for n in device.neighbors}  # group-level policy: every neighbour
+    for name in sorted({v.split()[0] for v in values("protocols bgp group ") if v.endswith(" type internal")}):
+        export = one(f"protocols bgp group {name} export ")
+        nhs = any(
+            v.split()[0] == export and v.endswith(" then next-hop self")
+            for v in values("policy-options policy-statement ")
+        )
+        for value in values(f"protocols bgp group {name} neighbor "):
+            neighbor = value.split()[0]
+            device.neighbors[neighbor] = device.asn or 0  # an internal group's peers are in the device's own AS
+            if nhs:
+                device.next_hop_self.add(neighbor)
     return device
 
 
@@ -228,7 +240,7 @@ class JuniperSrx(Platform):
     loopback_interface = "lo0.0"
     vendor = VENDOR
     capabilities = frozenset(
-        {POLICY_BASED_SELECTORS, STATEFUL_FIREWALL, NO_BGP_WITH_SELECTORS, FQDN_IDENTITY, RESPONDER_ONLY}
+        {POLICY_BASED_SELECTORS, STATEFUL_FIREWALL, NO_BGP_WITH_SELECTORS, FQDN_IDENTITY, RESPONDER_ONLY, IBGP_PAIR}
     )
     device_fields = frozenset({"security_zones", "existing_bgp"})
     tunnel_interface = "st0.{n}"

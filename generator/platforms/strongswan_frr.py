@@ -16,6 +16,7 @@ from .. import crypto
 from ..model import Device, IpsecPolicy, Tunnel
 from .base import (
     FQDN_IDENTITY,
+    IBGP_PAIR,
     POLICY_BASED_SELECTORS,
     RESPONDER_ONLY,
     DeviceFacts,
@@ -197,6 +198,8 @@ def parse_strongswan(swanctl: str, frr: str) -> DeviceFacts:
             device.neighbors[m.group(1)] = int(m.group(2))
         elif m := re.match(r"^neighbor \S+ update-source (\S+)$", line):
             device.bgp_source = m.group(1)
+        elif m := re.match(r"^neighbor (\S+) next-hop-self$", line):
+            device.next_hop_self.add(m.group(1))
     device.policies = neighbor_policies(frr.splitlines(), route_map_filters(frr.splitlines()))
     return device
 
@@ -213,7 +216,7 @@ class StrongswanFrr(Platform):
     tunnel_interface = "xfrm{n}"
     # swanctl.conf `local.id`: a value that is neither an IP address nor holds '@' or '=' is an FQDN
     # identity (strongSwan docs, swanctl.conf "connections.<conn>.local<suffix>.id").
-    capabilities = frozenset({POLICY_BASED_SELECTORS, FQDN_IDENTITY, RESPONDER_ONLY})
+    capabilities = frozenset({POLICY_BASED_SELECTORS, FQDN_IDENTITY, RESPONDER_ONLY, IBGP_PAIR})
     apply_steps = (
         f"copy `{{file3}}` and `{{file4}}` to `{INSTALL_DIR}/`, `{{file5}}` to `/etc/systemd/system/`, then "
         "`systemctl daemon-reload` and `systemctl enable --now {file5}` (firewall, forwarding, tunnel interfaces; "

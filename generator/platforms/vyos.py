@@ -42,7 +42,7 @@ from typing import Any
 
 from .. import crypto
 from ..model import Device, IpsecPolicy, Tunnel
-from .base import FQDN_IDENTITY, RESPONDER_ONLY, DeviceFacts, NeighborPolicy, Platform, TunnelFacts, Vendor
+from .base import FQDN_IDENTITY, IBGP_PAIR, RESPONDER_ONLY, DeviceFacts, NeighborPolicy, Platform, TunnelFacts, Vendor
 
 VENDOR = Vendor(
     ike_encryption={
@@ -177,6 +177,8 @@ def parse_vyos(text: str) -> DeviceFacts:
             device.neighbors[rest[0]] = int(rest[2])
         elif len(rest) == 3 and rest[1] == "update-source":
             device.bgp_source = rest[2]
+        elif rest[1:] == ["address-family", "ipv4-unicast", "nexthop-self"]:
+            device.next_hop_self.add(rest[0])
 
     def permitted(prefix_list: str) -> set[str]:
         rules = {v[0] for v in values("policy", "prefix-list", prefix_list, "rule") if v}
@@ -229,7 +231,7 @@ class Vyos(Platform):
     tunnel_interface = "vti{n}"
     # VTIs with any-to-any selectors only, no firewall rendered. `authentication local-id` is free text
     # that VyOS hands to strongSwan as the local `id`: a DNS name there is an FQDN identity.
-    capabilities = frozenset({FQDN_IDENTITY, RESPONDER_ONLY})
+    capabilities = frozenset({FQDN_IDENTITY, RESPONDER_ONLY, IBGP_PAIR})
     # https://docs.vyos.io/en/latest/cli.html (configure, compare, commit-confirm, confirm, save)
     apply_steps = (
         "`configure`, paste `{file}`, then `compare`",
