@@ -231,6 +231,11 @@ class Gateway:
             return ()
         return tuple(what for what, asked in (("a BGP ASN", self.bgp), ("active-active", self.active_active)) if asked)
 
+    @property
+    def converged(self) -> bool:
+        """The scripts compare and update some of its properties (all of a new one's; of an existing one, what is asked)."""
+        return not self.existing or bool(self.brownfield_changes)
+
 
 @dataclass(frozen=True, slots=True)
 class Vnet:

@@ -18,6 +18,7 @@ from .model import IpsecPolicy, Model
 from .platforms import (
     FQDN_IDENTITY,
     NO_BGP_WITH_SELECTORS,
+    ONE_TUNNEL_PER_GATEWAY,
     PLATFORM_DEVICE_FIELDS,
     PLATFORMS,
     POLICY_BASED_SELECTORS,
@@ -171,6 +172,47 @@ def _policy_based_bgp(model: Model) -> Iterator[Problem]:
                     "addresses, or remove policy_based_traffic_selectors",
                 )
                 break
+
+
+@rule(
+    "onprem-active-active-platform",
+    "A device whose platform terminates one tunnel per Azure gateway "
+    f"({', '.join(p.key for p in with_capability(ONE_TUNNEL_PER_GATEWAY))}: BGP sourced from the tunnel's own "
+    "address, a local network gateway holds one BGP address) connects only to active-standby gateways.",
+)
+def _active_active_platform(model: Model) -> Iterator[Problem]:
+    for conn in model.connections:
+        platform = PLATFORMS[conn.device.platform]
+        if conn.gateway.active_active and platform.can(ONE_TUNNEL_PER_GATEWAY):
+            yield _p(
+                conn.path,
+                f"device '{conn.device.name}' ({platform.key}) cannot terminate both instances of the active-active "
+                f"gateway {conn.gateway.name}: its BGP source is each tunnel's own address and a local network "
+                "gateway holds one BGP address, and its connections are bound to one tunnel interface; set "
+                "active_active: false on the gateway (one tunnel per device; put two devices in the site for "
+                "redundancy), or use a platform with a loopback BGP source",
+            )
+
+
+@rule(
+    "onprem-bgp-source-tunnel",
+    "A device whose platform sources BGP from the tunnel's own address "
+    f"({', '.join(p.key for p in with_capability(ONE_TUNNEL_PER_GATEWAY))}) has at most one BGP connection: "
+    "its bgp_ip can sit on one tunnel interface only.",
+)
+def _bgp_source_tunnel(model: Model) -> Iterator[Problem]:
+    for device in model.devices:
+        platform = PLATFORMS[device.platform]
+        if not platform.can(ONE_TUNNEL_PER_GATEWAY):
+            continue
+        bgp = [c for c in model.connections if c.device.name == device.name and c.bgp and not c.gateway.active_active]
+        for conn in bgp[1:]:
+            yield _p(
+                conn.path,
+                f"device '{device.name}' ({platform.key}) already peers BGP with {bgp[0].gateway.name} from its "
+                f"bgp_ip {device.bgp_ip} on that tunnel interface, and one address sits on one interface only; set "
+                f"bgp: false on this connection (static routes), or connect {conn.gateway.name} from another device",
+            )
 
 
 @rule(

@@ -167,3 +167,33 @@ def test_a_load_balancer_sent_without_a_comparison_is_caught(scripts) -> None:
     )
     unguarded = text.replace("if ((-not $lb) -or ($GenChanges.Count -gt 0)) {", "if ($true) {", 1)
     assert any("not the update sent" in p for p in converge_problems(AZ, unguarded))
+
+
+EXISTING_GATEWAY_ASKED_NOTHING = """\
+name: brownfield
+azure:
+  vnets:
+    - name: hub
+      resource_group: rg-hub
+      region: northeurope
+      address_space: [10.0.0.0/16]
+      subnets: [{name: GatewaySubnet, prefix: 10.0.255.0/27}]
+      existing: true
+      gateway: {sku: VpnGw1AZ, name: hub-gw}
+onprem:
+  sites:
+    - name: dc1
+      prefixes: [172.16.0.0/16]
+      devices: [{name: dc1-r1, platform: cisco_iosxe, public_ip: 198.51.100.10}]
+  connections:
+    - {site: dc1, vnet: hub, psk: {env: GEN_PSK_DC1}, bgp: false, ipsec_policy: {ike_encryption: AES256, ike_integrity: SHA256, dh_group: DHGroup14, ipsec_encryption: GCMAES256, ipsec_integrity: GCMAES256, pfs_group: PFS2048, sa_lifetime_seconds: 27000, sa_datasize_kilobytes: 102400000}}
+"""
+
+
+def test_an_existing_gateway_asked_nothing_is_read_but_never_sent(tmp_path: Path) -> None:
+    """Neither BGP nor active-active asked of an existing gateway: no update block (found by test_properties)."""
+    files = render_files(write_inventory(tmp_path, EXISTING_GATEWAY_ASKED_NOTHING))
+    for path in (AZ, AZURERM):
+        assert check_files({path: files[path]}) == []
+        assert "VirtualNetworkGateway -VirtualNetworkGateway $gw" not in files[path]
+        assert "gateway hub-gw exists; the inventory asks nothing of it" in files[path]

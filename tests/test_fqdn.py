@@ -22,6 +22,7 @@ NAMES = {
     "shop2-srx": "shop2.vpn.example.com",
     "shop3-linux": "shop3.vpn.example.com",
     "shop4-vyos": "shop4.vpn.example.com",
+    "shop5-fgt": "shop5.vpn.example.com",
 }
 
 
@@ -85,6 +86,9 @@ def test_every_platform_presents_the_fqdn_as_its_ike_identity(files) -> None:
     assert re.findall(r"id-1 = (\S+)", swan) == ["shop3.vpn.example.com"] * 2
     vyos = files["onprem/shop4/shop4-vyos.vyos"]
     assert re.findall(r"authentication local-id (\S+)$", vyos, re.M) == ["shop4.vpn.example.com"] * 2
+    fgt = files["onprem/shop5/shop5-fgt.fortios.conf"]
+    assert re.findall(r"set localid-type (\S+)$", fgt, re.M) == ["fqdn"] * 2
+    assert re.findall(r'set localid "([^"]+)"$', fgt, re.M) == ["shop5.vpn.example.com"] * 2
     office = files["onprem/office/office-ios.ios"]
     assert re.findall(r"^ identity local (.*)$", office, re.M) == ["address 198.51.100.35"] * 2
 
@@ -105,6 +109,7 @@ def test_cross_check_compares_the_identity_with_the_lng_fqdn(state) -> None:
         "onprem/shop2/shop2-srx.set": ("hostname shop2.vpn.example.com", "hostname shop9.vpn.example.com"),
         "onprem/shop3/shop3-linux.swanctl.conf": ("id = shop3.vpn.example.com", "id = 198.51.100.33"),
         "onprem/shop4/shop4-vyos.vyos": ("local-id shop4.vpn.example.com", "local-id shop4.example.net"),
+        "onprem/shop5/shop5-fgt.fortios.conf": ('localid "shop5.vpn.example.com"', 'localid "shop9.vpn.example.com"'),
     }
     edited = []
     for f in out:
@@ -153,7 +158,9 @@ def test_a_platform_without_the_capability_is_refused(tmp_path, monkeypatch) -> 
     path = write_inventory(tmp_path, text)
     with pytest.raises(InventoryError) as err:
         build_model(path)
+    able = " / ".join(p.key for p in PLATFORMS.values() if p.can(FQDN_IDENTITY))  # without vyos now
+    assert "vyos" not in able and "cisco_iosxe" in able
     assert [line for line in err.value.lines if "(rule device-fqdn)" in line] == [
         f"{path}:44:78: onprem.sites[3].devices[0].fqdn: device 'shop4-vyos' (vyos) cannot present an FQDN as its "
-        "IKE identity; remove fqdn (give public_ip only) or use cisco_iosxe / juniper_srx / strongswan_frr (rule device-fqdn)"
+        f"IKE identity; remove fqdn (give public_ip only) or use {able} (rule device-fqdn)"
     ]

@@ -13,6 +13,7 @@ from .base import (
     FQDN_IDENTITY,
     IBGP_PAIR,
     NO_BGP_WITH_SELECTORS,
+    ONE_TUNNEL_PER_GATEWAY,
     PLATFORM_DEVICE_FIELDS,
     POLICY_BASED_SELECTORS,
     RESPONDER_ONLY,
@@ -22,7 +23,9 @@ from .base import (
     TunnelFacts,
     Vendor,
 )
+from .cisco_asa import CiscoAsa
 from .cisco_iosxe import CiscoIosXe
+from .fortigate import Fortigate
 from .juniper_srx import JuniperSrx
 from .strongswan_frr import StrongswanFrr
 from .vyos import Vyos
@@ -31,6 +34,8 @@ PLATFORMS: dict[str, Platform] = {
     p.key: p
     for p in (
         CiscoIosXe(),
+        CiscoAsa(),
+        Fortigate(),
         JuniperSrx(),
         StrongswanFrr(),
         Vyos(),
@@ -63,6 +68,7 @@ def template_filters() -> dict[str, Callable[..., Any]]:
 
 __all__ = [
     "NO_BGP_WITH_SELECTORS",
+    "ONE_TUNNEL_PER_GATEWAY",
     "PLATFORMS",
     "PLATFORM_DEVICE_FIELDS",
     "FQDN_IDENTITY",
