@@ -6,6 +6,10 @@ gateway instance one route-based IPsec tunnel: a `phase1-interface` (which creat
 interface of the same name), a `phase2-interface` with any-to-any selectors, and the tunnel
 interface's addresses and TCP MSS in `config system interface`.
 
+bgp.ibgp is not rendered (no IBGP_PAIR capability, rule site-ibgp-platform): the BGP address sits on
+the tunnel interfaces themselves, not on an interface the site routes between two devices, and an
+iBGP session there would also need a local-in path from the LAN that this file does not open.
+
 Sources, per block (FortiOS 7.4 CLI Reference, https://docs.fortinet.com/document/fortigate/7.4.4/cli-reference;
 keyword names and values cross-checked with Fortinet's FortiOS Ansible collection, whose module
 schemas are generated from the FortiOS CLI schema per release,
