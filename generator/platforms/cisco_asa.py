@@ -78,7 +78,7 @@ refused too (rule onprem-default-policy-refused suggests a policy).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from ipaddress import IPv4Address
 from typing import Any
 
@@ -94,6 +94,7 @@ from .base import (
     neighbor_policies,
     route_map_filters,
 )
+from .readback import first_after, indented_blocks, mask_length
 
 VENDOR = Vendor(
     ike_encryption={
@@ -192,64 +193,44 @@ def asa_next_hop(tunnel: Tunnel) -> str:
 
 
 # ---------------------------------------------------------------- read-back
-def _blocks(text: str) -> dict[str, list[str]]:
-    """Top-level line -> its children (stripped; nested children included in order)."""
-    blocks: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("!"):
-            continue
-        if line[0] != " ":
-            current = blocks.setdefault(line.strip(), [])
-        elif current is not None and line.strip() != "!":
-            current.append(line.strip())
-    return blocks
-
-
-def _first(lines: Iterable[str], prefix: str) -> str:
-    return next((line[len(prefix) :].strip() for line in lines if line.startswith(prefix)), "")
-
-
-def _masklen(mask: str) -> int:
-    return sum(bin(int(part)).count("1") for part in mask.split("."))
-
-
 def parse_asa(text: str) -> DeviceFacts:
-    blocks = _blocks(text)
+    blocks = indented_blocks(text)
     device = DeviceFacts()
     # every `crypto ikev2 policy` is global (any may match a peer), its lifetime included
     offered = tuple(tuple(lines) for key, lines in blocks.items() if re.match(r"^crypto ikev2 policy \d+$", key))
     enabled = {key.split()[-1] for key in blocks if key.startswith("crypto ikev2 enable ")}
     identity = ""
     if "crypto isakmp identity address" in blocks:  # the outside address, named in the comment beside it
-        identity = _first(text.splitlines(), "! IKE identity: ").split(" ")[0]
+        identity = first_after(text.splitlines(), "! IKE identity: ").split(" ")[0]
     nameifs: dict[str, int] = {}
     for key, lines in blocks.items():
         if m := re.match(r"^interface Tunnel(\d+)$", key):
-            nameifs[_first(lines, "nameif ")] = int(m.group(1))
+            nameifs[first_after(lines, "nameif ")] = int(m.group(1))
     routes: dict[int, set[str]] = {}
     for key in blocks:
         if (m := re.match(r"^route (\S+) (\S+) (\S+) \S+(?: \d+)?$", key)) and m.group(1) in nameifs:
-            routes.setdefault(nameifs[m.group(1)], set()).add(f"{m.group(2)}/{_masklen(m.group(3))}")
+            routes.setdefault(nameifs[m.group(1)], set()).add(f"{m.group(2)}/{mask_length(m.group(3))}")
     for key, lines in blocks.items():
         m = re.match(r"^interface Tunnel(\d+)$", key)
         if not m:
             continue
         index = int(m.group(1))
-        peer = _first(lines, "tunnel destination ")
+        peer = first_after(lines, "tunnel destination ")
         # an ASA VTI always initiates and keeps its SAs up (module docstring: no responder-only mode)
         t = device.tunnels[index] = TunnelFacts(peer=peer, local_id=identity, ike=offered, initiates=True)
-        source = _first(lines, "tunnel source interface ")
-        if source not in enabled or _first(lines, "tunnel mode ") != "ipsec ipv4":
+        source = first_after(lines, "tunnel source interface ")
+        if source not in enabled or first_after(lines, "tunnel mode ") != "ipsec ipv4":
             t.peer = f"{peer} (IKEv2 not enabled on {source or 'no source'}, or not an IPsec VTI)"
         elif f"tunnel-group {peer} type ipsec-l2l" not in blocks:
             t.peer = f"{peer} (no ipsec-l2l tunnel-group of that name)"
-        profile = blocks.get(f"crypto ipsec profile {_first(lines, 'tunnel protection ipsec profile ')}", [])
-        proposal = blocks.get(f"crypto ipsec ikev2 ipsec-proposal {_first(profile, 'set ikev2 ipsec-proposal ')}", [])
-        t.esp = (tuple(proposal), _first(profile, "set pfs "))
+        profile = blocks.get(f"crypto ipsec profile {first_after(lines, 'tunnel protection ipsec profile ')}", [])
+        proposal = blocks.get(
+            f"crypto ipsec ikev2 ipsec-proposal {first_after(profile, 'set ikev2 ipsec-proposal ')}", []
+        )
+        t.esp = (tuple(proposal), first_after(profile, "set pfs "))
         attributes = blocks.get(f"tunnel-group {peer} ipsec-attributes", [])
-        local = _first(attributes, "ikev2 local-authentication pre-shared-key ")
-        remote = _first(attributes, "ikev2 remote-authentication pre-shared-key ")
+        local = first_after(attributes, "ikev2 local-authentication pre-shared-key ")
+        remote = first_after(attributes, "ikev2 remote-authentication pre-shared-key ")
         t.psk = local if local == remote else f"{local} (local and remote keys differ)"
         t.routes = routes.get(index, set())
     for key, lines in blocks.items():
@@ -262,7 +243,7 @@ def parse_asa(text: str) -> DeviceFacts:
         # the BGP source is the address of the VTI that carries the neighbour's /32 (no update-source)
         for neighbor in device.neighbors:
             via = next((i for i, r in sorted(routes.items()) if f"{neighbor}/32" in r), None)
-            address = _first(blocks.get(f"interface Tunnel{via}", []), "ip address ").split()
+            address = first_after(blocks.get(f"interface Tunnel{via}", []), "ip address ").split()
             device.bgp_source = address[0] if address else None
     # `prefix-list NAME ...` on ASA is `ip prefix-list NAME ...` on IOS: one reader for both
     lines = ["ip " + line if line.startswith("prefix-list ") else line for line in text.splitlines()]

@@ -18,7 +18,7 @@ https://www.cisco.com/c/en/us/td/docs/ios-xml/ios/sec_conn_ikevpn/configuration/
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from .. import crypto
@@ -34,6 +34,7 @@ from .base import (
     neighbor_policies,
     route_map_filters,
 )
+from .readback import first_after, indented_blocks, mask_length
 
 VENDOR = Vendor(
     ike_encryption={
@@ -128,29 +129,8 @@ def ios_pfs(policy: IpsecPolicy) -> str:
 
 
 # ---------------------------------------------------------------- read-back
-def _blocks(text: str) -> dict[str, list[str]]:
-    blocks: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("!"):
-            continue
-        if line[0] != " ":
-            current = blocks.setdefault(line.strip(), [])
-        elif current is not None and line.strip() != "!":
-            current.append(line.strip())
-    return blocks
-
-
-def _first(lines: Iterable[str], prefix: str) -> str:
-    return next((line[len(prefix) :].strip() for line in lines if line.startswith(prefix)), "")
-
-
-def _masklen(mask: str) -> int:
-    return sum(bin(int(part)).count("1") for part in mask.split("."))
-
-
 def parse_ios(text: str) -> DeviceFacts:
-    blocks = _blocks(text)
+    blocks = indented_blocks(text)
     device = DeviceFacts()
     proposals = {
         key.split()[-1]: tuple(lines) for key, lines in blocks.items() if key.startswith("crypto ikev2 proposal ")
@@ -166,26 +146,26 @@ def parse_ios(text: str) -> DeviceFacts:
     for key in blocks:
         m = re.match(r"^ip route (\S+) (\S+) Tunnel(\d+)$", key)
         if m:
-            prefix = f"{m.group(1)}/{_masklen(m.group(2))}"
+            prefix = f"{m.group(1)}/{mask_length(m.group(2))}"
             routes.setdefault(int(m.group(3)), set()).add(prefix)
     for key, lines in blocks.items():
         m = re.match(r"^interface Tunnel(\d+)$", key)
         if not m:
             continue
         index = int(m.group(1))
-        t = device.tunnels[index] = TunnelFacts(peer=_first(lines, "tunnel destination "))
-        ipsec = blocks.get(f"crypto ipsec profile {_first(lines, 'tunnel protection ipsec profile ')}", [])
-        transform = _first(blocks, f"crypto ipsec transform-set {_first(ipsec, 'set transform-set ')} ")
-        t.esp = (transform, _first(ipsec, "set pfs "))
+        t = device.tunnels[index] = TunnelFacts(peer=first_after(lines, "tunnel destination "))
+        ipsec = blocks.get(f"crypto ipsec profile {first_after(lines, 'tunnel protection ipsec profile ')}", [])
+        transform = first_after(blocks, f"crypto ipsec transform-set {first_after(ipsec, 'set transform-set ')} ")
+        t.esp = (transform, first_after(ipsec, "set pfs "))
         t.initiates = bool(ipsec) and "responder-only" not in ipsec
         t.ike = offered
-        profile = blocks.get(f"crypto ikev2 profile {_first(ipsec, 'set ikev2-profile ')}", [])
-        t.local_id = _first(profile, "identity local address ") or _first(profile, "identity local fqdn ")
-        remote = _first(profile, "match identity remote address ").split()
-        keyring = blocks.get(f"crypto ikev2 keyring {_first(profile, 'keyring local ')}", [])
-        if (remote[:1] or [""])[0] != t.peer or _first(keyring, "address ") != t.peer:
+        profile = blocks.get(f"crypto ikev2 profile {first_after(ipsec, 'set ikev2-profile ')}", [])
+        t.local_id = first_after(profile, "identity local address ") or first_after(profile, "identity local fqdn ")
+        remote = first_after(profile, "match identity remote address ").split()
+        keyring = blocks.get(f"crypto ikev2 keyring {first_after(profile, 'keyring local ')}", [])
+        if (remote[:1] or [""])[0] != t.peer or first_after(keyring, "address ") != t.peer:
             t.peer = f"{t.peer} (profile/keyring disagree)"
-        t.psk = _first(keyring, "pre-shared-key ")
+        t.psk = first_after(keyring, "pre-shared-key ")
         t.routes = routes.get(index, set())
     for key, lines in blocks.items():
         if key.startswith("router bgp "):
@@ -196,7 +176,7 @@ def parse_ios(text: str) -> DeviceFacts:
                 if m := re.match(r"^neighbor (\S+) next-hop-self$", line):
                     device.next_hop_self.add(m.group(1))
                 if m := re.match(r"^neighbor \S+ update-source (\S+)$", line):
-                    address = _first(blocks.get(f"interface {m.group(1)}", []), "ip address ").split()
+                    address = first_after(blocks.get(f"interface {m.group(1)}", []), "ip address ").split()
                     device.bgp_source = address[0] if address else m.group(1)
     device.policies = neighbor_policies(text.splitlines(), route_map_filters(text.splitlines()))
     return device

@@ -17,7 +17,7 @@ so a responder-only SRX needs a current Junos; `commit check` refuses the value 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .. import crypto
@@ -113,6 +113,15 @@ DEFAULT_ZONES = SecurityZones(outside="untrust", tunnel="azure", inside="trust")
 
 def srx_zones(device: Device) -> SecurityZones:
     return device.security_zones or DEFAULT_ZONES
+
+
+def srx_kept(device: Device, tunnels: Sequence[Tunnel]) -> list[str]:
+    """What the removal section leaves in place because other configuration may rely on it."""
+    kept = [f"security zones security-zone {srx_zones(device).outside} interfaces {device.outside_interface}"]
+    kept.append("security flow tcp-mss ipsec-vpn")
+    if any(t.bgp for t in tunnels) and not device.existing_bgp:
+        kept.insert(0, "routing-options autonomous-system")
+    return kept
 
 
 def junos_interface(name: str) -> str:
@@ -264,6 +273,7 @@ class JuniperSrx(Platform):
         "junos_ipsec_proposal": junos_ipsec_proposal,
         "junos_pfs": junos_pfs,
         "srx_zones": srx_zones,
+        "srx_kept": srx_kept,
         "junos_interface": junos_interface,
         "junos_identity": junos_identity,
         "junos_establish": junos_establish,
