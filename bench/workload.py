@@ -100,7 +100,9 @@ def plain_filters() -> dict[str, Any]:
 
     def wrap(function):
         def call(value, *args, **kwargs):
-            return function(attributes(value), *args, **kwargs)
+            # a list argument (e.g. srx_kept's tunnels) holds objects too; mappings stay (psk_text's keys)
+            rest = [attributes(a) if isinstance(a, list) else a for a in args]
+            return function(attributes(value), *rest, **kwargs)
 
         return call
 
