@@ -115,6 +115,8 @@ def cross_check(model: Model, files: list[OutputFile], keys: dict[str, str] | No
             if not platform.offers_ike(ike, got.ike):
                 problems.append(f"{stem}: {where}: IKE proposal {ike!r} is not offered by the device ({got.ike!r})")
             differ("ESP proposal / PFS", esp, got.esp, where)
+            mode = conn.get("connectionMode", "Default")
+            differ(f"device initiates IKE (connectionMode {mode})", mode != "InitiatorOnly", got.initiates, where)
             if conn.get("enableBgp"):
                 custom = {
                     _ipconfig_index(c["ipConfigurationId"]): c["customBgpIpAddress"]
@@ -132,6 +134,20 @@ def cross_check(model: Model, files: list[OutputFile], keys: dict[str, str] | No
             else:
                 differ("routes into the tunnel", {str(p) for p in t.remote_prefixes}, got.routes, where)
         problems.extend(route_policy_problems(model, device.name, facts_, stem))
+        problems.extend(ibgp_problems(model, device.name, facts_, stem))
+    return problems
+
+
+def ibgp_problems(model: Model, device: str, found, stem: str) -> list[str]:
+    """bgp.ibgp: the device peers its pair's bgp_ip in its own AS with next-hop-self, and no one else
+    in its own AS (routing.derive decides the peer; RoutePolicy.ibgp_peer)."""
+    policy = model.route_policies.get(device)
+    want = {str(policy.ibgp_peer)} if policy and policy.ibgp_peer else set()
+    have = {n for n, asn in found.neighbors.items() if found.asn is not None and asn == found.asn}
+    problems = []
+    if have != want:
+        problems.append(f"{stem}: iBGP neighbours (bgp.ibgp): model {sorted(want)!r}, device {sorted(have)!r}")
+    problems += [f"{stem}: iBGP neighbour {n}: no next-hop-self" for n in sorted(want & have - found.next_hop_self)]
     return problems
 
 

@@ -311,6 +311,7 @@ class Site:
     bgp_advertise: tuple[IPv4Network, ...] = ()  # sent to Azure besides `prefixes`
     bgp_accept: tuple[IPv4Network, ...] = ()  # accepted from Azure besides what Azure legitimately sends
     transit_via_azure: bool = False  # accept other sites' prefixes re-advertised by Azure
+    ibgp: bool = False  # bgp.ibgp: an iBGP session between the site's two devices (RoutePolicy.ibgp_peer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,6 +349,15 @@ class Tunnel:
         """The tunnel's name on devices: Azure connection + gateway instance, e.g. cn-SEA-VNET-dc1-edge1-i0."""
         return f"{self.connection}-i{self.instance}"
 
+    @property
+    def device_initiates(self) -> bool:
+        """Whether the device opens IKE itself. `connectionMode` InitiatorOnly makes the Azure gateway the
+        only initiator, so the device only responds; Default (both) and ResponderOnly (Azure only responds)
+        need the device to initiate (https://learn.microsoft.com/azure/templates/microsoft.network/connections).
+        BGP is another matter: the device always opens its BGP sessions (never passive), as APIPA requires
+        ("Azure VPN Gateway doesn't initiate the BGP peering session", facts-2026-12 §5)."""
+        return self.connection_mode != "InitiatorOnly"
+
 
 @dataclass(frozen=True, slots=True)
 class RoutePolicy:
@@ -370,6 +380,10 @@ class RoutePolicy:
     local_preference: int | None  # set on routes from Azure (backup: lower than the default 100)
     keepalive: int  # Azure's fixed BGP timers, written explicitly
     hold: int
+    # bgp.ibgp: the other device of the pair, peered between the two BGP addresses (each device's
+    # bgp_ip, on its loopback) with next-hop-self, so routes one learned from Azure are usable by the other
+    ibgp_peer: IPv4Address | None = None
+    ibgp_peer_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

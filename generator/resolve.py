@@ -590,6 +590,7 @@ class _Resolver:
                     bgp_advertise=tuple(IPv4Network(p) for p in raw.get("bgp", {}).get("advertise", [])),
                     bgp_accept=tuple(IPv4Network(p) for p in raw.get("bgp", {}).get("accept", [])),
                     transit_via_azure=bool(raw.get("bgp", {}).get("transit_via_azure", False)),
+                    ibgp=bool(raw.get("bgp", {}).get("ibgp", False)),
                 )
             )
         return tuple(result)

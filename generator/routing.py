@@ -105,6 +105,9 @@ def derive(
         inbound = _unique(vnet_space + (other_sites if site.transit_via_azure else []) + list(site.bgp_accept))
         outbound = _unique(site.prefixes + site.bgp_advertise)
         pair = len(site.devices) == 2
+        peers = {}  # bgp.ibgp: device -> the other device of the pair (rule site-ibgp-pair)
+        if site.ibgp and pair and all(d.bgp_ip and not d.bgp_ip_is_apipa for d in site.devices):
+            peers = {site.devices[0].name: site.devices[1], site.devices[1].name: site.devices[0]}
         for index, device in enumerate(site.devices):
             role = "active"
             if site.redundancy == "primary-backup" and pair:
@@ -122,5 +125,7 @@ def derive(
                 local_preference=BACKUP_LOCAL_PREFERENCE if role == "backup" else None,
                 keepalive=facts.BGP_KEEPALIVE_SECONDS,
                 hold=facts.BGP_HOLD_SECONDS,
+                ibgp_peer=peers[device.name].bgp_ip if device.name in peers else None,
+                ibgp_peer_name=peers[device.name].name if device.name in peers else "",
             )
     return policies

@@ -102,6 +102,8 @@ TABLE: dict[str, Block] = {
             "nattraversal": ("enable", "disable", "forced"),
             "add-route": ENABLE,
             "auto-negotiate": ENABLE,
+            # https://docs.fortinet.com/document/fortigate/7.2.9/administration-guide/847136
+            "passive-mode": ENABLE,
             "comments": None,
         },
     ),

@@ -367,9 +367,17 @@ def ios_structure(text: str) -> list[str]:
     tunnel_names = {t.text.split()[1] for t in tunnels}
     for bgp in parse.find_objects(r"^router bgp "):
         lines = [c.text.strip() for c in bgp.all_children]
-        neighbors = {m.group(1) for line in lines if (m := re.match(r"neighbor (\S+) remote-as \d+$", line))}
+        asn = bgp.text.split()[2]
+        remote = {m.group(1): m.group(2) for line in lines if (m := re.match(r"neighbor (\S+) remote-as (\d+)$", line))}
+        neighbors = {n for n, a in remote.items() if a != asn}  # eBGP: Azure, over a tunnel
         if not neighbors:
             problems.append("router bgp without neighbours")
+        for n in set(remote) - neighbors:  # iBGP to the site's other device (bgp.ibgp): across the site
+            for need in (f"neighbor {n} update-source", f"neighbor {n} activate", f"neighbor {n} next-hop-self"):
+                if need not in lines and not any(line.startswith(need + " ") for line in lines):
+                    problems.append(f"iBGP neighbour {n}: no '{need}'")
+            if n in routes:
+                problems.append(f"iBGP neighbour {n}: routed into a tunnel")
         for n in neighbors:
             for need in (f"neighbor {n} ebgp-multihop", f"neighbor {n} update-source", f"neighbor {n} activate"):
                 if not any(line.startswith(need) for line in lines):

@@ -17,7 +17,14 @@ from hypothesis import strategies as st
 
 from generator.crypto import SUGGESTED_POLICIES
 from generator.facts import DEFAULT_POLICY
-from generator.platforms import FQDN_IDENTITY, ONE_TUNNEL_PER_GATEWAY, POLICY_BASED_SELECTORS, with_capability
+from generator.platforms import (
+    FQDN_IDENTITY,
+    IBGP_PAIR,
+    ONE_TUNNEL_PER_GATEWAY,
+    POLICY_BASED_SELECTORS,
+    RESPONDER_ONLY,
+    with_capability,
+)
 from generator.platforms import PLATFORMS as REGISTRY
 from generator.rules_azure import HTTP_PROBE_FORBIDDEN_PORTS
 
@@ -59,6 +66,8 @@ FQDN_PLATFORMS = {p.key for p in with_capability(FQDN_IDENTITY)}
 POLICY_BASED_PLATFORMS = {p.key for p in with_capability(POLICY_BASED_SELECTORS)}  # one selector per prefix pair
 # platforms that take one tunnel per gateway: never on an active-active one (rule onprem-active-active-platform)
 ONE_TUNNEL_PLATFORMS = {p.key for p in with_capability(ONE_TUNNEL_PER_GATEWAY)}
+RESPONDER_PLATFORMS = {p.key for p in with_capability(RESPONDER_ONLY)}  # can take InitiatorOnly
+IBGP_PLATFORMS = {p.key for p in with_capability(IBGP_PAIR)}  # render bgp.ibgp
 
 
 def _refuses_nat(key: str) -> bool:
@@ -256,6 +265,14 @@ def inventories(draw) -> dict[str, Any]:
         }
         if draw(st.booleans()):
             site["location"] = draw(TEXT)
+        # bgp.ibgp: two BGP devices, no APIPA bgp_ip, platforms that render it (rules site-ibgp-*)
+        ibgp_ok = (
+            two
+            and bgp_targets
+            and all(d["platform"] in IBGP_PLATFORMS and not d["bgp_ip"].startswith("169.254.") for d in devices)
+        )
+        if ibgp_ok and draw(st.booleans()):
+            site["bgp"] = {"ibgp": True}
         sites.append(site)
         for target in targets:
             connection: dict[str, Any] = {"site": site["name"], "vnet": target, "psk": {"env": f"GEN_PSK_S{j}"}}
@@ -278,7 +295,9 @@ def inventories(draw) -> dict[str, Any]:
             if draw(st.booleans()):
                 # a device behind NAT must initiate: not InitiatorOnly (rule onprem-nat-initiates)
                 nat = any("local_address" in d for d in devices)
-                modes = ["Default", "ResponderOnly"] + ([] if nat else ["InitiatorOnly"])
+                # and only a platform that can respond only takes it (rule onprem-connection-mode)
+                responds = all(d["platform"] in RESPONDER_PLATFORMS for d in devices)
+                modes = ["Default", "ResponderOnly"] + (["InitiatorOnly"] if responds and not nat else [])
                 connection["connection_mode"] = draw(st.sampled_from(modes))
             connections.append(connection)
 

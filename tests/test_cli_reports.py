@@ -85,7 +85,7 @@ def test_schema_and_rule_problems_come_in_one_round(tmp_path: Path) -> None:
     rules = [line.rsplit("(rule ", 1)[1][:-1] for line in result.stderr.splitlines()]
     assert rules == ["schema-pattern", "asn-reserved", "device-public-ip-public"], result.stderr
     assert ":31:15: azure.vnets[1].region: " in result.stderr
-    assert ":106:66: onprem.sites[2].devices[0].public_ip: " in result.stderr  # the original position
+    assert ":109:66: onprem.sites[2].devices[0].public_ip: " in result.stderr  # the original position
 
 
 def test_nothing_refers_to_an_item_set_aside(tmp_path: Path) -> None:

@@ -115,6 +115,23 @@ DRIFTS = [
         "",
         "inbound filter",
     ),
+    # bgp.ibgp (DC1's pair): the iBGP neighbour and its next-hop-self are read back
+    ("onprem/cisco_iosxe/ios.j2", "  neighbor {{ rp.ibgp_peer }} next-hop-self\n", "", "no next-hop-self"),
+    (
+        "onprem/juniper_srx/set.j2",
+        "SITE-IBGP neighbor {{ rp.ibgp_peer }}",
+        "SITE-IBGP neighbor 172.16.9.9",
+        "iBGP neighbours",
+    ),
+    # who initiates IKE follows the ARM connectionMode (Default here: the device initiates)
+    ("onprem/cisco_iosxe/ios.j2", "{% if not t.device_initiates %}", "{% if true %}", "device initiates IKE"),
+    ("onprem/juniper_srx/set.j2", "{{ t | junos_establish }}", "responder-only", "device initiates IKE"),
+    (
+        "onprem/strongswan_frr/swanctl.conf.j2",
+        "start_action = {{ t | swan_start_action }}",
+        "start_action = none",
+        "device initiates IKE",
+    ),
 ]
 
 

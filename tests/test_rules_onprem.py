@@ -12,7 +12,9 @@ from click.testing import CliRunner
 from conftest import render_files, write_inventory
 
 from generator.cli import main
+from generator.paths import device_stem
 from generator.pipeline import build_model
+from generator.platforms import IBGP_PAIR, PLATFORMS, RESPONDER_ONLY
 
 BASE = """\
 name: t
@@ -278,3 +280,93 @@ def test_brownfield_device_keeps_its_bgp_process_and_tunnel_numbers(tmp_path) ->
     assert numbers["r1"] and min(numbers["r1"]) == 100 and numbers["r2"] and min(numbers["r2"]) == 40
     swan = files["onprem/s1/r2.swanctl.conf"]
     assert "if_id_in = 40" in swan and "if_id_in = 1\n" not in swan
+
+
+def _initiates(files: dict[str, str], model) -> dict[int, bool | None]:
+    """What the device's files say, read back by its platform: tunnel number -> the device opens IKE."""
+    [device] = model.devices
+    found = PLATFORMS[device.platform].parse(files, device_stem(device))
+    return {i: t.initiates for i, t in found.tunnels.items()}
+
+
+@pytest.mark.parametrize("mode", ["Default", "InitiatorOnly", "ResponderOnly"])
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_connection_mode_is_honoured_on_every_platform(tmp_path, platform, mode) -> None:
+    """InitiatorOnly (Azure alone initiates): the device only responds, where its platform can be told so
+    (rule onprem-connection-mode otherwise); Default and ResponderOnly: the device initiates. The rendered
+    files pass their validators and the cross-side check, and the read-back says who initiates."""
+    p = PLATFORMS[platform]
+    device_extra = f", outside_interface: {p.outside_interface}, loopback_interface: {p.loopback_interface}"
+    path = inventory(
+        tmp_path, platform=platform, device_extra=device_extra, connection_extra=f"      connection_mode: {mode}\n"
+    )
+    result = validate(path)
+    if mode == "InitiatorOnly" and not p.can(RESPONDER_ONLY):
+        assert result.exit_code == 2 and rules_in(result) == ["onprem-connection-mode"], result.stderr
+        return
+    assert result.exit_code == 0, result.stderr
+    model = build_model(tmp_path / "inventory.yaml").model
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(state_for(model)), encoding="utf-8")
+    files = render_files(tmp_path / "inventory.yaml", (state,))  # the cross-side check runs here too
+    assert check_files(files) == []
+    found = _initiates(files, model)
+    assert found and set(found.values()) == {mode != "InitiatorOnly"}, found
+
+
+def _pair_inventory(tmp_path, first: str, second: str, ibgp: bool = True) -> str:
+    """BASE with two devices (platforms first, second) and bgp.ibgp on the site."""
+    devices = []
+    for i, key in enumerate((first, second)):
+        p = PLATFORMS[key]
+        devices.append(
+            f"        - {{{{name: r{i + 1}, platform: {key}, public_ip: 192.0.2.{10 + i}, bgp_ip: 192.168.255.{i + 1}, "
+            f"outside_interface: {p.outside_interface}, loopback_interface: {p.loopback_interface}}}}}\n"
+        )
+    one = "        - {{name: r1, platform: {platform}, public_ip: 192.0.2.10, bgp_ip: 192.168.255.1{device_extra}}}\n"
+    text = BASE.replace(one, "".join(devices))
+    if ibgp:
+        text = text.replace("      devices:\n", "      bgp: {{ibgp: true}}\n      devices:\n", 1)
+    fields = dict(ike_enc="AES256", ike_int="SHA256", dh="DHGroup14", esp="AES256", esp_int="SHA256")
+    return str(write_inventory(tmp_path, text.format(connection_extra="", **fields)))
+
+
+@pytest.mark.parametrize(("first", "second"), [(k, k) for k in sorted(PLATFORMS)] + [("cisco_iosxe", "juniper_srx")])
+def test_ibgp_between_the_pair_on_every_platform(tmp_path, first, second) -> None:
+    """bgp.ibgp: each device peers the other's bgp_ip in the site's AS with next-hop-self; the files pass
+    their validators (vtysh --dryrun, the VyOS definitions, the IOS/Junos parsers) and the cross-side
+    check, which reads the iBGP neighbour back; without bgp.ibgp there is none."""
+    cleanups: dict[bool, dict[str, list[str]]] = {}
+    able = PLATFORMS[first].can(IBGP_PAIR) and PLATFORMS[second].can(IBGP_PAIR)
+    for ibgp in (True, False):
+        path = _pair_inventory(tmp_path, first, second, ibgp)
+        result = validate(path)
+        if ibgp and not able:  # the platform does not render it: refused, never silently left out
+            assert result.exit_code == 2 and set(rules_in(result)) == {"site-ibgp-platform"}, result.stderr
+            continue
+        assert result.exit_code == 0, result.stderr
+        model = build_model(tmp_path / "inventory.yaml").model
+        state = tmp_path / "state.json"
+        state.write_text(json.dumps(state_for(model)), encoding="utf-8")
+        files = render_files(tmp_path / "inventory.yaml", (state,))  # the cross-side check runs here too
+        assert check_files(files) == []
+        for device, other in zip(model.devices, reversed(model.devices), strict=True):
+            found = PLATFORMS[device.platform].parse(files, device_stem(device))
+            ibgp_peers = {n for n, asn in found.neighbors.items() if asn == 65201}
+            assert ibgp_peers == ({str(other.bgp_ip)} if ibgp else set()), (device.name, found.neighbors)
+            assert found.next_hop_self == ibgp_peers
+            text = "\n".join(t for p, t in sorted(files.items()) if p.startswith(device_stem(device) + "."))
+            cleanups.setdefault(ibgp, {})[device.name] = text.split("to remove what", 1)[1].splitlines()
+    for name, plain in cleanups[False].items() if able else ():  # the removal section takes the iBGP away too
+        assert set(plain) < set(cleanups[True][name]), name
+
+
+def test_ibgp_needs_two_bgp_devices(tmp_path) -> None:
+    path = inventory(tmp_path, connection_extra="")
+    text = (
+        Path(path).read_text(encoding="utf-8").replace("      devices:\n", "      bgp: {ibgp: true}\n      devices:\n")
+    )
+    Path(path).write_text(text, encoding="utf-8")
+    result = validate(path)
+    assert result.exit_code == 2 and rules_in(result) == ["site-ibgp-pair"], result.stderr
+    assert "onprem.sites[0].bgp.ibgp" in result.stderr

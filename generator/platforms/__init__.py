@@ -11,10 +11,12 @@ from typing import Any
 
 from .base import (
     FQDN_IDENTITY,
+    IBGP_PAIR,
     NO_BGP_WITH_SELECTORS,
     ONE_TUNNEL_PER_GATEWAY,
     PLATFORM_DEVICE_FIELDS,
     POLICY_BASED_SELECTORS,
+    RESPONDER_ONLY,
     STATEFUL_FIREWALL,
     DeviceFacts,
     Platform,
@@ -70,7 +72,9 @@ __all__ = [
     "PLATFORMS",
     "PLATFORM_DEVICE_FIELDS",
     "FQDN_IDENTITY",
+    "IBGP_PAIR",
     "POLICY_BASED_SELECTORS",
+    "RESPONDER_ONLY",
     "STATEFUL_FIREWALL",
     "DeviceFacts",
     "Platform",

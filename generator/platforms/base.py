@@ -32,6 +32,11 @@ ONE_TUNNEL_PER_GATEWAY = "one-tunnel-per-gateway"
 PLATFORM_DEVICE_FIELDS = ("security_zones", "existing_bgp")
 # Can present an FQDN as its IKE identity (a device given as `fqdn`, rule device-fqdn).
 FQDN_IDENTITY = "fqdn-identity"
+# Can be told to only respond to IKE, never initiate nor rekey itself (a connection with
+# connection_mode InitiatorOnly, where the Azure gateway alone initiates; rule onprem-connection-mode).
+RESPONDER_ONLY = "responder-only"
+# Renders the optional iBGP session between a site's two devices (bgp.ibgp, rule site-ibgp-platform).
+IBGP_PAIR = "ibgp-pair"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +61,7 @@ class TunnelFacts:
     ike: Any = None
     esp: Any = None
     routes: set[str] = field(default_factory=set)  # prefixes routed into this tunnel
+    initiates: bool | None = None  # the device opens IKE itself (False: it only responds; None: not read)
 
 
 @dataclass
@@ -79,6 +85,7 @@ class DeviceFacts:
     bgp_source: str | None = None
     neighbors: dict[str, int] = field(default_factory=dict)  # BGP neighbour -> remote AS
     policies: dict[str, NeighborPolicy] = field(default_factory=dict)  # BGP neighbour -> its route policy
+    next_hop_self: set[str] = field(default_factory=set)  # BGP neighbours sent this device as next hop
 
 
 def route_map_filters(lines: Iterable[str]) -> dict[str, NeighborPolicy]:

@@ -3,6 +3,13 @@
 Sources, per block of templates/onprem/cisco_asa/asa.cfg.j2 (Cisco's pages are the authority; the
 Azure examples only for the structure):
 
+Who initiates: an ASA VTI always initiates ("IKE and IPsec security associations will be re-keyed
+continuously regardless of data traffic in the tunnel. This ensures that VTI tunnels are always up",
+VTI chapter below); the VTI chapter documents no responder-only mode, so this platform does not declare
+RESPONDER_ONLY and an InitiatorOnly connection to an ASA is refused (rule onprem-connection-mode).
+Nor does it declare IBGP_PAIR: its BGP address is a VTI's own (rule onprem-bgp-source-tunnel), not an
+address the site routes between two devices (rule site-ibgp-platform).
+
 - IKEv2 VTI (ASA 9.8(1) added IKEv2 to VTIs): release notes
   https://www.cisco.com/c/en/us/td/docs/security/asa/asa98/release/notes/asarn98.html and the VTI
   chapter https://www.cisco.com/c/en/us/td/docs/security/asa/asa915/configuration/vpn/asa-915-vpn-config/vpn-vti.html
@@ -209,7 +216,8 @@ def parse_asa(text: str) -> DeviceFacts:
             continue
         index = int(m.group(1))
         peer = first_after(lines, "tunnel destination ")
-        t = device.tunnels[index] = TunnelFacts(peer=peer, local_id=identity, ike=offered)
+        # an ASA VTI always initiates and keeps its SAs up (module docstring: no responder-only mode)
+        t = device.tunnels[index] = TunnelFacts(peer=peer, local_id=identity, ike=offered, initiates=True)
         source = first_after(lines, "tunnel source interface ")
         if source not in enabled or first_after(lines, "tunnel mode ") != "ipsec ipv4":
             t.peer = f"{peer} (IKEv2 not enabled on {source or 'no source'}, or not an IPsec VTI)"

@@ -3,6 +3,16 @@
 Structure: Microsoft's CSR1000v example with two tunnels to an active-active gateway
 (https://learn.microsoft.com/azure/expressroute/site-to-site-vpn-over-microsoft-peering; router-facts.md
 item 2 and the IOS-XE steps of section 6); algorithm tokens: router-facts.md section 4.
+
+Who initiates follows the connection's `connection_mode` (Tunnel.device_initiates): a static VTI
+opens IKE as soon as the tunnel interface is up, and responds as well (Default, ResponderOnly).
+For InitiatorOnly (the Azure gateway alone initiates) the tunnel's IPsec profile says `responder-only`:
+"When a device is configured as a responder-only device, it will not initiate IKE main, aggressive,
+or quick modes ... nor will it rekey IKE and IPsec SAs. The device will respond to any negotiations
+initiated by its peers"; "configurable only under an IPsec profile and is relevant only to a virtual
+interface scenario" (Cisco, IKE Responder-Only Mode,
+https://www.cisco.com/c/en/us/td/docs/ios-xml/ios/sec_conn_ikevpn/configuration/15-mt/sec-ike-for-ipsec-vpns-15-mt-book/sec-ike-respond-only.html;
+`show crypto ipsec profile` on IOS-XE prints "Responder-Only (Y/N)").
 """
 
 from __future__ import annotations
@@ -13,7 +23,17 @@ from typing import Any
 
 from .. import crypto
 from ..model import IpsecPolicy, Tunnel
-from .base import FQDN_IDENTITY, DeviceFacts, Platform, TunnelFacts, Vendor, neighbor_policies, route_map_filters
+from .base import (
+    FQDN_IDENTITY,
+    IBGP_PAIR,
+    RESPONDER_ONLY,
+    DeviceFacts,
+    Platform,
+    TunnelFacts,
+    Vendor,
+    neighbor_policies,
+    route_map_filters,
+)
 from .readback import first_after, indented_blocks, mask_length
 
 VENDOR = Vendor(
@@ -137,6 +157,7 @@ def parse_ios(text: str) -> DeviceFacts:
         ipsec = blocks.get(f"crypto ipsec profile {first_after(lines, 'tunnel protection ipsec profile ')}", [])
         transform = first_after(blocks, f"crypto ipsec transform-set {first_after(ipsec, 'set transform-set ')} ")
         t.esp = (transform, first_after(ipsec, "set pfs "))
+        t.initiates = bool(ipsec) and "responder-only" not in ipsec
         t.ike = offered
         profile = blocks.get(f"crypto ikev2 profile {first_after(ipsec, 'set ikev2-profile ')}", [])
         t.local_id = first_after(profile, "identity local address ") or first_after(profile, "identity local fqdn ")
@@ -152,6 +173,8 @@ def parse_ios(text: str) -> DeviceFacts:
             for line in lines:
                 if m := re.match(r"^neighbor (\S+) remote-as (\d+)$", line):
                     device.neighbors[m.group(1)] = int(m.group(2))
+                if m := re.match(r"^neighbor (\S+) next-hop-self$", line):
+                    device.next_hop_self.add(m.group(1))
                 if m := re.match(r"^neighbor \S+ update-source (\S+)$", line):
                     address = first_after(blocks.get(f"interface {m.group(1)}", []), "ip address ").split()
                     device.bgp_source = address[0] if address else m.group(1)
@@ -169,7 +192,8 @@ class CiscoIosXe(Platform):
     refused = REFUSED
     device_fields = frozenset({"existing_bgp"})
     tunnel_interface = "Tunnel{n}"
-    capabilities = frozenset({FQDN_IDENTITY})  # VTIs with any-to-any selectors only: no policy-based selectors
+    # VTIs with any-to-any selectors only: no policy-based selectors
+    capabilities = frozenset({FQDN_IDENTITY, RESPONDER_ONLY, IBGP_PAIR})
     apply_steps = (
         "`configure terminal`, paste `{file}`, then `end`",
         "check the result, then `copy running-config startup-config`",

@@ -6,6 +6,10 @@ gateway instance one route-based IPsec tunnel: a `phase1-interface` (which creat
 interface of the same name), a `phase2-interface` with any-to-any selectors, and the tunnel
 interface's addresses and TCP MSS in `config system interface`.
 
+bgp.ibgp is not rendered (no IBGP_PAIR capability, rule site-ibgp-platform): the BGP address sits on
+the tunnel interfaces themselves, not on an interface the site routes between two devices, and an
+iBGP session there would also need a local-in path from the LAN that this file does not open.
+
 Sources, per block (FortiOS 7.4 CLI Reference, https://docs.fortinet.com/document/fortigate/7.4.4/cli-reference;
 keyword names and values cross-checked with Fortinet's FortiOS Ansible collection, whose module
 schemas are generated from the FortiOS CLI schema per release,
@@ -16,7 +20,10 @@ https://docs.ansible.com/ansible/latest/collections/fortinet/fortios/):
   gatewayIpAddress, which is the device's public address also behind NAT; `localid-type fqdn` with the
   device's fqdn when the inventory gives one, FortiOS 7.4.5 CLI reference
   https://docs.fortinet.com/document/fortigate/7.4.5/cli-reference/305883427), proposal, dhgrp, keylife,
-  dpd on-idle with dpd-retryinterval / dpd-retrycount, remote-gw, psksecret:
+  dpd on-idle with dpd-retryinterval / dpd-retrycount, remote-gw, psksecret, and `passive-mode enable`
+  when the connection is InitiatorOnly (Azure alone initiates): "Enabling passive-mode ensures the ...
+  peers only respond to tunnel initiations from the remote IPsec gateway and do not initiate tunnel
+  negotiations" (https://docs.fortinet.com/document/fortigate/7.2.9/administration-guide/847136):
   https://docs.fortinet.com/document/container-fortios/7.2.1/cli-reference/305883427 and
   https://docs.ansible.com/ansible/latest/collections/fortinet/fortios/fortios_vpn_ipsec_phase1_interface_module.html
 - `config vpn ipsec phase2-interface`: phase1name, proposal, pfs + dhgrp, keylife-type seconds,
@@ -86,7 +93,16 @@ from typing import Any
 
 from .. import crypto
 from ..model import Device, IpsecPolicy, SecurityZones
-from .base import FQDN_IDENTITY, STATEFUL_FIREWALL, DeviceFacts, NeighborPolicy, Platform, TunnelFacts, Vendor
+from .base import (
+    FQDN_IDENTITY,
+    RESPONDER_ONLY,
+    STATEFUL_FIREWALL,
+    DeviceFacts,
+    NeighborPolicy,
+    Platform,
+    TunnelFacts,
+    Vendor,
+)
 
 VENDOR = Vendor(
     # phase1 `proposal` is <encryption>-<integrity>, or <gcm>-prf<hash> for AES-GCM
@@ -287,6 +303,7 @@ def parse_fortios(text: str, tunnel_pattern: str) -> DeviceFacts:
         pfs = p2.one("dhgrp") if p2.one("pfs") == "enable" else ""
         t.esp = (p2.one("proposal"), pfs, p2.one("keylifeseconds"))
         t.routes = routes.get(p1.name, set())
+        t.initiates = p1.one("passive-mode") != "enable"
     bgp = tree.configs.get("router bgp")
     if bgp is None:
         return device
@@ -324,7 +341,7 @@ class Fortigate(Platform):
     # no loopback is created. The name is only what rule onprem-tunnel-numbers compares with.
     loopback_interface = "loopback0"
     vendor = VENDOR
-    capabilities = frozenset({STATEFUL_FIREWALL, FQDN_IDENTITY})
+    capabilities = frozenset({STATEFUL_FIREWALL, FQDN_IDENTITY, RESPONDER_ONLY})
     device_fields = frozenset({"security_zones", "existing_bgp"})
     tunnel_interface = "azure{n}"
     apply_steps = (

@@ -3,6 +3,15 @@
 Structure: Microsoft's SRX sample and Juniper's route-based VPN documentation as summarised in
 router-facts.md (SRX steps of section 6, item 198 for host-inbound-traffic); algorithm tokens:
 router-facts.md section 4.
+
+Who initiates follows the connection's `connection_mode` (Tunnel.device_initiates): `establish-tunnels
+immediately` brings the tunnel up as soon as the configuration is committed (Default, ResponderOnly:
+the device must initiate); for InitiatorOnly (the Azure gateway alone initiates) `establish-tunnels
+responder-only`, where the SRX waits for the peer and never initiates. Statement `establish-tunnels`
+at [edit security ipsec vpn <name>] (Junos CLI reference, "establish-tunnels"): releases before the iked
+process list only `immediately | on-traffic`
+(https://juniper.net/documentation/en_US/junos13.2/topics/reference/statement-hierarchy/security-ipsec.html),
+so a responder-only SRX needs a current Junos; `commit check` refuses the value on an older one.
 """
 
 from __future__ import annotations
@@ -15,8 +24,10 @@ from .. import crypto
 from ..model import Device, IpsecPolicy, SecurityZones, Tunnel
 from .base import (
     FQDN_IDENTITY,
+    IBGP_PAIR,
     NO_BGP_WITH_SELECTORS,
     POLICY_BASED_SELECTORS,
+    RESPONDER_ONLY,
     STATEFUL_FIREWALL,
     DeviceFacts,
     NeighborPolicy,
@@ -158,6 +169,8 @@ def parse_junos(text: str) -> DeviceFacts:
             psk=crypto.unquote(one(f"security ike policy {ike_policy} pre-shared-key ascii-text ")),
             routes=routes.get(index, set()),
         )
+        establish = one(f"security ipsec vpn {vpn} establish-tunnels ")
+        t.initiates = {"immediately": True, "responder-only": False}.get(establish)
         t.ike = statements("ike proposal", one(f"security ike policy {ike_policy} proposals "))
         t.esp = (
             statements("ipsec proposal", one(f"security ipsec policy {ipsec_policy} proposals ")),
@@ -188,6 +201,17 @@ def parse_junos(text: str) -> DeviceFacts:
             elif m := re.match(r"^\S+ then local-preference (\d+)$", value):
                 policy.local_preference = int(m.group(1))
     device.policies = {n: policy for n in device.neighbors}  # group-level policy: every neighbour
+    for name in sorted({v.split()[0] for v in values("protocols bgp group ") if v.endswith(" type internal")}):
+        export = one(f"protocols bgp group {name} export ")
+        nhs = any(
+            v.split()[0] == export and v.endswith(" then next-hop self")
+            for v in values("policy-options policy-statement ")
+        )
+        for value in values(f"protocols bgp group {name} neighbor "):
+            neighbor = value.split()[0]
+            device.neighbors[neighbor] = device.asn or 0  # an internal group's peers are in the device's own AS
+            if nhs:
+                device.next_hop_self.add(neighbor)
     return device
 
 
@@ -201,6 +225,11 @@ def _accepted(values, statement: str) -> set[str]:
         elif m := re.match(r"^(\S+) then accept$", value):
             accepting.add(m.group(1))
     return {p for term in accepting for p in terms.get(term, {"<any route: a term without route-filter>"})}
+
+
+def junos_establish(t: Tunnel) -> str:
+    """`establish-tunnels` value: the device initiates unless Azure alone does (module docstring)."""
+    return "immediately" if t.device_initiates else "responder-only"
 
 
 def junos_identity(t: Tunnel) -> str:
@@ -219,7 +248,9 @@ class JuniperSrx(Platform):
     outside_interface = "ge-0/0/0.0"
     loopback_interface = "lo0.0"
     vendor = VENDOR
-    capabilities = frozenset({POLICY_BASED_SELECTORS, STATEFUL_FIREWALL, NO_BGP_WITH_SELECTORS, FQDN_IDENTITY})
+    capabilities = frozenset(
+        {POLICY_BASED_SELECTORS, STATEFUL_FIREWALL, NO_BGP_WITH_SELECTORS, FQDN_IDENTITY, RESPONDER_ONLY, IBGP_PAIR}
+    )
     device_fields = frozenset({"security_zones", "existing_bgp"})
     tunnel_interface = "st0.{n}"
     apply_steps = (
@@ -245,6 +276,7 @@ class JuniperSrx(Platform):
         "srx_kept": srx_kept,
         "junos_interface": junos_interface,
         "junos_identity": junos_identity,
+        "junos_establish": junos_establish,
     }
 
     def unsupported(self, policy: IpsecPolicy) -> Iterator[tuple[str, str, str]]:

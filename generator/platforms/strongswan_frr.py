@@ -16,7 +16,9 @@ from .. import crypto
 from ..model import Device, IpsecPolicy, Tunnel
 from .base import (
     FQDN_IDENTITY,
+    IBGP_PAIR,
     POLICY_BASED_SELECTORS,
+    RESPONDER_ONLY,
     DeviceFacts,
     Platform,
     TunnelFacts,
@@ -104,12 +106,12 @@ def swan_start_action(tunnel: Tunnel) -> str:
     `InitiatorOnly` (only the Azure gateway initiates) makes the device respond only (`none`);
     otherwise (`Default`, `ResponderOnly`) the device starts it and re-starts it when closed.
     https://docs.strongswan.org/docs/latest/swanctl/swanctlConf.html"""
-    return "none" if tunnel.connection_mode == "InitiatorOnly" else "start"
+    return "start" if tunnel.device_initiates else "none"
 
 
 def swan_dpd_action(tunnel: Tunnel) -> str:
     """A responder-only device clears a dead peer's SAs and waits for Azure; else it re-initiates."""
-    return "clear" if tunnel.connection_mode == "InitiatorOnly" else "restart"
+    return "restart" if tunnel.device_initiates else "clear"
 
 
 # Where the runbook installs a device's files (the systemd unit runs them from there at boot).
@@ -184,6 +186,7 @@ def parse_strongswan(swanctl: str, frr: str) -> DeviceFacts:
             ike=conn.get("proposals"),
             esp=tuple(sorted({c.get("esp_proposals") for c in children})),
             routes=routes.get(index, set()),
+            initiates=bool(children) and all(c.get("start_action") == "start" for c in children),
         )
         if conn.get("if_id_in") != conn.get("if_id_out") or conn.get("remote", {}).get("id") != t.peer:
             t.peer = f"{t.peer} (if_id or remote id disagree)"
@@ -195,6 +198,8 @@ def parse_strongswan(swanctl: str, frr: str) -> DeviceFacts:
             device.neighbors[m.group(1)] = int(m.group(2))
         elif m := re.match(r"^neighbor \S+ update-source (\S+)$", line):
             device.bgp_source = m.group(1)
+        elif m := re.match(r"^neighbor (\S+) next-hop-self$", line):
+            device.next_hop_self.add(m.group(1))
     device.policies = neighbor_policies(frr.splitlines(), route_map_filters(frr.splitlines()))
     return device
 
@@ -211,7 +216,7 @@ class StrongswanFrr(Platform):
     tunnel_interface = "xfrm{n}"
     # swanctl.conf `local.id`: a value that is neither an IP address nor holds '@' or '=' is an FQDN
     # identity (strongSwan docs, swanctl.conf "connections.<conn>.local<suffix>.id").
-    capabilities = frozenset({POLICY_BASED_SELECTORS, FQDN_IDENTITY})
+    capabilities = frozenset({POLICY_BASED_SELECTORS, FQDN_IDENTITY, RESPONDER_ONLY, IBGP_PAIR})
     apply_steps = (
         f"copy `{{file3}}` and `{{file4}}` to `{INSTALL_DIR}/`, `{{file5}}` to `/etc/systemd/system/`, then "
         "`systemctl daemon-reload` and `systemctl enable --now {file5}` (firewall, forwarding, tunnel interfaces; "

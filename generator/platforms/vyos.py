@@ -42,7 +42,7 @@ from typing import Any
 
 from .. import crypto
 from ..model import Device, IpsecPolicy, Tunnel
-from .base import FQDN_IDENTITY, DeviceFacts, NeighborPolicy, Platform, TunnelFacts, Vendor
+from .base import FQDN_IDENTITY, IBGP_PAIR, RESPONDER_ONLY, DeviceFacts, NeighborPolicy, Platform, TunnelFacts, Vendor
 
 VENDOR = Vendor(
     ike_encryption={
@@ -118,7 +118,7 @@ def vyos_pfs(policy: IpsecPolicy) -> str:
 
 def vyos_connection_type(tunnel: Tunnel) -> str:
     """`initiate` unless Azure is the only initiator of the connection (module docstring)."""
-    return "respond" if tunnel.connection_mode == "InitiatorOnly" else "initiate"
+    return "initiate" if tunnel.device_initiates else "respond"
 
 
 def vyos_quote(value: object) -> str:
@@ -164,6 +164,7 @@ def parse_vyos(text: str) -> DeviceFacts:
             psk=secrets.get(remote, ""),
             ike=group("ike-group", one(*peer, "ike-group")),
             routes=routes.get(index, set()),
+            initiates={"initiate": True, "respond": False}.get(one(*peer, "connection-type")),
         )
         esp = one(*peer, "vti", "esp-group")
         t.esp = (group("esp-group", esp), one("vpn", "ipsec", "esp-group", esp, "pfs"))
@@ -176,6 +177,8 @@ def parse_vyos(text: str) -> DeviceFacts:
             device.neighbors[rest[0]] = int(rest[2])
         elif len(rest) == 3 and rest[1] == "update-source":
             device.bgp_source = rest[2]
+        elif rest[1:] == ["address-family", "ipv4-unicast", "nexthop-self"]:
+            device.next_hop_self.add(rest[0])
 
     def permitted(prefix_list: str) -> set[str]:
         rules = {v[0] for v in values("policy", "prefix-list", prefix_list, "rule") if v}
@@ -228,7 +231,7 @@ class Vyos(Platform):
     tunnel_interface = "vti{n}"
     # VTIs with any-to-any selectors only, no firewall rendered. `authentication local-id` is free text
     # that VyOS hands to strongSwan as the local `id`: a DNS name there is an FQDN identity.
-    capabilities = frozenset({FQDN_IDENTITY})
+    capabilities = frozenset({FQDN_IDENTITY, RESPONDER_ONLY, IBGP_PAIR})
     # https://docs.vyos.io/en/latest/cli.html (configure, compare, commit-confirm, confirm, save)
     apply_steps = (
         "`configure`, paste `{file}`, then `compare`",
