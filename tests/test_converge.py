@@ -340,6 +340,28 @@ def test_a_subnet_property_change_changes_exactly_its_guarded_update(tmp_path: P
     assert check_files({AZ: after}) == [] and check_text(AZ, after) == []
 
 
+def test_detaching_an_nsg_is_asked_again_unless_force(tmp_path: Path) -> None:
+    old = "prefix: 10.30.2.0/24\n          nsg: {name: shared-nsg, existing: true, resource_group: rg-security}\n"
+    after, added = _changed_in(tmp_path, SUBNETS, old, "prefix: 10.30.2.0/24\n")
+    branch = re.search(
+        r"^        if \(\(Get-GenId -Reference \$subnet\.NetworkSecurityGroup\) -ne ''\) \{\n(.*?)^        \}",
+        after.split("$subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'nva' })[0]")[1],
+        re.MULTILINE | re.DOTALL,
+    )
+    assert branch, "no detach branch for subnet nva"
+    block = branch.group(1)
+    assert "$GenDisruptive += ('subnet nva: NSG {0} detached (the inventory names none;" in block
+    assert "$subnet.NetworkSecurityGroup = $null" in block and "$GenChanges += 'subnet nva: no NSG'" in block
+    assert added
+    for line in added:
+        assert (
+            line.strip() == "if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {"
+            or line.strip() in block
+            or "VirtualNetworkSubnetConfig -Name 'nva'" in line
+        ), line
+    assert check_files({AZ: after}) == [] and check_text(AZ, after) == []
+
+
 def test_the_address_space_of_a_vnet_is_compared(tmp_path: Path) -> None:
     after, added = _changed_in(
         tmp_path, SUBNETS, "address_space: [10.30.0.0/16]", "address_space: [10.30.0.0/16, 10.40.0.0/16]"
@@ -368,6 +390,31 @@ def test_the_address_space_of_a_vnet_is_compared(tmp_path: Path) -> None:
         ),
         (
             "            $subnet.RouteTable = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSRouteTable' -Property @{ Id = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-hub/providers/Microsoft.Network/routeTables/app-egress' }\n",
+            "",
+            "records a change but does not change what it compares",
+        ),
+        (
+            "            $GenDisruptive += ('subnet GatewaySubnet: NSG {0} detached",
+            "            $GenNoted += ('subnet GatewaySubnet: NSG {0} detached",
+            "$subnet.NetworkSecurityGroup is changed without recording it in $GenDisruptive",
+        ),
+        (
+            "            $GenDisruptive += ('subnet app: prefix {0}",
+            "            $GenNoted += ('subnet app: prefix {0}",
+            "$subnet.AddressPrefix is changed without recording it in $GenDisruptive",
+        ),
+        (
+            "$Force -or $GenDisruptive.Count -eq 0 -or $PSCmdlet.ShouldContinue(($GenDisruptive -join '; '), 'Disruptive change to virtual network hub')",
+            "$true",
+            "Set-AzVirtualNetwork (disruptive) is not behind ShouldContinue unless -Force",
+        ),
+        (
+            "            $GenChanges += 'subnet app: service endpoints Microsoft.Storage, Microsoft.Sql'\n",
+            "",
+            "an edit of $subnet is not in a comparison that records the change",
+        ),
+        (
+            "            $subnet.AddressPrefix = @('10.30.1.0/24')\n",
             "",
             "records a change but does not change what it compares",
         ),

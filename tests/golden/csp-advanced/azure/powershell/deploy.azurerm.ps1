@@ -35,8 +35,9 @@
 
 .PARAMETER Force
     Make disruptive updates (gateway resize, ASN change, active-active conversion, custom APIPA
-    BGP addresses, a changed pre-shared key, a changed subnet prefix) without asking again.
-    Without it each one is confirmed; with -WhatIf nothing is changed and nothing is asked.
+    BGP addresses, a changed pre-shared key, a changed subnet prefix, an NSG detached from a
+    subnet) without asking again. Without it each one is confirmed; with -WhatIf nothing is changed
+    and nothing is asked.
 
 .PARAMETER pskGenPskDc1
     Pre-shared key for the connections that use env:GEN_PSK_DC1 in the inventory. Asked for when not given.
@@ -455,6 +456,9 @@ if (-not $vnet) {
             $GenChanges += 'subnet GatewaySubnet: no delegations'
         }
         if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            # Detaching an NSG the inventory does not name (as a redeploy of the ARM template would)
+            # takes its rules off the subnet: asked again unless -Force.
+            $GenDisruptive += ('subnet GatewaySubnet: NSG {0} detached (the inventory names none; its rules stop applying to the subnet)' -f ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -split '/')[-1])
             $subnet.NetworkSecurityGroup = $null
             $GenChanges += 'subnet GatewaySubnet: no NSG'
         }
@@ -484,6 +488,9 @@ if (-not $vnet) {
             $GenChanges += 'subnet sql: no delegations'
         }
         if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            # Detaching an NSG the inventory does not name (as a redeploy of the ARM template would)
+            # takes its rules off the subnet: asked again unless -Force.
+            $GenDisruptive += ('subnet sql: NSG {0} detached (the inventory names none; its rules stop applying to the subnet)' -f ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -split '/')[-1])
             $subnet.NetworkSecurityGroup = $null
             $GenChanges += 'subnet sql: no NSG'
         }
@@ -513,6 +520,9 @@ if (-not $vnet) {
             $GenChanges += 'subnet app: no delegations'
         }
         if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            # Detaching an NSG the inventory does not name (as a redeploy of the ARM template would)
+            # takes its rules off the subnet: asked again unless -Force.
+            $GenDisruptive += ('subnet app: NSG {0} detached (the inventory names none; its rules stop applying to the subnet)' -f ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -split '/')[-1])
             $subnet.NetworkSecurityGroup = $null
             $GenChanges += 'subnet app: no NSG'
         }
@@ -571,6 +581,9 @@ if (-not $vnet) {
             $GenChanges += 'subnet GatewaySubnet: no delegations'
         }
         if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            # Detaching an NSG the inventory does not name (as a redeploy of the ARM template would)
+            # takes its rules off the subnet: asked again unless -Force.
+            $GenDisruptive += ('subnet GatewaySubnet: NSG {0} detached (the inventory names none; its rules stop applying to the subnet)' -f ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -split '/')[-1])
             $subnet.NetworkSecurityGroup = $null
             $GenChanges += 'subnet GatewaySubnet: no NSG'
         }
@@ -600,6 +613,9 @@ if (-not $vnet) {
             $GenChanges += 'subnet app: no delegations'
         }
         if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            # Detaching an NSG the inventory does not name (as a redeploy of the ARM template would)
+            # takes its rules off the subnet: asked again unless -Force.
+            $GenDisruptive += ('subnet app: NSG {0} detached (the inventory names none; its rules stop applying to the subnet)' -f ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -split '/')[-1])
             $subnet.NetworkSecurityGroup = $null
             $GenChanges += 'subnet app: no NSG'
         }
@@ -658,6 +674,9 @@ if (-not $vnet) {
             $GenChanges += 'subnet GatewaySubnet: no delegations'
         }
         if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            # Detaching an NSG the inventory does not name (as a redeploy of the ARM template would)
+            # takes its rules off the subnet: asked again unless -Force.
+            $GenDisruptive += ('subnet GatewaySubnet: NSG {0} detached (the inventory names none; its rules stop applying to the subnet)' -f ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -split '/')[-1])
             $subnet.NetworkSecurityGroup = $null
             $GenChanges += 'subnet GatewaySubnet: no NSG'
         }
@@ -687,6 +706,9 @@ if (-not $vnet) {
             $GenChanges += 'subnet app: no delegations'
         }
         if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            # Detaching an NSG the inventory does not name (as a redeploy of the ARM template would)
+            # takes its rules off the subnet: asked again unless -Force.
+            $GenDisruptive += ('subnet app: NSG {0} detached (the inventory names none; its rules stop applying to the subnet)' -f ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -split '/')[-1])
             $subnet.NetworkSecurityGroup = $null
             $GenChanges += 'subnet app: no NSG'
         }

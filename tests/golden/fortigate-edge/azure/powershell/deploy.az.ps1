@@ -31,8 +31,9 @@
 
 .PARAMETER Force
     Make disruptive updates (gateway resize, ASN change, active-active conversion, custom APIPA
-    BGP addresses, a changed pre-shared key, a changed subnet prefix) without asking again.
-    Without it each one is confirmed; with -WhatIf nothing is changed and nothing is asked.
+    BGP addresses, a changed pre-shared key, a changed subnet prefix, an NSG detached from a
+    subnet) without asking again. Without it each one is confirmed; with -WhatIf nothing is changed
+    and nothing is asked.
 
 .PARAMETER pskGenPskFgDc1
     Pre-shared key for the connections that use env:GEN_PSK_FG_DC1 in the inventory. Asked for when not given.
@@ -391,6 +392,9 @@ if (-not $vnet) {
             $GenChanges += 'subnet GatewaySubnet: no delegations'
         }
         if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            # Detaching an NSG the inventory does not name (as a redeploy of the ARM template would)
+            # takes its rules off the subnet: asked again unless -Force.
+            $GenDisruptive += ('subnet GatewaySubnet: NSG {0} detached (the inventory names none; its rules stop applying to the subnet)' -f ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -split '/')[-1])
             $subnet.NetworkSecurityGroup = $null
             $GenChanges += 'subnet GatewaySubnet: no NSG'
         }
@@ -420,6 +424,9 @@ if (-not $vnet) {
             $GenChanges += 'subnet app: no delegations'
         }
         if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            # Detaching an NSG the inventory does not name (as a redeploy of the ARM template would)
+            # takes its rules off the subnet: asked again unless -Force.
+            $GenDisruptive += ('subnet app: NSG {0} detached (the inventory names none; its rules stop applying to the subnet)' -f ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -split '/')[-1])
             $subnet.NetworkSecurityGroup = $null
             $GenChanges += 'subnet app: no NSG'
         }
@@ -478,6 +485,9 @@ if (-not $vnet) {
             $GenChanges += 'subnet GatewaySubnet: no delegations'
         }
         if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            # Detaching an NSG the inventory does not name (as a redeploy of the ARM template would)
+            # takes its rules off the subnet: asked again unless -Force.
+            $GenDisruptive += ('subnet GatewaySubnet: NSG {0} detached (the inventory names none; its rules stop applying to the subnet)' -f ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -split '/')[-1])
             $subnet.NetworkSecurityGroup = $null
             $GenChanges += 'subnet GatewaySubnet: no NSG'
         }
@@ -507,6 +517,9 @@ if (-not $vnet) {
             $GenChanges += 'subnet app: no delegations'
         }
         if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            # Detaching an NSG the inventory does not name (as a redeploy of the ARM template would)
+            # takes its rules off the subnet: asked again unless -Force.
+            $GenDisruptive += ('subnet app: NSG {0} detached (the inventory names none; its rules stop applying to the subnet)' -f ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -split '/')[-1])
             $subnet.NetworkSecurityGroup = $null
             $GenChanges += 'subnet app: no NSG'
         }

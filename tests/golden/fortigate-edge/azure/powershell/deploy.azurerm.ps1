@@ -28,8 +28,9 @@
 
 .PARAMETER Force
     Make disruptive updates (gateway resize, ASN change, active-active conversion, custom APIPA
-    BGP addresses, a changed pre-shared key, a changed subnet prefix) without asking again.
-    Without it each one is confirmed; with -WhatIf nothing is changed and nothing is asked.
+    BGP addresses, a changed pre-shared key, a changed subnet prefix, an NSG detached from a
+    subnet) without asking again. Without it each one is confirmed; with -WhatIf nothing is changed
+    and nothing is asked.
 
 .PARAMETER pskGenPskFgDc1
     Pre-shared key for the connections that use env:GEN_PSK_FG_DC1 in the inventory. Asked for when not given.

@@ -34,8 +34,9 @@
 
 .PARAMETER Force
     Make disruptive updates (gateway resize, ASN change, active-active conversion, custom APIPA
-    BGP addresses, a changed pre-shared key, a changed subnet prefix) without asking again.
-    Without it each one is confirmed; with -WhatIf nothing is changed and nothing is asked.
+    BGP addresses, a changed pre-shared key, a changed subnet prefix, an NSG detached from a
+    subnet) without asking again. Without it each one is confirmed; with -WhatIf nothing is changed
+    and nothing is asked.
 
 .PARAMETER pskGenPskBranch1
     Pre-shared key for the connections that use env:GEN_PSK_BRANCH1 in the inventory. Asked for when not given.
@@ -312,6 +313,9 @@ if (-not $vnet) {
             $GenChanges += 'subnet GatewaySubnet: no delegations'
         }
         if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            # Detaching an NSG the inventory does not name (as a redeploy of the ARM template would)
+            # takes its rules off the subnet: asked again unless -Force.
+            $GenDisruptive += ('subnet GatewaySubnet: NSG {0} detached (the inventory names none; its rules stop applying to the subnet)' -f ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -split '/')[-1])
             $subnet.NetworkSecurityGroup = $null
             $GenChanges += 'subnet GatewaySubnet: no NSG'
         }
@@ -341,6 +345,9 @@ if (-not $vnet) {
             $GenChanges += 'subnet workload: no delegations'
         }
         if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            # Detaching an NSG the inventory does not name (as a redeploy of the ARM template would)
+            # takes its rules off the subnet: asked again unless -Force.
+            $GenDisruptive += ('subnet workload: NSG {0} detached (the inventory names none; its rules stop applying to the subnet)' -f ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -split '/')[-1])
             $subnet.NetworkSecurityGroup = $null
             $GenChanges += 'subnet workload: no NSG'
         }
