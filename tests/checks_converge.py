@@ -6,6 +6,9 @@ of each script is checked for the shape that makes a rerun safe:
 - every update (`Set-*`/`Update-*` of the Az or AzureRM module, the context switch excepted) sits
   in the branch of an `if` on `$GenChanges.Count -gt 0` and in the branch of an `if` on
   `$PSCmdlet.ShouldProcess(...)`; gateway updates also behind `ShouldContinue` unless `-Force`;
+- detaching a subnet's NSG and changing a subnet's prefix sit in a branch that records them in
+  `$GenDisruptive`, and an update sent after any `$GenDisruptive +=` of its resource sits behind
+  `$Force -or ... $PSCmdlet.ShouldContinue(...)`;
 - every `$GenChanges += ...` (the only way into that list) sits in the branch of an `if` whose
   condition reads a property `$obj.Prop` of a resource read from Azure, and that branch changes
   the same `$obj.Prop` (an assignment to it or below it) or passes `$obj` to a cmdlet that edits it
@@ -31,6 +34,10 @@ SHARED_KEY = re.compile(r"^Set-(?:AzureRm|Az)VirtualNetworkGatewayConnectionShar
 # `$part = $whole.Prop ...`: comparing and changing $part compares and changes $whole.
 PART = re.compile(r"^\s*\$(\w+) = @?\(?\$(\w+)\.\w+", re.MULTILINE)
 MEMBER = re.compile(r"\$([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)+)")
+# Edits that weaken or break what runs in a subnet: detaching its NSG (its rules stop applying) and
+# changing its prefix (Azure refuses it while resources use the subnet). Each must be recorded in
+# $GenDisruptive, and the update that sends it asked again through ShouldContinue unless -Force.
+DISRUPTIVE_EDIT = re.compile(r"^\$\w+\.(?:NetworkSecurityGroup\s*=\s*\$null|AddressPrefix\s*=[^=])")
 
 
 def _text(src: bytes, node) -> str:
@@ -150,7 +157,9 @@ def converge_problems(path: str, text: str) -> list[str]:
                 continue
             first = member.split(".")[1]
             assigned = re.search(rf"\${var}\.{first}(?:\.\w+)*(?:\.Add\(|\s*=[^=])", body)
-            edited = re.search(rf"-\w+ \${var}\b", body)
+            edited = re.search(
+                rf"-\w+ \${var}(?![.\w])", body
+            )  # the whole object, not one of its properties read as an argument
             if assigned or edited:
                 changed = True
                 while var and var not in compared:
@@ -168,6 +177,14 @@ def converge_problems(path: str, text: str) -> list[str]:
         if edit and edit.group(1) in compared and not _recorded(node, src):
             problems.append(
                 f"{path}:{node.start_point[0] + 1}: an edit of ${edit.group(1)} is not in a comparison that records the change"
+            )
+    for node in _walk(root):
+        if node.type != "assignment_expression" or not DISRUPTIVE_EDIT.match(_text(src, node)):
+            continue
+        _, block = _branch(node)
+        if block is None or "$GenDisruptive +=" not in _text(src, block):
+            problems.append(
+                f"{path}:{node.start_point[0] + 1}: {_text(src, node).split('=')[0].strip()} is changed without recording it in $GenDisruptive"
             )
     for node in _walk(root):
         if node.type != "command":
@@ -197,9 +214,10 @@ def converge_problems(path: str, text: str) -> list[str]:
             problems.append(f"{path}:{line}: {name} is not inside `if ($GenChanges.Count -gt 0)`")
         if not any("$PSCmdlet.ShouldProcess(" in g for g in guards):
             problems.append(f"{path}:{line}: {name} is not behind $PSCmdlet.ShouldProcess")
-        if name.lower().endswith("virtualnetworkgateway") and not any(
-            "$Force" in g and "$PSCmdlet.ShouldContinue(" in g for g in guards
-        ):
+        before = src[: node.start_byte].decode("utf-8")
+        resource = before[before.rfind("$GenChanges = @()") :]
+        disruptive = name.lower().endswith("virtualnetworkgateway") or "$GenDisruptive +=" in resource
+        if disruptive and not any("$Force" in g and "$PSCmdlet.ShouldContinue(" in g for g in guards):
             problems.append(f"{path}:{line}: {name} (disruptive) is not behind ShouldContinue unless -Force")
         sent = re.search(r" -\w+ \$(\w+)", _text(src, node))
         if sent is None or sent.group(1) not in compared:

@@ -45,7 +45,11 @@ def test_every_script_changes_only_what_differs(scripts, name: str) -> None:
             "($true -or $x -eq ('Update",
             "is not behind $PSCmdlet.ShouldProcess",
         ),
-        ("$PSCmdlet.ShouldContinue(", "$PSCmdlet.ShouldProcess(", "(disruptive) is not behind ShouldContinue"),
+        (
+            "$PSCmdlet.ShouldContinue(($GenDisruptive -join '; '), 'Disruptive change to gateway",
+            "$PSCmdlet.ShouldProcess(($GenDisruptive -join '; '), 'Disruptive change to gateway",
+            "(disruptive) is not behind ShouldContinue",
+        ),
         ("        $connection.DpdTimeoutSeconds = 45\n", "", "records a change but does not change what it compares"),
         (
             "        $lng.GatewayIpAddress = '198.51.100.10'\n",
@@ -274,6 +278,103 @@ def test_bgp_propagation_and_a_subnet_attachment_are_compared(tmp_path: Path) ->
     assert check_files({AZ: after}) == []
 
 
+# One subnet property changed in the inventory: (old, new, the comparison it changes, what its branch
+# sets and records, whether the change is disruptive). Besides that branch, only the creation of a
+# missing VNet or subnet (New-/Add-*VirtualNetworkSubnetConfig) may change.
+SUBNET_CHANGES = {
+    "service endpoint": (
+        "service_endpoints: [Microsoft.Storage, Microsoft.Sql]",
+        "service_endpoints: [Microsoft.Storage]",
+        "(Join-GenSorted -Items $subnet.ServiceEndpoints -Property Service) -ne (Join-GenSorted -Items @('Microsoft.Storage'))",
+        [
+            "$subnet.ServiceEndpoints = New-Object",
+            "$subnet.ServiceEndpoints.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSServiceEndpoint' -Property @{ Service = 'Microsoft.Storage' }))",
+            "$GenChanges += 'subnet app: service endpoints Microsoft.Storage'",
+        ],
+        False,
+    ),
+    "delegation": (
+        "delegations: [Microsoft.Web/serverFarms]",
+        "delegations: [Microsoft.Sql/managedInstances]",
+        "(Join-GenSorted -Items $subnet.Delegations -Property @('Name', 'ServiceName')) -ne (Join-GenSorted -Items @('Microsoft.Sql.managedInstances=Microsoft.Sql/managedInstances'))",
+        [
+            "$subnet.Delegations = New-Object",
+            "$subnet.Delegations.Add((New-AzDelegation -Name 'Microsoft.Sql.managedInstances' -ServiceName 'Microsoft.Sql/managedInstances'))",
+            "$GenChanges += 'subnet web: delegations Microsoft.Sql/managedInstances'",
+        ],
+        False,
+    ),
+    "prefix": (
+        "prefix: 10.30.3.0/24",
+        "prefix: 10.30.4.0/24",
+        "(Join-GenSorted -Items $subnet.AddressPrefix) -ne '10.30.4.0/24'",
+        [
+            "$subnet.AddressPrefix = @('10.30.4.0/24')",
+            "$GenChanges += 'subnet web: prefix 10.30.4.0/24'",
+            "$GenDisruptive += ('subnet web: prefix {0} becomes 10.30.4.0/24 (",
+        ],
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("change", sorted(SUBNET_CHANGES))
+def test_a_subnet_property_change_changes_exactly_its_guarded_update(tmp_path: Path, change: str) -> None:
+    old, new, condition, sets, disruptive = SUBNET_CHANGES[change]
+    after, added = _changed_in(tmp_path, SUBNETS, old, new)
+    block = _block(after, condition)
+    for line in sets:
+        assert line in block, line
+    assert ("$GenDisruptive +=" in block) == disruptive
+    assert added
+    for line in added:
+        assert (
+            line.strip() == f"if ({condition}) {{"
+            or line.strip() in block
+            or "VirtualNetworkSubnetConfig -Name " in line
+            or "Create virtual network" in line
+        ), line
+    # The one update of the VNet asks again for a disruptive change unless -Force.
+    update = next(line for line in after.splitlines() if "'Update virtual network: {0}'" in line)
+    assert "($Force -or $GenDisruptive.Count -eq 0 -or $PSCmdlet.ShouldContinue(" in update
+    assert check_files({AZ: after}) == [] and check_text(AZ, after) == []
+
+
+def test_detaching_an_nsg_is_asked_again_unless_force(tmp_path: Path) -> None:
+    old = "prefix: 10.30.2.0/24\n          nsg: {name: shared-nsg, existing: true, resource_group: rg-security}\n"
+    after, added = _changed_in(tmp_path, SUBNETS, old, "prefix: 10.30.2.0/24\n")
+    branch = re.search(
+        r"^        if \(\(Get-GenId -Reference \$subnet\.NetworkSecurityGroup\) -ne ''\) \{\n(.*?)^        \}",
+        after.split("$subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'nva' })[0]")[1],
+        re.MULTILINE | re.DOTALL,
+    )
+    assert branch, "no detach branch for subnet nva"
+    block = branch.group(1)
+    assert "$GenDisruptive += ('subnet nva: NSG {0} detached (the inventory names none;" in block
+    assert "$subnet.NetworkSecurityGroup = $null" in block and "$GenChanges += 'subnet nva: no NSG'" in block
+    assert added
+    for line in added:
+        assert (
+            line.strip() == "if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {"
+            or line.strip() in block
+            or "VirtualNetworkSubnetConfig -Name 'nva'" in line
+        ), line
+    assert check_files({AZ: after}) == [] and check_text(AZ, after) == []
+
+
+def test_the_address_space_of_a_vnet_is_compared(tmp_path: Path) -> None:
+    after, added = _changed_in(
+        tmp_path, SUBNETS, "address_space: [10.30.0.0/16]", "address_space: [10.30.0.0/16, 10.40.0.0/16]"
+    )
+    block = _block(
+        after,
+        "(Join-GenSorted -Items $vnet.AddressSpace.AddressPrefixes) -ne (Join-GenSorted -Items @('10.30.0.0/16', '10.40.0.0/16'))",
+    )
+    assert "$vnet.AddressSpace.AddressPrefixes = @('10.30.0.0/16', '10.40.0.0/16')" in block
+    assert "$GenChanges += 'address space 10.30.0.0/16, 10.40.0.0/16'" in block
+    assert check_files({AZ: after}) == []
+
+
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
@@ -289,6 +390,31 @@ def test_bgp_propagation_and_a_subnet_attachment_are_compared(tmp_path: Path) ->
         ),
         (
             "            $subnet.RouteTable = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSRouteTable' -Property @{ Id = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-hub/providers/Microsoft.Network/routeTables/app-egress' }\n",
+            "",
+            "records a change but does not change what it compares",
+        ),
+        (
+            "            $GenDisruptive += ('subnet GatewaySubnet: NSG {0} detached",
+            "            $GenNoted += ('subnet GatewaySubnet: NSG {0} detached",
+            "$subnet.NetworkSecurityGroup is changed without recording it in $GenDisruptive",
+        ),
+        (
+            "            $GenDisruptive += ('subnet app: prefix {0}",
+            "            $GenNoted += ('subnet app: prefix {0}",
+            "$subnet.AddressPrefix is changed without recording it in $GenDisruptive",
+        ),
+        (
+            "$Force -or $GenDisruptive.Count -eq 0 -or $PSCmdlet.ShouldContinue(($GenDisruptive -join '; '), 'Disruptive change to virtual network hub')",
+            "$true",
+            "Set-AzVirtualNetwork (disruptive) is not behind ShouldContinue unless -Force",
+        ),
+        (
+            "            $GenChanges += 'subnet app: service endpoints Microsoft.Storage, Microsoft.Sql'\n",
+            "",
+            "an edit of $subnet is not in a comparison that records the change",
+        ),
+        (
+            "            $subnet.AddressPrefix = @('10.30.1.0/24')\n",
             "",
             "records a change but does not change what it compares",
         ),

@@ -28,8 +28,9 @@
 
 .PARAMETER Force
     Make disruptive updates (gateway resize, ASN change, active-active conversion, custom APIPA
-    BGP addresses, a changed pre-shared key) without asking again. Without it each one is
-    confirmed; with -WhatIf nothing is changed and nothing is asked.
+    BGP addresses, a changed pre-shared key, a changed subnet prefix, an NSG detached from a
+    subnet) without asking again. Without it each one is confirmed; with -WhatIf nothing is changed
+    and nothing is asked.
 
 .PARAMETER pskGenPskFgDc1
     Pre-shared key for the connections that use env:GEN_PSK_FG_DC1 in the inventory. Asked for when not given.
@@ -185,6 +186,26 @@ function New-GenIpsecPolicyList {
         $list.Add($Policy)
     }
     return , $list
+}
+
+function Join-GenSorted {
+    # A list (or the named properties of each item, joined with '=') as one sorted text, to compare
+    # sets: '' when it is empty or $null.
+    param(
+        [object[]] $Items,
+        [string[]] $Property = @()
+    )
+    $texts = foreach ($item in @($Items)) {
+        if ($null -eq $item) {
+            continue
+        }
+        if ($Property.Count -eq 0) {
+            [string] $item
+        } else {
+            (@($Property | ForEach-Object { [string] $item.$_ }) -join '=')
+        }
+    }
+    return ((@($texts) | Sort-Object) -join ',')
 }
 
 function Get-GenId {

@@ -34,8 +34,9 @@
 
 .PARAMETER Force
     Make disruptive updates (gateway resize, ASN change, active-active conversion, custom APIPA
-    BGP addresses, a changed pre-shared key) without asking again. Without it each one is
-    confirmed; with -WhatIf nothing is changed and nothing is asked.
+    BGP addresses, a changed pre-shared key, a changed subnet prefix, an NSG detached from a
+    subnet) without asking again. Without it each one is confirmed; with -WhatIf nothing is changed
+    and nothing is asked.
 
 .PARAMETER pskGenPskBranch1
     Pre-shared key for the connections that use env:GEN_PSK_BRANCH1 in the inventory. Asked for when not given.
@@ -188,6 +189,26 @@ function New-GenIpsecPolicyList {
     return , $list
 }
 
+function Join-GenSorted {
+    # A list (or the named properties of each item, joined with '=') as one sorted text, to compare
+    # sets: '' when it is empty or $null.
+    param(
+        [object[]] $Items,
+        [string[]] $Property = @()
+    )
+    $texts = foreach ($item in @($Items)) {
+        if ($null -eq $item) {
+            continue
+        }
+        if ($Property.Count -eq 0) {
+            [string] $item
+        } else {
+            (@($Property | ForEach-Object { [string] $item.$_ }) -join '=')
+        }
+    }
+    return ((@($texts) | Sort-Object) -join ',')
+}
+
 function Get-GenId {
     # The id of a referenced resource (a subnet's NSG or route table), '' when there is none.
     param(
@@ -261,15 +282,40 @@ if (-not $vnet) {
         $null = New-AzureRmVirtualNetwork -Name 'hub-vnet' -ResourceGroupName 'rg-hub' -Location 'westeurope' -AddressPrefix '10.10.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
-    # Missing subnets are added; each existing subnet's NSG and route table are compared by id and
-    # set to the inventory's (none named: none attached, as a redeploy of the ARM template leaves it).
+    # Compared with the inventory and set on the read object where they differ: the address space and,
+    # for each subnet, its prefix, service endpoints, delegations, NSG and route table (what
+    # Set-*VirtualNetworkSubnetConfig would set, changed one property at a time so that nothing else of
+    # the subnet is touched). Missing subnets are added. One Set-*VirtualNetwork sends it all.
     $GenChanges = @()
+    $GenDisruptive = @()
+    if ((Join-GenSorted -Items $vnet.AddressSpace.AddressPrefixes) -ne (Join-GenSorted -Items @('10.10.0.0/16'))) {
+        $vnet.AddressSpace.AddressPrefixes = @('10.10.0.0/16')
+        $GenChanges += 'address space 10.10.0.0/16'
+    }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzureRmVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.10.255.0/27'
         $GenChanges += 'subnet GatewaySubnet'
     } else {
         $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })[0]
+        if ((Join-GenSorted -Items $subnet.AddressPrefix) -ne '10.10.255.0/27') {
+            # Azure changes the range of a subnet only while no resource uses it: those must be moved or
+            # deleted first (https://learn.microsoft.com/azure/virtual-network/virtual-network-manage-subnet).
+            $GenDisruptive += ('subnet GatewaySubnet: prefix {0} becomes 10.10.255.0/27 ({1} IP configurations use it; Azure refuses the change while resources use the subnet)' -f (Join-GenSorted -Items $subnet.AddressPrefix), @($subnet.IpConfigurations | Where-Object { $_ }).Count)
+            $subnet.AddressPrefix = @('10.10.255.0/27')
+            $GenChanges += 'subnet GatewaySubnet: prefix 10.10.255.0/27'
+        }
+        if ((Join-GenSorted -Items $subnet.ServiceEndpoints -Property Service) -ne (Join-GenSorted -Items @())) {
+            $subnet.ServiceEndpoints = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSServiceEndpoint]'
+            $GenChanges += 'subnet GatewaySubnet: no service endpoints'
+        }
+        if ((Join-GenSorted -Items $subnet.Delegations -Property @('Name', 'ServiceName')) -ne (Join-GenSorted -Items @())) {
+            $subnet.Delegations = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSDelegation]'
+            $GenChanges += 'subnet GatewaySubnet: no delegations'
+        }
         if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            # Detaching an NSG the inventory does not name (as a redeploy of the ARM template would)
+            # takes its rules off the subnet: asked again unless -Force.
+            $GenDisruptive += ('subnet GatewaySubnet: NSG {0} detached (the inventory names none; its rules stop applying to the subnet)' -f ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -split '/')[-1])
             $subnet.NetworkSecurityGroup = $null
             $GenChanges += 'subnet GatewaySubnet: no NSG'
         }
@@ -283,7 +329,25 @@ if (-not $vnet) {
         $GenChanges += 'subnet workload'
     } else {
         $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'workload' })[0]
+        if ((Join-GenSorted -Items $subnet.AddressPrefix) -ne '10.10.1.0/24') {
+            # Azure changes the range of a subnet only while no resource uses it: those must be moved or
+            # deleted first (https://learn.microsoft.com/azure/virtual-network/virtual-network-manage-subnet).
+            $GenDisruptive += ('subnet workload: prefix {0} becomes 10.10.1.0/24 ({1} IP configurations use it; Azure refuses the change while resources use the subnet)' -f (Join-GenSorted -Items $subnet.AddressPrefix), @($subnet.IpConfigurations | Where-Object { $_ }).Count)
+            $subnet.AddressPrefix = @('10.10.1.0/24')
+            $GenChanges += 'subnet workload: prefix 10.10.1.0/24'
+        }
+        if ((Join-GenSorted -Items $subnet.ServiceEndpoints -Property Service) -ne (Join-GenSorted -Items @())) {
+            $subnet.ServiceEndpoints = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSServiceEndpoint]'
+            $GenChanges += 'subnet workload: no service endpoints'
+        }
+        if ((Join-GenSorted -Items $subnet.Delegations -Property @('Name', 'ServiceName')) -ne (Join-GenSorted -Items @())) {
+            $subnet.Delegations = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSDelegation]'
+            $GenChanges += 'subnet workload: no delegations'
+        }
         if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            # Detaching an NSG the inventory does not name (as a redeploy of the ARM template would)
+            # takes its rules off the subnet: asked again unless -Force.
+            $GenDisruptive += ('subnet workload: NSG {0} detached (the inventory names none; its rules stop applying to the subnet)' -f ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -split '/')[-1])
             $subnet.NetworkSecurityGroup = $null
             $GenChanges += 'subnet workload: no NSG'
         }
@@ -293,11 +357,12 @@ if (-not $vnet) {
         }
     }
     if ($GenChanges.Count -gt 0) {
-        if ($PSCmdlet.ShouldProcess('hub-vnet', ('Update virtual network: {0}' -f ($GenChanges -join ', ')))) {
+        # Disruptive changes ask again unless -Force (ShouldContinue; -WhatIf stops before asking).
+        if ($PSCmdlet.ShouldProcess('hub-vnet', ('Update virtual network: {0}' -f ($GenChanges -join ', '))) -and ($Force -or $GenDisruptive.Count -eq 0 -or $PSCmdlet.ShouldContinue(($GenDisruptive -join '; '), 'Disruptive change to virtual network hub-vnet'))) {
             $null = Set-AzureRmVirtualNetwork -VirtualNetwork $vnet
         }
     } else {
-        Write-Host '  VNet hub-vnet matches the inventory (subnets, their NSGs and route tables)'
+        Write-Host '  VNet hub-vnet matches the inventory (address space; subnets: prefixes, service endpoints, delegations, NSGs, route tables)'
     }
 }
 
