@@ -21,6 +21,7 @@ from .base import (
 )
 from .cisco_iosxe import CiscoIosXe
 from .juniper_srx import JuniperSrx
+from .paloalto_panos import PaloaltoPanos
 from .strongswan_frr import StrongswanFrr
 from .vyos import Vyos
 
@@ -29,6 +30,7 @@ PLATFORMS: dict[str, Platform] = {
     for p in (
         CiscoIosXe(),
         JuniperSrx(),
+        PaloaltoPanos(),
         StrongswanFrr(),
         Vyos(),
     )
