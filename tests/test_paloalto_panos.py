@@ -198,3 +198,15 @@ def test_a_policy_pan_os_cannot_do_is_refused(tmp_path) -> None:
     with pytest.raises(GenError) as caught:
         build_model(bad, (), display="bad.yaml")
     assert any("onprem-platform-crypto" in line and "DHGroup24" in line for line in caught.value.lines)
+
+
+def test_keys_with_xml_and_quote_characters_survive_both_files() -> None:
+    model = _model()
+    keys = {s.parameter: f'Key&<{s.parameter}>"\\ x' for s in model.secrets}
+    files = {f.path: f.text for f in render_all(model, secrets=keys)}  # the cross-side check compares the keys
+    assert checks_paloalto_panos.check_files(panos_files(files)) == []
+    for device in model.devices:
+        found = PLATFORM.parse(files, f"onprem/{device.site}/{device.name}")
+        for t in model.device_tunnels[device.name]:
+            assert found.tunnels[t.device_index].psk == keys[t.psk.parameter]
+            assert "disagree" not in found.tunnels[t.device_index].peer

@@ -164,6 +164,14 @@ def panos_value(value: object) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def panos_xml_comment(text: object) -> str:
+    """Text inside an XML comment, which may not hold "--"."""
+    text = str(text)
+    while "--" in text:
+        text = text.replace("--", "- -")
+    return text
+
+
 def panos_xml_text(value: object) -> str:
     """Text for an XML element or attribute (&, <, > and double quotes escaped)."""
     return escape(str(value), {'"': "&quot;"})
@@ -404,6 +412,7 @@ class PaloaltoPanos(Platform):
         "panos_zones": panos_zones,
         "panos_value": panos_value,
         "panos_xml_text": panos_xml_text,
+        "panos_xml_comment": panos_xml_comment,
         "panos_security_rules": panos_security_rules,
     }
 
