@@ -102,7 +102,10 @@ def cross_check(model: Model, files: list[OutputFile], keys: dict[str, str] | No
             instances = model_instances(model, gateway_name)
             peer = str(instances[t.instance].public_ip) if t.instance < len(instances) else "?"
             differ("peer public IP", peer, got.peer, where)
-            differ("local IKE identity (LNG gatewayIpAddress)", lng.get("gatewayIpAddress"), got.local_id, where)
+            if "fqdn" in lng:  # a device given by DNS name identifies itself with that name
+                differ("local IKE identity (LNG fqdn)", lng["fqdn"], got.local_id, where)
+            else:
+                differ("local IKE identity (LNG gatewayIpAddress)", lng.get("gatewayIpAddress"), got.local_id, where)
             parameter = re.sub(r"^\[parameters\('(.*)'\)\]$", r"\1", conn["sharedKey"])
             ref = secrets.get(parameter)
             want_psk = (keys or {}).get(parameter, ref.placeholder if ref else f"<unknown parameter {parameter}>")

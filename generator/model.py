@@ -41,13 +41,31 @@ class ResourceRef:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyVaultSecret:
+    """A Key Vault secret Azure reads at deployment (the key never passes through gen)."""
+
+    subscription: str
+    resource_group: str
+    vault: str
+    secret: str
+
+    @property
+    def vault_id(self) -> str:
+        return (
+            f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
+            f"/providers/Microsoft.KeyVault/vaults/{self.vault}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class SecretRef:
     """Where a pre-shared key comes from; never the key itself."""
 
-    kind: str  # "env" or "file"
-    name: str  # variable name or file path as written
+    kind: str  # "env" or "file" (where device files get it with --secrets), "keyvault" when only there
+    name: str  # variable name or file path as written (vault/secret for "keyvault")
     parameter: str  # the ARM/Bicep/PowerShell parameter that carries it, e.g. pskGenPskDc1
     path: Path = field(default=(), compare=False)  # the first `psk:` that references it (for messages)
+    keyvault: KeyVaultSecret | None = None  # Azure reads the key from Key Vault
 
     @property
     def placeholder(self) -> str:
@@ -55,10 +73,15 @@ class SecretRef:
         name is [A-Za-z_][A-Za-z0-9_]*), or for a file the parameter (a path may hold any character)."""
         if self.kind == "env":
             return f"REPLACE_WITH_PSK_FROM_ENV_{self.name}"
+        if self.kind == "keyvault":
+            return f"REPLACE_WITH_PSK_FROM_KEYVAULT_{self.parameter}"
         return f"REPLACE_WITH_PSK_FROM_FILE_{self.parameter}"
 
     @property
     def describe(self) -> str:
+        if self.keyvault is not None:
+            kv = f"keyvault:{self.keyvault.vault}/{self.keyvault.secret}"
+            return kv if self.kind == "keyvault" else f"{kv} and {self.kind}:{self.name}"
         return f"{self.kind}:{self.name}"
 
 
@@ -208,6 +231,11 @@ class Gateway:
             return ()
         return tuple(what for what, asked in (("a BGP ASN", self.bgp), ("active-active", self.active_active)) if asked)
 
+    @property
+    def converged(self) -> bool:
+        """The scripts compare and update some of its properties (all of a new one's; of an existing one, what is asked)."""
+        return not self.existing or bool(self.brownfield_changes)
+
 
 @dataclass(frozen=True, slots=True)
 class Vnet:
@@ -228,6 +256,7 @@ class Device:
     site: str
     platform: str
     public_ip: IPv4Address
+    fqdn: str | None  # DNS name: the LNG's fqdn and the device's IKE identity (rule device-fqdn)
     local_address: IPv4Address  # outside address on the device (public_ip unless NATed)
     behind_nat: bool
     bgp_ip: IPv4Address | None
@@ -241,6 +270,11 @@ class Device:
     security_zones: SecurityZones | None = None
     existing_bgp: bool | None = None  # the router already runs BGP: no global AS / router-id lines
     tunnel_base: int = 1  # number of its first tunnel interface (Tunnel<N>, st0.<N>, xfrm<N>, vti<N>)
+
+    @property
+    def ike_id(self) -> str:
+        """The device's IKE identity: its fqdn when it has one (as its LNG), else its public IP."""
+        return self.fqdn or str(self.public_ip)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +314,8 @@ class Tunnel:
     site: str
     azure_public_ip: Deferred
     device_public_ip: IPv4Address
-    device_ike_id: IPv4Address
+    device_ike_id: str  # the device's fqdn when it has one, else its public IP
+    device_ike_fqdn: bool  # device_ike_id is an FQDN (each platform writes its identity type)
     azure_asn: int
     device_asn: int | None
     bgp: bool
@@ -470,6 +505,24 @@ class LoadBalancer:
     rules: tuple[LbRule, ...]
     ref: ResourceRef
     path: Path
+
+    @property
+    def shape(self) -> str:
+        """What gen manages of it as one text, in Azure's order: the PowerShell step compares the
+        deployed load balancer's (Get-GenLbShape) with this and sends the whole load balancer when
+        they differ."""
+        parts = [f"fe:{self.frontend_name}:{'Static' if self.frontend_ip else 'Dynamic'}:{self.frontend_ip or ''}"]
+        parts += [f"pool:{p.name}:{','.join(str(a) for a in p.addresses)}" for p in self.pools]
+        parts += [
+            f"probe:{p.name}:{p.protocol}:{p.port}:{p.interval_seconds}:{p.count}:{p.request_path or ''}"
+            for p in self.probes
+        ]
+        parts += [
+            f"rule:{r.name}:{r.protocol}:{r.frontend_port}:{r.backend_port}:{r.probe.name}:{r.pool.name}:"
+            f"{r.distribution}:{r.floating_ip}:{r.idle_timeout_minutes}:{r.tcp_reset}"
+            for r in self.rules
+        ]
+        return ";".join(parts)
 
 
 @dataclass(frozen=True, slots=True)

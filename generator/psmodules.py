@@ -28,8 +28,11 @@ class PsModule:
     connection_mode: bool  # -ConnectionMode
     custom_apipa: bool  # -IpConfigurationBgpPeeringAddresses / -GatewayCustomBgpIpAddress
     ha_ports: bool  # New-*LoadBalancerRuleConfig -Protocol All
+    custom_routes: bool  # Set-*VirtualNetworkGateway -CustomRoute (P2S custom routes passed back on updates)
     ip_pools: bool  # backend pools with members by IP address (PSLoadBalancerBackendAddress)
     ike_gcm: bool  # IKE encryption GCMAES128/GCMAES256 possible (through a PSIpsecPolicy object, see below)
+    lng_fqdn: bool  # New-*LocalNetworkGateway -Fqdn (a device endpoint given by DNS name)
+    keyvault: str  # the module whose Get-<prefix>KeyVaultSecret reads Key Vault keys ("": the script asks)
 
     def ipsec_policy_cmdlet(self, ike_encryption: str) -> bool:
         """Whether New-*IpsecPolicy accepts this -IkeEncryption.
@@ -52,8 +55,13 @@ AZURERM = PsModule(
     connection_mode=False,
     custom_apipa=False,
     ha_ports=False,  # S43 documents only Tcp and Udp
+    custom_routes=False,  # no -CustomRoute in AzureRM 6.13 (facts-2026-12 section 4)
     ip_pools=False,  # IP-based pools: API 2020-04-01 and Az.Network 3.x, after AzureRM's last release
+    keyvault="",  # AzureRM.KeyVault names it Get-AzureKeyVaultSecret, outside the AzureRm prefix: asked for
     ike_gcm=False,  # not attempted: unknown whether the 2018 API behind AzureRM 6.13 takes GCM for IKE
+    # -Fqdn came with Az.Network in 2020 (Azure/azure-powershell PR 11482); New-AzureRmLocalNetworkGateway
+    # 6.13.0 has only -GatewayIpAddress (shared cmdlet catalog, azurermps-6.13.0 help page)
+    lng_fqdn=False,
 )
 AZ = PsModule(
     key="az",
@@ -67,8 +75,12 @@ AZ = PsModule(
     connection_mode=True,
     custom_apipa=True,
     ha_ports=True,
+    custom_routes=True,
     ip_pools=True,
     ike_gcm=True,
+    lng_fqdn=True,  # New-AzLocalNetworkGateway, parameter set ByLocalNetworkGatewayFqdn
+    # https://learn.microsoft.com/powershell/module/az.keyvault/get-azkeyvaultsecret (SecretValue: SecureString)
+    keyvault="Az.KeyVault",
 )
 MODULES: tuple[PsModule, ...] = (AZURERM, AZ)
 
@@ -112,6 +124,15 @@ def limitations(model: Model, m: PsModule) -> list[Limitation]:
                 Limitation(
                     gw.path + ("bgp", "apipa_addresses"),
                     f"gateway '{gw.name}': {m.title} cannot set custom APIPA BGP addresses",
+                    True,
+                )
+            )
+    for d in model.devices:
+        if d.fqdn and not m.lng_fqdn:
+            found.append(
+                Limitation(
+                    d.path + ("fqdn",),
+                    f"device '{d.name}': {m.title} New-{m.prefix}LocalNetworkGateway has no -Fqdn, so its local network gateway cannot be given the DNS name {d.fqdn}; use the Az script, ARM or Bicep",
                     True,
                 )
             )
@@ -172,6 +193,16 @@ def limitations(model: Model, m: PsModule) -> list[Limitation]:
                     x.path + ("ipsec_policy", "ike_encryption"),
                     f"VNet-to-VNet link '{x.name}' (both directions): {m.title} cannot set IKE encryption {x.policy.ike_encryption} (New-{m.prefix}IpsecPolicy stops at AES256)",
                     True,
+                )
+            )
+    for s in model.secrets:
+        if s.keyvault is not None and not m.keyvault:
+            found.append(
+                Limitation(
+                    s.path + ("keyvault",),
+                    f"pre-shared key {s.parameter}: {m.title} does not read Key Vault {s.keyvault.vault}",
+                    False,
+                    f"the key passed as -{s.parameter} or typed when asked",
                 )
             )
     for lb in model.load_balancers:

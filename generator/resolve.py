@@ -21,6 +21,7 @@ from .model import (
     Gateway,
     GatewayInstance,
     IpsecPolicy,
+    KeyVaultSecret,
     LbPool,
     LbRule,
     LoadBalancer,
@@ -76,7 +77,7 @@ class _Resolver:
         self.source = source
         self.state = state or {}
         self.problems: list[Problem] = []
-        self.secrets: dict[tuple[str, str], SecretRef] = {}
+        self.secrets: dict[tuple[str, str, KeyVaultSecret | None], SecretRef] = {}
         self.parameters: set[str] = set()  # parameter names taken by self.secrets
         self.tunnel_counts: dict[str, int] = {}  # device -> tunnels numbered so far
 
@@ -100,19 +101,45 @@ class _Resolver:
             else:
                 seen[key] = path
 
-    def secret(self, raw: Mapping[str, str], path: Path) -> SecretRef:
-        kind, name = next(iter(raw.items()))
-        key = (kind, name)
+    def secret(self, raw: Mapping[str, Any], path: Path) -> SecretRef:
+        if "env" in raw and "file" in raw:
+            self.problem(path, "give env or file (beside keyvault at most one of them), not both", "secret-one-source")
+        vault = self.keyvault(raw["keyvault"], path + ("keyvault",)) if "keyvault" in raw else None
+        local = [(k, v) for k, v in raw.items() if k in ("env", "file")]
+        if local:
+            kind, name = local[0]
+        else:
+            assert vault is not None  # the schema asks for one of env, file, keyvault
+            kind, name = "keyvault", f"{vault.vault}/{vault.secret}"
+        key = (kind, name, vault)
         if key not in self.secrets:
             base = "psk" + (
-                _camel(name) if kind == "env" else _camel(re.sub(r"\.[A-Za-z0-9]+$", "", name.rsplit("/", 1)[-1]))
+                _camel(name)
+                if kind == "env"
+                else _camel(vault.secret)
+                if vault is not None and kind == "keyvault"
+                else _camel(re.sub(r"\.[A-Za-z0-9]+$", "", name.rsplit("/", 1)[-1]))
             )
             parameter, n = base, 2
             while parameter in self.parameters:
                 parameter, n = f"{base}{n}", n + 1
             self.parameters.add(parameter)
-            self.secrets[key] = SecretRef(kind, name, parameter, path)
+            self.secrets[key] = SecretRef(kind, name, parameter, path, vault)
         return self.secrets[key]
+
+    def keyvault(self, raw: Mapping[str, str], path: Path) -> KeyVaultSecret | None:
+        # ARM parameter files need the vault's full resource id, subscription included:
+        # https://learn.microsoft.com/azure/azure-resource-manager/templates/key-vault-parameter
+        subscription = raw.get("subscription") or self.data["azure"].get("subscription")
+        if subscription is None:
+            self.problem(
+                path,
+                "a Key Vault reference needs the vault's subscription: give keyvault.subscription, or azure.subscription "
+                "for the deployment's (ARM parameter files name the vault by its full resource id)",
+                "keyvault-subscription",
+            )
+            subscription = "00000000-0000-0000-0000-000000000000"  # never rendered: the problem stops the run
+        return KeyVaultSecret(subscription.lower(), raw["resource_group"], raw["vault"], raw["secret"])
 
     # ------------------------------------------------------------------ azure
     def gateway(self, vnet: Mapping[str, Any], path: Path) -> Gateway | None:
@@ -537,6 +564,7 @@ class _Resolver:
                         site=raw["name"],
                         platform=d["platform"],
                         public_ip=public,
+                        fqdn=d.get("fqdn"),
                         local_address=IPv4Address(d.get("local_address", d["public_ip"])),
                         behind_nat="local_address" in d,
                         bgp_ip=bgp_ip,
@@ -633,7 +661,8 @@ class _Resolver:
                         site=site.name,
                         azure_public_ip=inst.public_ip,
                         device_public_ip=device.public_ip,
-                        device_ike_id=device.public_ip,
+                        device_ike_id=device.ike_id,
+                        device_ike_fqdn=device.fqdn is not None,
                         azure_asn=gateway.asn,
                         device_asn=site.asn,
                         bgp=bgp,

@@ -8,13 +8,22 @@ pinned by tests of the rendered snippets instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from ipaddress import IPv4Address
 
 from . import crypto, facts
 from .errors import Problem
 from .model import IpsecPolicy, Model
-from .platforms import NO_BGP_WITH_SELECTORS, PLATFORM_DEVICE_FIELDS, PLATFORMS, POLICY_BASED_SELECTORS, with_capability
+from .platforms import (
+    FQDN_IDENTITY,
+    NO_BGP_WITH_SELECTORS,
+    ONE_TUNNEL_PER_GATEWAY,
+    PLATFORM_DEVICE_FIELDS,
+    PLATFORMS,
+    POLICY_BASED_SELECTORS,
+    with_capability,
+)
 from .rulebook import rule
 
 DPD_RECOMMENDED = (30, 45)  # seconds (router-facts R5)
@@ -166,6 +175,47 @@ def _policy_based_bgp(model: Model) -> Iterator[Problem]:
 
 
 @rule(
+    "onprem-active-active-platform",
+    "A device whose platform terminates one tunnel per Azure gateway "
+    f"({', '.join(p.key for p in with_capability(ONE_TUNNEL_PER_GATEWAY))}: BGP sourced from the tunnel's own "
+    "address, a local network gateway holds one BGP address) connects only to active-standby gateways.",
+)
+def _active_active_platform(model: Model) -> Iterator[Problem]:
+    for conn in model.connections:
+        platform = PLATFORMS[conn.device.platform]
+        if conn.gateway.active_active and platform.can(ONE_TUNNEL_PER_GATEWAY):
+            yield _p(
+                conn.path,
+                f"device '{conn.device.name}' ({platform.key}) cannot terminate both instances of the active-active "
+                f"gateway {conn.gateway.name}: its BGP source is each tunnel's own address and a local network "
+                "gateway holds one BGP address, and its connections are bound to one tunnel interface; set "
+                "active_active: false on the gateway (one tunnel per device; put two devices in the site for "
+                "redundancy), or use a platform with a loopback BGP source",
+            )
+
+
+@rule(
+    "onprem-bgp-source-tunnel",
+    "A device whose platform sources BGP from the tunnel's own address "
+    f"({', '.join(p.key for p in with_capability(ONE_TUNNEL_PER_GATEWAY))}) has at most one BGP connection: "
+    "its bgp_ip can sit on one tunnel interface only.",
+)
+def _bgp_source_tunnel(model: Model) -> Iterator[Problem]:
+    for device in model.devices:
+        platform = PLATFORMS[device.platform]
+        if not platform.can(ONE_TUNNEL_PER_GATEWAY):
+            continue
+        bgp = [c for c in model.connections if c.device.name == device.name and c.bgp and not c.gateway.active_active]
+        for conn in bgp[1:]:
+            yield _p(
+                conn.path,
+                f"device '{device.name}' ({platform.key}) already peers BGP with {bgp[0].gateway.name} from its "
+                f"bgp_ip {device.bgp_ip} on that tunnel interface, and one address sits on one interface only; set "
+                f"bgp: false on this connection (static routes), or connect {conn.gateway.name} from another device",
+            )
+
+
+@rule(
     "device-field-platform",
     "A device sets only the platform-specific fields its platform takes ("
     + "; ".join(
@@ -205,3 +255,64 @@ def _tunnel_numbers(model: Model) -> Iterator[Problem]:
                 d.path + ("tunnel_base",),
                 f"device '{d.name}' would number tunnels up to {max(numbers)}; lower tunnel_base (at most 9999)",
             )
+
+
+# A device without a fixed public IP is given by DNS name: Azure's local network gateway takes an
+# FQDN instead of an IP address ("Create a local network gateway", IP address or FQDN endpoint:
+# https://learn.microsoft.com/en-us/azure/vpn-gateway/vpn-gateway-modify-local-network-gateway-portal ;
+# ARM localNetworkGateways properties.fqdn). Microsoft documents no IKE identity for such a device (no
+# source found in Microsoft Learn, the VPN FAQ or Azure-vpn-config-samples). gen chooses the FQDN: an
+# IP-type identity would go stale whenever the address changes, the FQDN is what the LNG names, and
+# each platform writes it with its own FQDN identity type (capability FQDN_IDENTITY). Unverified
+# against a real Azure gateway.
+#
+# A DNS host name (RFC 1123 section 2.1, RFC 1035 section 2.3.4): letters, digits and hyphens in
+# labels of 1-63 characters that neither start nor end with a hyphen, 253 characters at most, and a
+# top-level label that is not all digits (so an IP address is no fqdn).
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+def fqdn_problem(name: str) -> str | None:
+    """Why `name` is not a DNS name Azure can resolve for a local network gateway, or None."""
+    labels = name.removesuffix(".").split(".")
+    if len(name.removesuffix(".")) > 253:
+        return "is longer than 253 characters"
+    if len(labels) < 2:
+        return "has a single label; give the fully qualified name (e.g. vpn.example.com)"
+    bad = next((label for label in labels if not _LABEL.fullmatch(label)), None)
+    if bad is not None:
+        return (
+            f"has the label {bad!r}: labels are 1-63 letters, digits or hyphens, not starting or ending with a hyphen"
+        )
+    if labels[-1].isdigit():
+        return "ends in a numeric label (an IP address goes in public_ip)"
+    return None
+
+
+@rule(
+    "device-fqdn",
+    "A device's fqdn is a DNS host name (labels of letters, digits, hyphens; at most 253 characters), "
+    "no other device has it, and the device's platform can present it as its IKE identity "
+    f"({', '.join(p.key for p in with_capability(FQDN_IDENTITY))}).",
+)
+def _device_fqdn(model: Model) -> Iterator[Problem]:
+    able = " / ".join(p.key for p in with_capability(FQDN_IDENTITY))
+    seen: dict[str, str] = {}
+    for d in model.devices:
+        if d.fqdn is None:
+            continue
+        path = d.path + ("fqdn",)
+        platform = PLATFORMS[d.platform]
+        if (why := fqdn_problem(d.fqdn)) is not None:
+            yield _p(path, f"{d.fqdn!r} {why}")
+        elif d.fqdn.lower() in seen:
+            yield _p(
+                path, f"{d.fqdn} is already the fqdn of device '{seen[d.fqdn.lower()]}'; each device has its own name"
+            )
+        elif not platform.can(FQDN_IDENTITY):
+            yield _p(
+                path,
+                f"device '{d.name}' ({platform.key}) cannot present an FQDN as its IKE identity; "
+                f"remove fqdn (give public_ip only) or use {able}",
+            )
+        seen.setdefault(d.fqdn.lower(), d.name)

@@ -237,7 +237,7 @@ def _psk_problem(error, path: tuple) -> Problem:
     }.get(kind, f"schema-{kind}")
     return Problem(
         path,
-        f"the value (not shown: it may be a key) does not fit: {_generic(kind)}; psk takes {{env: NAME}} or {{file: PATH}}",
+        f"the value (not shown: it may be a key) does not fit: {_generic(kind)}; psk takes {{env: NAME}}, {{file: PATH}} or {{keyvault: {{resource_group, vault, secret}}}}",
         rule,
     )
 
@@ -251,8 +251,8 @@ def _generic(kind: str) -> str:
     return {
         "pattern": "not a valid name",
         "type": "the wrong type",
-        "maxProperties": "give exactly one of env or file",
-        "minProperties": "give exactly one of env or file",
+        "maxProperties": "give one of env, file or keyvault (beside keyvault, one env or file)",
+        "minProperties": "give one of env, file or keyvault (beside keyvault, one env or file)",
         "minLength": "too short",
         "maxLength": "too long",
         "oneOf": "give exactly one of env or file",

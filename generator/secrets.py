@@ -68,6 +68,16 @@ def secret_problems(model: Model, base: Path) -> tuple[dict[str, str], list[Prob
     keys: dict[str, str] = {}
     problems = []
     for ref in used_secrets(model):
+        if ref.kind == "keyvault":
+            problems.append(
+                Problem(
+                    ref.path,
+                    f"pre-shared key {ref.describe} is read by Azure from Key Vault, never by gen; add env: or file: "
+                    "beside keyvault: with the same key for the device files, or render without --secrets",
+                    "secret-keyvault-only",
+                )
+            )
+            continue
         if ref.kind == "env":
             value = os.environ.get(ref.name)
             if value is None:

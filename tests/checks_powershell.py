@@ -73,9 +73,11 @@ CORE_CMDLETS: dict[str, tuple[frozenset[str], int]] = {
     "format-table": (frozenset({"property", "autosize", "wrap"}), 1),
     "convertto-json": (frozenset({"inputobject", "depth", "compress"}), 1),
     "new-object": (frozenset({"typename", "argumentlist", "property"}), 2),
+    "sort-object": (frozenset({"property", "descending", "unique"}), 1),
+    "start-sleep": (frozenset({"seconds", "milliseconds"}), 1),
 }
 CORE_SWITCHES = {"nonewline", "completed", "assecurestring", "maskinput", "off", "any", "force", "keep", "wait"}
-CORE_SWITCHES |= {"autoremovejob", "norecurse", "unique", "autosize", "wrap", "compress"}
+CORE_SWITCHES |= {"autoremovejob", "norecurse", "unique", "autosize", "wrap", "compress", "descending"}
 
 MODULE_OF_FILE = {".azurerm.ps1": "azurerm", ".az.ps1": "az"}
 CMDLET_MODULE = re.compile(r"^[A-Za-z]+-(?:(AzureRm)|(Az))[A-Z]", re.IGNORECASE)

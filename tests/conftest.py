@@ -36,6 +36,11 @@ FAKE_KEYS = {
     "GEN_PSK_VYOS_BR1": "FakeVyosBr1Key0123456789abcdef",
     "GEN_PSK_PANOS_DC2": "FakePanosDc2Key0123456789abcdef",
     "GEN_PSK_PANOS_BR2": "FakePanosBr2Key0123456789abcdef",
+    "GEN_PSK_FG_DC1": "FakeFgDc1Key0123456789abcdef",
+    "GEN_PSK_FG_BR1": "FakeFgBr1Key0123456789abcdef",
+    "GEN_PSK_ASA_HQ": "FakeAsaHqKey0123456789abcdef",
+    "GEN_PSK_ASA_BR2": "FakeAsaBr2Key0123456789abcdef",
+    "GEN_PSK_ASA_SHOP3": "FakeAsaShop3Key0123456789abcdef",
 }
 
 

@@ -10,14 +10,15 @@ inventory always renders and every output passes the real validators.
 from __future__ import annotations
 
 import copy
+from ipaddress import IPv4Address
 from typing import Any
 
 from hypothesis import strategies as st
 
 from generator.crypto import SUGGESTED_POLICIES
 from generator.facts import DEFAULT_POLICY
+from generator.platforms import FQDN_IDENTITY, ONE_TUNNEL_PER_GATEWAY, POLICY_BASED_SELECTORS, with_capability
 from generator.platforms import PLATFORMS as REGISTRY
-from generator.platforms import POLICY_BASED_SELECTORS, with_capability
 from generator.rules_azure import HTTP_PROBE_FORBIDDEN_PORTS
 
 # Names: the characters the schema allows, ending with a fixed index so names stay unique.
@@ -54,7 +55,35 @@ PFS_GROUPS = ["PFS24", "ECP384", "ECP256", "PFS2048", "None"]
 _SA = {"sa_lifetime_seconds": 27000, "sa_datasize_kilobytes": 102400000}
 _DEFAULT = dict(DEFAULT_POLICY)
 
+FQDN_PLATFORMS = {p.key for p in with_capability(FQDN_IDENTITY)}
 POLICY_BASED_PLATFORMS = {p.key for p in with_capability(POLICY_BASED_SELECTORS)}  # one selector per prefix pair
+# platforms that take one tunnel per gateway: never on an active-active one (rule onprem-active-active-platform)
+ONE_TUNNEL_PLATFORMS = {p.key for p in with_capability(ONE_TUNNEL_PER_GATEWAY)}
+
+
+def _refuses_nat(key: str) -> bool:
+    """Whether the platform refuses a device behind NAT (its device_problems name local_address)."""
+    from generator.model import Device
+
+    device = Device(
+        name="d",
+        site="s",
+        platform=key,
+        public_ip=IPv4Address("198.51.100.1"),
+        fqdn=None,
+        local_address=IPv4Address("192.168.0.2"),
+        behind_nat=True,
+        bgp_ip=None,
+        bgp_ip_is_apipa=False,
+        outside_interface=REGISTRY[key].outside_interface,
+        loopback_interface=REGISTRY[key].loopback_interface,
+        local_gateway_name=None,
+        path=(),
+    )
+    return any(field == "local_address" for field, _ in REGISTRY[key].device_problems(device))
+
+
+NAT_REFUSED = {key for key in REGISTRY if _refuses_nat(key)}
 
 
 def _devices_can(platforms: set[str], policy: dict[str, Any]) -> bool:
@@ -200,18 +229,24 @@ def inventories(draw) -> dict[str, Any]:
         bgp_targets = [t for t in targets if t in bgp_gateways and not static[t]]
         apipa_ok = bool(bgp_targets) and all("apipa_addresses" in gateways[t]["bgp"] for t in bgp_targets)
         devices = []
+        # and at most one BGP connection (rule onprem-bgp-source-tunnel)
+        limited = any(gateways[t].get("active_active") for t in targets) or len(bgp_targets) > 1
+        usable = [p for p in PLATFORMS if not (limited and p in ONE_TUNNEL_PLATFORMS)]
         for k in range(2 if two else 1):
             device: dict[str, Any] = {
                 "name": draw(HOST_BASE) + f"-{j}{k}",
-                "platform": draw(st.sampled_from(PLATFORMS)),
+                "platform": draw(st.sampled_from(usable)),
                 "public_ip": f"198.51.100.{10 + 2 * j + k}",
             }
             if apipa_ok and draw(st.booleans()):
                 device["bgp_ip"] = f"169.254.21.{100 + 2 * j + k}"
             else:
                 device["bgp_ip"] = f"172.{16 + j}.255.{k + 1}"
-            if draw(st.booleans()):
+            if device["platform"] not in NAT_REFUSED and draw(st.booleans()):
                 device["local_address"] = f"192.168.{j}.{k + 2}"
+            # an endpoint given by DNS name: LNG fqdn and FQDN IKE identity (rule device-fqdn: platforms that can)
+            if device["platform"] in FQDN_PLATFORMS and draw(st.booleans()):
+                device["fqdn"] = f"{device['name']}.vpn.example.com".lower()
             devices.append(device)
         site: dict[str, Any] = {
             "name": draw(SLUG_BASE) + f"s{j}",

@@ -88,3 +88,21 @@ def test_sql_listener_load_balancer(rendered) -> None:
     assert lb["sku"]["name"] == "Standard"
     assert rule["enableFloatingIP"] is True and rule["frontendPort"] == rule["backendPort"] == 1433
     assert lb["properties"]["probes"][0]["properties"]["port"] == 59999
+
+
+def test_verify_reads_the_shared_key_property_not_the_text(rendered) -> None:
+    """A literal key anywhere is caught even beside parameter references; a name holding the word is no key."""
+    from generator.targets import TARGETS, OutputFile
+
+    target = TARGETS["arm"]
+    path = "azure/arm/rg-sea-network.json"
+    text = rendered["csp-advanced"][path]
+    assert text.count('"sharedKey": "[parameters(') >= 2
+    assert target.verify([OutputFile(path, text)]) == []
+    literal = text.replace("\"[parameters('pskGenPskDc1')]\"", '"not-a-parameter"', 1)
+    assert literal != text
+    assert target.verify([OutputFile(path, literal)]) == [f"{path}: a sharedKey is not a parameter reference"]
+    named = json.loads(text)
+    named["resources"][0]["tags"] = {"site": "JsharedKey0"}  # drawn by the property tests once
+    named["resources"][0]["properties"]["description"] = "sharedKey"
+    assert target.verify([OutputFile(path, json.dumps(named))]) == []

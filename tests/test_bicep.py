@@ -18,7 +18,9 @@ BROWNFIELD = Path(__file__).resolve().parent / "data" / "bicep" / "brownfield.ya
 HUB_SPOKE = BROWNFIELD.with_name("hub-spoke.yaml")  # peerings in stage 2 (dependsOn) and stage 3
 SUBNETS = BROWNFIELD.with_name("subnets.yaml")  # NSGs and route tables, created and existing
 ILB = BROWNFIELD.parents[1] / "lb" / "ilb.yaml"  # dynamic frontend, IP-based and NIC pools
-CASES = {p.stem: p for p in [*INVENTORIES, BROWNFIELD, HUB_SPOKE, SUBNETS, ILB]}
+FQDN = BROWNFIELD.parents[1] / "onprem" / "fqdn.yaml"  # local network gateways given by fqdn
+KEYVAULT = BROWNFIELD.parents[1] / "keyvault" / "keyvault.yaml"  # getSecret() in the .bicepparam
+CASES = {p.stem: p for p in [*INVENTORIES, BROWNFIELD, HUB_SPOKE, SUBNETS, ILB, FQDN, KEYVAULT]}
 CHECKOV = Path(os.environ.get("GEN_CHECKOV", ROOT / ".venv-checkov" / "bin" / "checkov"))
 
 

@@ -15,7 +15,9 @@ import pytest
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 FILES = sorted(
-    p for p in GOLDEN.glob("*/onprem/*/*") if p.suffix in (".set", ".vyos", ".ios") or p.name.endswith(".frr.conf")
+    p
+    for p in GOLDEN.glob("*/onprem/*/*")
+    if p.suffix in (".set", ".vyos", ".ios") or p.name.endswith((".frr.conf", ".asa.cfg"))
 )
 KEPT = {
     ".set": (),  # a Junos file names what it keeps in its "(kept, ...: a, b)" line
@@ -55,15 +57,20 @@ def test_the_removal_section_covers_what_the_file_adds(path: Path) -> None:
         return
     undo = removal(text, "!")
     body = text.split("---- to remove what th", 1)[0]
+    asa = path.name.endswith(".asa.cfg")
+    kept = re.search(r"^! \(kept: (.*?), which", text, re.M)
+    kept_lines = tuple(k.strip() for k in kept.group(1).split(" and ")) if asa and kept else ()
     top = [
         line
         for line in body.splitlines()
         if line and not line.startswith(("!", " ", "end", "frr ", "hostname", "log "))
     ]
     for line in top:
-        if line.startswith(("router bgp", "exit")):
+        if line.startswith(("router bgp", "exit")) or line in kept_lines:
             continue
-        if m := re.match(r"^(ip prefix-list \S+|route-map \S+|crypto ikev2 policy \S+)", line):
+        if asa and (m := re.match(r"^tunnel-group (\S+) ", line)):
+            want = f"clear configure tunnel-group {m.group(1)}"  # ASA removes a tunnel group whole
+        elif m := re.match(r"^(ip prefix-list \S+|prefix-list \S+|route-map \S+|crypto ikev2 policy \S+)", line):
             want = f"no {m.group(1).split(' permit')[0]}"
         elif line.startswith("crypto "):
             want = "no " + " ".join(line.split()[:4])  # crypto <kind> <kind> NAME [settings]
@@ -72,7 +79,7 @@ def test_the_removal_section_covers_what_the_file_adds(path: Path) -> None:
         else:
             want = f"no {line}"
         assert any(u == want or u.startswith(want) for u in undo), (path.name, line, want)
-    for neighbor in re.findall(r"^ neighbor (\S+) remote-as ", body, re.M):
+    for neighbor in re.findall(r"^  ?neighbor (\S+) remote-as ", body, re.M):
         assert f"no neighbor {neighbor}" in undo, (path.name, neighbor)
     for network in re.findall(r"^  network (.+)$", body, re.M):
         assert f"no network {network}" in undo, (path.name, network)

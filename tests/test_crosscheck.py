@@ -49,7 +49,7 @@ DRIFTS = [
     ),
     (
         "onprem/cisco_iosxe/ios.j2",
-        "identity local address {{ t.device_ike_id }}",
+        "identity local {{ t | ios_identity }}",
         "identity local address 198.51.100.99",
         "local IKE identity",
     ),

@@ -260,3 +260,15 @@ def test_strongswan_frr_devices_run_the_rendered_files(monkeypatch):
         assert result.ok, [(st.key, st.reasons) for st in result.tunnels if not st.ok]
     finally:
         assert_gone(result)
+
+
+def test_devices_given_by_fqdn_authenticate_with_that_identity():
+    """Azure's side expects each device's fqdn as its IKE identity: the rendered Linux files and the
+    emulated VyOS device present it (strongSwan checks the remote id, so a mismatch would not come up)."""
+    from generator.lab.run import run_lab
+
+    fqdn = ONE.with_name("fqdn.yaml")
+    result = run_lab(fqdn, name="tfqdn", timeout=45)
+    assert result.ok, [(t.key, t.reasons) for t in result.tunnels]
+    assert sorted(t.key for t in result.tunnels) == ["hub-vnet-gw.i0~branch-linux", "hub-vnet-gw.i0~shop-vyos"]
+    assert_gone(result)

@@ -299,19 +299,22 @@ def test_lifetimes_stay_below_azure_and_headers_name_the_commands(name: str, ren
         ike = [
             int(x)
             for x in re.findall(
-                r"(?:^ lifetime|ike proposal \S+ lifetime-seconds|ike-group \S+ lifetime) (\d+)$", text, re.M
+                r"(?:^ lifetime|^ lifetime seconds|ike proposal \S+ lifetime-seconds|ike-group \S+ lifetime) (\d+)$",
+                text,
+                re.M,
             )
         ]
         child = [
             int(x)
             for x in re.findall(
-                r"(?:lifetime seconds|ipsec proposal \S+ lifetime-seconds|esp-group \S+ lifetime|life_time =) (\d+)",
+                r"(?:security-association lifetime seconds|ipsec proposal \S+ lifetime-seconds|esp-group \S+ lifetime"
+                r"|life_time =) (\d+)",
                 text,
             )
         ]
         ike += [int(x) for x in re.findall(r"^        rekey_time = (\d+)s$", text, re.M)]  # swanctl IKE SA
         assert all(x <= 28800 for x in ike) and all(x <= 27000 for x in child), path
-        if path.endswith((".ios", ".set", ".swanctl.conf", ".vyos")):
+        if path.endswith((".ios", ".set", ".swanctl.conf", ".vyos", ".asa.cfg")):
             assert ike and child, path
         platform = next(p for p in PLATFORMS.values() if any(path.endswith(s) for s in p.files))
         for command in platform.verify_commands:

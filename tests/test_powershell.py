@@ -21,7 +21,8 @@ BROWNFIELD = DATA / "brownfield.yaml"
 STATE = DATA / "azure-state.csp-advanced.json"
 SCRIPTS = ("azure/powershell/deploy.azurerm.ps1", "azure/powershell/deploy.az.ps1")
 SUBNETS = DATA.parent / "bicep" / "subnets.yaml"  # NSGs, route tables, service endpoints, a delegation
-ALL = {p.stem: p for p in [*INVENTORIES, FEATURES, BROWNFIELD, DATA / "bare.yaml", SUBNETS]}
+FQDN = DATA.parent / "onprem" / "fqdn.yaml"  # New-AzLocalNetworkGateway -Fqdn; AzureRM stops in preflight
+ALL = {p.stem: p for p in [*INVENTORIES, FEATURES, BROWNFIELD, DATA / "bare.yaml", SUBNETS, FQDN]}
 
 
 @pytest.fixture(scope="module")
@@ -178,9 +179,6 @@ def test_every_resource_is_looked_up_before_it_is_created(scripts, inventory: st
                 or name is None
             ):
                 continue
-            if noun.endswith("LoadBalancer"):  # looked up through its subnet's IP configurations
-                assert re.search(rf"-like '\*/loadBalancers/{re.escape(name)}/\*'", text)
-                continue
             lookups = [x for x in seen if x[0] < line and x[1] == f"Get-{noun}" and x[2] == name]
             assert lookups, f"{path}:{line}: {cmdlet} {name} is not looked up first"
 
@@ -192,13 +190,20 @@ def test_existing_resources_are_only_read_and_brownfield_steps_are_real(scripts,
     assert "\nthrow (" not in text
     assert f"New-{p}VirtualNetwork -Name 'HUB-VNET'" not in text
     assert f"New-{p}VirtualNetworkGateway -Name 'hub-gw'" not in text
+    # Looked up so that only "not found" reads as missing (a 403 stops the script), never SilentlyContinue.
     assert (
-        f"Get-{p}VirtualNetworkGateway -Name 'hub-gw' -ResourceGroupName 'rg-hub' -ErrorAction SilentlyContinue" in text
+        f"Get-GenExisting -Lookup {{ Get-{p}VirtualNetworkGateway -Name 'hub-gw' -ResourceGroupName 'rg-hub' -ErrorAction Stop }}"
+        in text
     )
-    assert f"Set-{p}VirtualNetworkGateway -VirtualNetworkGateway $gw -Asn 65070" in text
+    assert "SilentlyContinue" not in text
+    # The brownfield steps change the read object inside the comparison of what they change, then
+    # send it whole (Set-*VirtualNetworkGateway has no -EnableBgp).
+    assert "($gw.BgpSettings.Asn -ne 65070)) {" in text and "        $gw.BgpSettings.Asn = 65070\n" in text
+    assert "    if (-not $gw.ActiveActive) {" in text and "        $gw.ActiveActive = $true\n" in text
     assert f"Add-{p}VirtualNetworkGatewayIpConfig -VirtualNetworkGateway $gw -Name 'ipconfig2'" in text
     assert f"New-{p}PublicIpAddress -Name 'hub-gw-pip2'" in text
-    assert "-GatewaySku 'VpnGw1AZ' -EnableActiveActiveFeature" in text
+    assert "$gw.Sku.Name = " not in text  # an existing gateway is not resized
+    assert f"Set-{p}VirtualNetworkGateway -VirtualNetworkGateway $gw" in text
     assert "Add-" + p + "VirtualNetworkPeering -Name 'peer-SPOKE-VNET-to-HUB-VNET'" in text
     assert "-RemoteVirtualNetworkId $remoteVnet.Id -UseRemoteGateways\n" in text
 
@@ -214,7 +219,7 @@ def test_order_that_works_in_azure(scripts, inventory: str, path: str) -> None:
         f"New-{p}VirtualNetwork ",
         f"New-{p}PublicIpAddress ",
         f"New-{p}VirtualNetworkGateway ",
-        "Wait-Job ",
+        "Wait-GenJobs -Jobs $GenJobs -What 'gateway update'\n",  # the gateway step ends: created and updated
         f"New-{p}LocalNetworkGateway ",
         "-ConnectionType IPsec",
         "-ConnectionType Vnet2Vnet",

@@ -120,7 +120,7 @@ def test_powershell_creates_them_before_the_vnet_and_attaches_them(files, module
         ("RouteTable", "legacy-rt", "rg-hub"),
     ):
         check = text.index(
-            f"if (-not (Get-{p}{noun} -Name '{name}' -ResourceGroupName '{rg}' -ErrorAction SilentlyContinue)) {{\n    throw"
+            f"if (-not (Get-GenExisting -Lookup {{ Get-{p}{noun} -Name '{name}' -ResourceGroupName '{rg}' -ErrorAction Stop }})) {{\n    throw"
         )
         assert check < first_step
     web = re.search(rf"New-{p}VirtualNetworkSubnetConfig -Name 'web' .*", text).group()

@@ -16,6 +16,7 @@ from .daemons import Charon, Frr, wait_for
 from .plan import Endpoint, LabTunnel, Plan, Timers, build_plan, throwaway_keys, write_state
 from .system import LAB_ROOT, LabError, Registry, detect_mode, ip_binary, preflight, run
 
+MATRIX_STABLE = 3.0  # s without a change before a matrix that cannot be whole (something down) is taken
 LIBIPSEC_TABLE = "2200"  # device side: what enters an xfrm stand-in leaves through ipsec0
 REASONS = (  # (reason, pattern in charon's log)
     (
@@ -519,10 +520,17 @@ def run_lab(
         # another connection (a VNet-to-VNet link, a spoke behind the far hub) reaches the sites one BGP
         # update later. Wait for that too (within --timeout), or the matrix and a drill would start from
         # a snapshot taken halfway through the propagation.
-        while up and not all(v == "ok" for v in view.values()) and time.monotonic() < deadline:
+        # With a tunnel or link down the matrix is never whole: wait until it has not changed for
+        # MATRIX_STABLE seconds instead, so the cells that do come up are counted as up.
+        stable_since = time.monotonic()
+        while matrix and time.monotonic() < deadline:
+            if all(v == "ok" for v in view.values()) or (not up and time.monotonic() - stable_since >= MATRIX_STABLE):
+                break
             time.sleep(0.25)
             lab.poll_bgp()
-            view = matrix.evaluate(set(), set())
+            now = matrix.evaluate(set(), set())
+            if now != view:
+                view, stable_since = now, time.monotonic()
         if matrix and up:
             phase("routes propagated across the mesh" if all(v == "ok" for v in view.values()) else "matrix not whole")
         lab.ping()

@@ -10,7 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .base import (
+    FQDN_IDENTITY,
     NO_BGP_WITH_SELECTORS,
+    ONE_TUNNEL_PER_GATEWAY,
     PLATFORM_DEVICE_FIELDS,
     POLICY_BASED_SELECTORS,
     STATEFUL_FIREWALL,
@@ -19,7 +21,9 @@ from .base import (
     TunnelFacts,
     Vendor,
 )
+from .cisco_asa import CiscoAsa
 from .cisco_iosxe import CiscoIosXe
+from .fortigate import Fortigate
 from .juniper_srx import JuniperSrx
 from .paloalto_panos import PaloaltoPanos
 from .strongswan_frr import StrongswanFrr
@@ -29,6 +33,8 @@ PLATFORMS: dict[str, Platform] = {
     p.key: p
     for p in (
         CiscoIosXe(),
+        CiscoAsa(),
+        Fortigate(),
         JuniperSrx(),
         PaloaltoPanos(),
         StrongswanFrr(),
@@ -62,8 +68,10 @@ def template_filters() -> dict[str, Callable[..., Any]]:
 
 __all__ = [
     "NO_BGP_WITH_SELECTORS",
+    "ONE_TUNNEL_PER_GATEWAY",
     "PLATFORMS",
     "PLATFORM_DEVICE_FIELDS",
+    "FQDN_IDENTITY",
     "POLICY_BASED_SELECTORS",
     "STATEFUL_FIREWALL",
     "DeviceFacts",

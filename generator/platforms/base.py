@@ -23,9 +23,15 @@ STATEFUL_FIREWALL = "stateful-firewall"  # drops asymmetric return traffic (zone
 # IPsec traffic selectors cannot be combined with BGP on the tunnel interface (Junos: "dynamic routing
 # protocols configured on st0 interfaces" are unsupported with traffic-selector; facts-2026-12 §9.6).
 NO_BGP_WITH_SELECTORS = "no-bgp-with-selectors"
+# One tunnel per Azure gateway and one BGP tunnel per device: the BGP source is the tunnel's own address
+# (a local network gateway holds one BGP address, an address sits on one interface) and connections are
+# bound to one interface, so no active-active gateway (rules onprem-active-active-platform, onprem-bgp-source-tunnel).
+ONE_TUNNEL_PER_GATEWAY = "one-tunnel-per-gateway"
 
 # Optional device fields only some platforms take (Device attributes; rule device-field-platform).
 PLATFORM_DEVICE_FIELDS = ("security_zones", "existing_bgp")
+# Can present an FQDN as its IKE identity (a device given as `fqdn`, rule device-fqdn).
+FQDN_IDENTITY = "fqdn-identity"
 
 
 @dataclass(frozen=True, slots=True)

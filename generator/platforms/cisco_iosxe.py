@@ -8,12 +8,13 @@ item 2 and the IOS-XE steps of section 6); algorithm tokens: router-facts.md sec
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from .. import crypto
-from ..model import IpsecPolicy
-from .base import DeviceFacts, Platform, TunnelFacts, Vendor, neighbor_policies, route_map_filters
+from ..model import IpsecPolicy, Tunnel
+from .base import FQDN_IDENTITY, DeviceFacts, Platform, TunnelFacts, Vendor, neighbor_policies, route_map_filters
+from .readback import first_after, indented_blocks, mask_length
 
 VENDOR = Vendor(
     ike_encryption={
@@ -93,35 +94,23 @@ def ios_transform_set(policy: IpsecPolicy) -> str:
     return " ".join(p for p in parts if p)
 
 
+def ios_identity(t: Tunnel) -> str:
+    """`identity local ...` of the IKEv2 profile: `fqdn <name>` or `address <ip>`.
+
+    Cisco IOS-XE Security Configuration Guide, "Configuring Internet Key Exchange Version 2":
+    identity local {address | dn | email | fqdn | key-id}.
+    """
+    return f"fqdn {t.device_ike_id}" if t.device_ike_fqdn else f"address {t.device_ike_id}"
+
+
 def ios_pfs(policy: IpsecPolicy) -> str:
     """`set pfs` group, or '' without PFS."""
     return VENDOR.pfs_group[policy.pfs_group]
 
 
 # ---------------------------------------------------------------- read-back
-def _blocks(text: str) -> dict[str, list[str]]:
-    blocks: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("!"):
-            continue
-        if line[0] != " ":
-            current = blocks.setdefault(line.strip(), [])
-        elif current is not None and line.strip() != "!":
-            current.append(line.strip())
-    return blocks
-
-
-def _first(lines: Iterable[str], prefix: str) -> str:
-    return next((line[len(prefix) :].strip() for line in lines if line.startswith(prefix)), "")
-
-
-def _masklen(mask: str) -> int:
-    return sum(bin(int(part)).count("1") for part in mask.split("."))
-
-
 def parse_ios(text: str) -> DeviceFacts:
-    blocks = _blocks(text)
+    blocks = indented_blocks(text)
     device = DeviceFacts()
     proposals = {
         key.split()[-1]: tuple(lines) for key, lines in blocks.items() if key.startswith("crypto ikev2 proposal ")
@@ -137,25 +126,25 @@ def parse_ios(text: str) -> DeviceFacts:
     for key in blocks:
         m = re.match(r"^ip route (\S+) (\S+) Tunnel(\d+)$", key)
         if m:
-            prefix = f"{m.group(1)}/{_masklen(m.group(2))}"
+            prefix = f"{m.group(1)}/{mask_length(m.group(2))}"
             routes.setdefault(int(m.group(3)), set()).add(prefix)
     for key, lines in blocks.items():
         m = re.match(r"^interface Tunnel(\d+)$", key)
         if not m:
             continue
         index = int(m.group(1))
-        t = device.tunnels[index] = TunnelFacts(peer=_first(lines, "tunnel destination "))
-        ipsec = blocks.get(f"crypto ipsec profile {_first(lines, 'tunnel protection ipsec profile ')}", [])
-        transform = _first(blocks, f"crypto ipsec transform-set {_first(ipsec, 'set transform-set ')} ")
-        t.esp = (transform, _first(ipsec, "set pfs "))
+        t = device.tunnels[index] = TunnelFacts(peer=first_after(lines, "tunnel destination "))
+        ipsec = blocks.get(f"crypto ipsec profile {first_after(lines, 'tunnel protection ipsec profile ')}", [])
+        transform = first_after(blocks, f"crypto ipsec transform-set {first_after(ipsec, 'set transform-set ')} ")
+        t.esp = (transform, first_after(ipsec, "set pfs "))
         t.ike = offered
-        profile = blocks.get(f"crypto ikev2 profile {_first(ipsec, 'set ikev2-profile ')}", [])
-        t.local_id = _first(profile, "identity local address ")
-        remote = _first(profile, "match identity remote address ").split()
-        keyring = blocks.get(f"crypto ikev2 keyring {_first(profile, 'keyring local ')}", [])
-        if (remote[:1] or [""])[0] != t.peer or _first(keyring, "address ") != t.peer:
+        profile = blocks.get(f"crypto ikev2 profile {first_after(ipsec, 'set ikev2-profile ')}", [])
+        t.local_id = first_after(profile, "identity local address ") or first_after(profile, "identity local fqdn ")
+        remote = first_after(profile, "match identity remote address ").split()
+        keyring = blocks.get(f"crypto ikev2 keyring {first_after(profile, 'keyring local ')}", [])
+        if (remote[:1] or [""])[0] != t.peer or first_after(keyring, "address ") != t.peer:
             t.peer = f"{t.peer} (profile/keyring disagree)"
-        t.psk = _first(keyring, "pre-shared-key ")
+        t.psk = first_after(keyring, "pre-shared-key ")
         t.routes = routes.get(index, set())
     for key, lines in blocks.items():
         if key.startswith("router bgp "):
@@ -164,7 +153,7 @@ def parse_ios(text: str) -> DeviceFacts:
                 if m := re.match(r"^neighbor (\S+) remote-as (\d+)$", line):
                     device.neighbors[m.group(1)] = int(m.group(2))
                 if m := re.match(r"^neighbor \S+ update-source (\S+)$", line):
-                    address = _first(blocks.get(f"interface {m.group(1)}", []), "ip address ").split()
+                    address = first_after(blocks.get(f"interface {m.group(1)}", []), "ip address ").split()
                     device.bgp_source = address[0] if address else m.group(1)
     device.policies = neighbor_policies(text.splitlines(), route_map_filters(text.splitlines()))
     return device
@@ -180,7 +169,7 @@ class CiscoIosXe(Platform):
     refused = REFUSED
     device_fields = frozenset({"existing_bgp"})
     tunnel_interface = "Tunnel{n}"
-    capabilities = frozenset()  # VTIs with any-to-any selectors only: no policy-based selectors
+    capabilities = frozenset({FQDN_IDENTITY})  # VTIs with any-to-any selectors only: no policy-based selectors
     apply_steps = (
         "`configure terminal`, paste `{file}`, then `end`",
         "check the result, then `copy running-config startup-config`",
@@ -193,7 +182,12 @@ class CiscoIosXe(Platform):
         "show ip bgp neighbors {neighbor} routes",
     )
     allowas_in = "neighbor <Azure BGP IP> allowas-in (IOS-XE)"
-    filters = {"ios_ike_proposal": ios_ike_proposal, "ios_transform_set": ios_transform_set, "ios_pfs": ios_pfs}
+    filters = {
+        "ios_ike_proposal": ios_ike_proposal,
+        "ios_transform_set": ios_transform_set,
+        "ios_pfs": ios_pfs,
+        "ios_identity": ios_identity,
+    }
 
     def expected_crypto(self, policy: IpsecPolicy) -> tuple[Any, Any]:
         return tuple(ios_ike_proposal(policy)), (ios_transform_set(policy), ios_pfs(policy))

@@ -8,12 +8,13 @@ router-facts.md section 4.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .. import crypto
-from ..model import Device, IpsecPolicy, SecurityZones
+from ..model import Device, IpsecPolicy, SecurityZones, Tunnel
 from .base import (
+    FQDN_IDENTITY,
     NO_BGP_WITH_SELECTORS,
     POLICY_BASED_SELECTORS,
     STATEFUL_FIREWALL,
@@ -103,6 +104,15 @@ def srx_zones(device: Device) -> SecurityZones:
     return device.security_zones or DEFAULT_ZONES
 
 
+def srx_kept(device: Device, tunnels: Sequence[Tunnel]) -> list[str]:
+    """What the removal section leaves in place because other configuration may rely on it."""
+    kept = [f"security zones security-zone {srx_zones(device).outside} interfaces {device.outside_interface}"]
+    kept.append("security flow tcp-mss ipsec-vpn")
+    if any(t.bgp for t in tunnels) and not device.existing_bgp:
+        kept.insert(0, "routing-options autonomous-system")
+    return kept
+
+
 def junos_interface(name: str) -> str:
     """`lo0.0` -> `lo0 unit 0` (a logical unit in `set interfaces` syntax)."""
     return name.replace(".", " unit ", 1)
@@ -143,7 +153,8 @@ def parse_junos(text: str) -> DeviceFacts:
         ike_policy = one(f"security ike gateway {gateway} ike-policy ")
         t = device.tunnels[index] = TunnelFacts(
             peer=one(f"security ike gateway {gateway} address "),
-            local_id=one(f"security ike gateway {gateway} local-identity inet "),
+            local_id=one(f"security ike gateway {gateway} local-identity inet ")
+            or one(f"security ike gateway {gateway} local-identity hostname "),
             psk=crypto.unquote(one(f"security ike policy {ike_policy} pre-shared-key ascii-text ")),
             routes=routes.get(index, set()),
         )
@@ -192,6 +203,15 @@ def _accepted(values, statement: str) -> set[str]:
     return {p for term in accepting for p in terms.get(term, {"<any route: a term without route-filter>"})}
 
 
+def junos_identity(t: Tunnel) -> str:
+    """`local-identity ...` of the IKE gateway: `hostname <name>` or `inet <ip>`.
+
+    Junos CLI reference, "local-identity (Security IKE Gateway)": inet, inet6, hostname,
+    user-at-hostname, distinguished-name.
+    """
+    return f"hostname {t.device_ike_id}" if t.device_ike_fqdn else f"inet {t.device_ike_id}"
+
+
 class JuniperSrx(Platform):
     key = "juniper_srx"
     title = "Juniper SRX (Junos set commands)"
@@ -199,7 +219,7 @@ class JuniperSrx(Platform):
     outside_interface = "ge-0/0/0.0"
     loopback_interface = "lo0.0"
     vendor = VENDOR
-    capabilities = frozenset({POLICY_BASED_SELECTORS, STATEFUL_FIREWALL, NO_BGP_WITH_SELECTORS})
+    capabilities = frozenset({POLICY_BASED_SELECTORS, STATEFUL_FIREWALL, NO_BGP_WITH_SELECTORS, FQDN_IDENTITY})
     device_fields = frozenset({"security_zones", "existing_bgp"})
     tunnel_interface = "st0.{n}"
     apply_steps = (
@@ -222,7 +242,9 @@ class JuniperSrx(Platform):
         "junos_ipsec_proposal": junos_ipsec_proposal,
         "junos_pfs": junos_pfs,
         "srx_zones": srx_zones,
+        "srx_kept": srx_kept,
         "junos_interface": junos_interface,
+        "junos_identity": junos_identity,
     }
 
     def unsupported(self, policy: IpsecPolicy) -> Iterator[tuple[str, str, str]]:

@@ -15,6 +15,7 @@ from typing import Any
 from .. import crypto
 from ..model import Device, IpsecPolicy, Tunnel
 from .base import (
+    FQDN_IDENTITY,
     POLICY_BASED_SELECTORS,
     DeviceFacts,
     Platform,
@@ -208,7 +209,9 @@ class StrongswanFrr(Platform):
     refused = REFUSED
     device_fields = frozenset({"existing_bgp"})
     tunnel_interface = "xfrm{n}"
-    capabilities = frozenset({POLICY_BASED_SELECTORS})
+    # swanctl.conf `local.id`: a value that is neither an IP address nor holds '@' or '=' is an FQDN
+    # identity (strongSwan docs, swanctl.conf "connections.<conn>.local<suffix>.id").
+    capabilities = frozenset({POLICY_BASED_SELECTORS, FQDN_IDENTITY})
     apply_steps = (
         f"copy `{{file3}}` and `{{file4}}` to `{INSTALL_DIR}/`, `{{file5}}` to `/etc/systemd/system/`, then "
         "`systemctl daemon-reload` and `systemctl enable --now {file5}` (firewall, forwarding, tunnel interfaces; "

@@ -42,7 +42,7 @@ from typing import Any
 
 from .. import crypto
 from ..model import Device, IpsecPolicy, Tunnel
-from .base import DeviceFacts, NeighborPolicy, Platform, TunnelFacts, Vendor
+from .base import FQDN_IDENTITY, DeviceFacts, NeighborPolicy, Platform, TunnelFacts, Vendor
 
 VENDOR = Vendor(
     ike_encryption={
@@ -226,7 +226,9 @@ class Vyos(Platform):
     loopback_interface = "dum0"
     vendor = VENDOR
     tunnel_interface = "vti{n}"
-    capabilities = frozenset()  # VTIs with any-to-any selectors only, no firewall rendered
+    # VTIs with any-to-any selectors only, no firewall rendered. `authentication local-id` is free text
+    # that VyOS hands to strongSwan as the local `id`: a DNS name there is an FQDN identity.
+    capabilities = frozenset({FQDN_IDENTITY})
     # https://docs.vyos.io/en/latest/cli.html (configure, compare, commit-confirm, confirm, save)
     apply_steps = (
         "`configure`, paste `{file}`, then `compare`",

@@ -9,6 +9,9 @@ result is parsed back and written canonically (2-space indent, template order).
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
+from typing import Any
 
 import jinja2
 
@@ -64,8 +67,25 @@ class ArmTarget:
             except json.JSONDecodeError as exc:
                 problems.append(f"{f.path}: not JSON: {exc}")
                 continue
-            if "sharedKey" in f.text and '"sharedKey": "[parameters(' not in f.text:
-                problems.append(f"{f.path}: a sharedKey is not a parameter reference")
+            for value in _shared_keys(doc):
+                if not (isinstance(value, str) and _PARAMETER_REFERENCE.fullmatch(value)):
+                    problems.append(f"{f.path}: a sharedKey is not a parameter reference")
             if "resources" in doc and not isinstance(doc["resources"], list):
                 problems.append(f"{f.path}: resources is not a list")
         return problems
+
+
+_PARAMETER_REFERENCE = re.compile(r"\[parameters\('[^']+'\)\]")
+
+
+def _shared_keys(node: Any) -> Iterator[Any]:
+    """Every `sharedKey` property value in a template (names that merely contain the word do not count)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "sharedKey":
+                yield value
+            else:
+                yield from _shared_keys(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _shared_keys(item)

@@ -111,6 +111,7 @@ class Commands:
     folder: str  # the output folder's name, to cd back into
     key_variables: tuple[SecretRef, ...]  # keys the device files take from the environment (--secrets)
     key_files: tuple[str, ...]  # ... and from files (chmod 600), relative to the folder above the output
+    vault_only: tuple[SecretRef, ...]  # device keys only in Key Vault: --secrets refuses them
 
 
 def commands(model: Model, output: str | None) -> Commands:
@@ -137,6 +138,7 @@ def commands(model: Model, output: str | None) -> Commands:
         key_files=tuple(
             shlex.quote(posixpath.normpath(posixpath.join(directory, s.name))) for s in used if s.kind == "file"
         ),
+        vault_only=tuple(s for s in used if s.kind == "keyvault"),
     )
 
 
@@ -146,11 +148,12 @@ def deployments(model: Model) -> tuple[Deployment, ...]:
         stem = f"azure/arm/{rg.name}"
         staged = bool(stage2(rg))
         late = bool(stage3(rg))
-        keys1 = f"{KEYS_DIR}/{rg.name}.keys.json" if rg.secrets else None
-        keys2 = f"{KEYS_DIR}/{rg.name}.links.keys.json" if staged and rg.link_secrets else None
-        keys = tuple(
-            (path, secrets) for path, secrets in ((keys1, rg.secrets), (keys2, rg.link_secrets)) if path is not None
-        )
+        # Key Vault keys are references in the stage's own parameters file: Azure reads them.
+        given1 = tuple(s for s in rg.secrets if s.keyvault is None)
+        given2 = tuple(s for s in rg.link_secrets if s.keyvault is None)
+        keys1 = f"{KEYS_DIR}/{rg.name}.keys.json" if given1 else None
+        keys2 = f"{KEYS_DIR}/{rg.name}.links.keys.json" if staged and given2 else None
+        keys = tuple((path, secrets) for path, secrets in ((keys1, given1), (keys2, given2)) if path is not None)
         result.append(
             Deployment(
                 rg=rg,
@@ -222,7 +225,7 @@ class RunbookTarget:
             model=model,
             topology=topo,
             deployments=deps,
-            keys_writer=keys_writer(deps),
+            keys_writer=keys_writer(deps) if any(d.keys for d in deps) else (),
             keys_dir=KEYS_DIR,
             devices=devices(model),
             placeholders=placeholders(model),

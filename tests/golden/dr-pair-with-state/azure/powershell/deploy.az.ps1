@@ -29,6 +29,10 @@
 .PARAMETER StateFile
     Where to write the Azure state file. Default: azure-state.json in the current folder.
 
+.PARAMETER Force
+    Make disruptive updates (gateway resize, ASN change, active-active conversion) without asking
+    again. Without it each one is confirmed; with -WhatIf nothing is changed and nothing is asked.
+
 .PARAMETER pskGenPskDc1Pri
     Pre-shared key for the connections that use env:GEN_PSK_DC1_PRI in the inventory. Asked for when not given.
 
@@ -60,6 +64,8 @@ param(
     [string] $SubscriptionId,
 
     [string] $StateFile = 'azure-state.json',
+
+    [switch] $Force,
 
     [SecureString] $pskGenPskDc1Pri,
 
@@ -94,6 +100,112 @@ function ConvertFrom-GenSecureString {
     return [System.Net.NetworkCredential]::new('', $Value).Password
 }
 
+
+function Get-GenExisting {
+    # The resource, or $null when Azure says it does not exist. Any other error (403, throttling,
+    # a wrong subscription) stops the script: it must never read as "missing, create it".
+    param(
+        [scriptblock] $Lookup
+    )
+    try {
+        return & $Lookup
+    } catch {
+        $text = '{0} {1}' -f $_.Exception.Message, $_.FullyQualifiedErrorId
+        if ($text -match 'ResourceNotFound|NotFound|was not found|could not be found|StatusCode: 404') {
+            return $null
+        }
+        throw
+    }
+}
+
+function Wait-GenReady {
+    # Read a resource until Azure is done with it: Succeeded goes on, Failed stops the script,
+    # Updating/Provisioning/Deleting are waited on (up to an hour). $null when it does not exist
+    # (only under -WhatIf, where nothing was created).
+    param(
+        [string] $What,
+        [scriptblock] $Lookup
+    )
+    for ($i = 0; $i -lt 120; $i++) {
+        $resource = Get-GenExisting -Lookup $Lookup
+        if (-not $resource) {
+            return $null
+        }
+        switch ($resource.ProvisioningState) {
+            'Succeeded' { return $resource }
+            'Failed' { throw ('{0} is in provisioning state Failed; fix it in Azure (or delete it) and run the script again.' -f $What) }
+        }
+        Write-Host ('  {0} is {1}; waiting 30 s' -f $What, $resource.ProvisioningState)
+        Start-Sleep -Seconds 30
+    }
+    throw ('{0} stayed {1} for an hour; run the script again later.' -f $What, $resource.ProvisioningState)
+}
+
+function Wait-GenJobs {
+    param(
+        [object[]] $Jobs,
+        [string] $What
+    )
+    if ($Jobs.Count -eq 0) {
+        return
+    }
+    Write-Host ('  waiting for {0} {1} job(s); each takes 45 minutes or more' -f $Jobs.Count, $What)
+    $null = Wait-Job -Job $Jobs
+    foreach ($job in $Jobs) {
+        if ($job.State -ne 'Completed') {
+            Receive-Job -Job $job -Keep
+            throw ('{0} job {1} ended as {2}; fix the cause and run the script again (finished resources are kept).' -f $What, $job.Name, $job.State)
+        }
+        $null = Receive-Job -Job $job
+        Remove-Job -Job $job
+    }
+}
+
+function Get-GenCustomRoutes {
+    # The gateway's point-to-site custom routes, to pass back on every update (facts-2026-12 section 4).
+    param(
+        [object] $Gateway
+    )
+    if ($Gateway.CustomRoutes -and $Gateway.CustomRoutes.AddressPrefixes) {
+        return @($Gateway.CustomRoutes.AddressPrefixes)
+    }
+    return @()
+}
+
+function Test-GenIpsecPolicy {
+    # Whether a connection's IPsec policies are the one wanted ($null: Azure's defaults, no policy).
+    param(
+        [object[]] $Have,
+        [object] $Want
+    )
+    $Have = @($Have | Where-Object { $_ })
+    if ($null -eq $Want) {
+        return ($Have.Count -eq 0)
+    }
+    if ($Have.Count -ne 1) {
+        return $false
+    }
+    foreach ($name in @('IkeEncryption', 'IkeIntegrity', 'DhGroup', 'IpsecEncryption', 'IpsecIntegrity', 'PfsGroup', 'SALifeTimeSeconds', 'SADataSizeKilobytes')) {
+        if ([string] $Have[0].$name -ne [string] $Want.$name) {
+            return $false
+        }
+    }
+    return $true
+}
+
+function New-GenIpsecPolicyList {
+    # The IpsecPolicies list of a connection object: the one policy, or empty for Azure's defaults.
+    param(
+        [object] $Policy
+    )
+    $list = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSIpsecPolicy]'
+    if ($Policy) {
+        $list.Add($Policy)
+    }
+    return , $list
+}
+
+
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for dr-pair (Az)'
 $null = Set-AzContext -Subscription $SubscriptionId -WhatIf:$false -Confirm:$false
@@ -111,14 +223,14 @@ if (-not $WhatIfPreference) {
 
 # ============================================================================= Step 1/7: Resource groups
 Write-GenStep -Number 1 -Title 'Resource groups'
-if (-not (Get-AzResourceGroup -Name 'rg-primary' -ErrorAction SilentlyContinue)) {
+if (-not (Get-GenExisting -Lookup { Get-AzResourceGroup -Name 'rg-primary' -ErrorAction Stop })) {
     if ($PSCmdlet.ShouldProcess('rg-primary', 'Create resource group')) {
         $null = New-AzResourceGroup -Name 'rg-primary' -Location 'westeurope' -Tag $GenTags
     }
 } else {
     Write-Host '  resource group rg-primary exists'
 }
-if (-not (Get-AzResourceGroup -Name 'rg-dr' -ErrorAction SilentlyContinue)) {
+if (-not (Get-GenExisting -Lookup { Get-AzResourceGroup -Name 'rg-dr' -ErrorAction Stop })) {
     if ($PSCmdlet.ShouldProcess('rg-dr', 'Create resource group')) {
         $null = New-AzResourceGroup -Name 'rg-dr' -Location 'northeurope' -Tag $GenTags
     }
@@ -128,7 +240,7 @@ if (-not (Get-AzResourceGroup -Name 'rg-dr' -ErrorAction SilentlyContinue)) {
 
 # ============================================================================= Step 2/7: Virtual networks and subnets
 Write-GenStep -Number 2 -Title 'Virtual networks and subnets'
-$vnet = Get-AzVirtualNetwork -Name 'PRI-VNET' -ResourceGroupName 'rg-primary' -ErrorAction SilentlyContinue
+$vnet = Get-GenExisting -Lookup { Get-AzVirtualNetwork -Name 'PRI-VNET' -ResourceGroupName 'rg-primary' -ErrorAction Stop }
 if (-not $vnet) {
     if ($PSCmdlet.ShouldProcess('PRI-VNET', 'Create virtual network')) {
         $subnets = @(
@@ -138,22 +250,24 @@ if (-not $vnet) {
         $null = New-AzVirtualNetwork -Name 'PRI-VNET' -ResourceGroupName 'rg-primary' -Location 'westeurope' -AddressPrefix '10.20.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
-    $missing = $false
+    $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.20.255.0/27'
-        $missing = $true
+        $GenChanges += 'subnet GatewaySubnet'
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'app' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'app' -VirtualNetwork $vnet -AddressPrefix '10.20.1.0/24'
-        $missing = $true
+        $GenChanges += 'subnet app'
     }
-    if ($missing -and $PSCmdlet.ShouldProcess('PRI-VNET', 'Add missing subnets')) {
-        $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
-    } elseif (-not $missing) {
+    if ($GenChanges.Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess('PRI-VNET', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+            $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
+        }
+    } else {
         Write-Host '  VNet PRI-VNET exists with all its subnets'
     }
 }
-$vnet = Get-AzVirtualNetwork -Name 'DR-VNET' -ResourceGroupName 'rg-dr' -ErrorAction SilentlyContinue
+$vnet = Get-GenExisting -Lookup { Get-AzVirtualNetwork -Name 'DR-VNET' -ResourceGroupName 'rg-dr' -ErrorAction Stop }
 if (-not $vnet) {
     if ($PSCmdlet.ShouldProcess('DR-VNET', 'Create virtual network')) {
         $subnets = @(
@@ -163,32 +277,34 @@ if (-not $vnet) {
         $null = New-AzVirtualNetwork -Name 'DR-VNET' -ResourceGroupName 'rg-dr' -Location 'northeurope' -AddressPrefix '10.21.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
-    $missing = $false
+    $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.21.255.0/27'
-        $missing = $true
+        $GenChanges += 'subnet GatewaySubnet'
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'app' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'app' -VirtualNetwork $vnet -AddressPrefix '10.21.1.0/24'
-        $missing = $true
+        $GenChanges += 'subnet app'
     }
-    if ($missing -and $PSCmdlet.ShouldProcess('DR-VNET', 'Add missing subnets')) {
-        $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
-    } elseif (-not $missing) {
+    if ($GenChanges.Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess('DR-VNET', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+            $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
+        }
+    } else {
         Write-Host '  VNet DR-VNET exists with all its subnets'
     }
 }
 
 # ============================================================================= Step 3/7: Gateway public IP addresses
 Write-GenStep -Number 3 -Title 'Gateway public IP addresses'
-if (-not (Get-AzPublicIpAddress -Name 'PRI-VNET-gw-pip1' -ResourceGroupName 'rg-primary' -ErrorAction SilentlyContinue)) {
+if (-not (Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'PRI-VNET-gw-pip1' -ResourceGroupName 'rg-primary' -ErrorAction Stop })) {
     if ($PSCmdlet.ShouldProcess('PRI-VNET-gw-pip1', 'Create public IP address (Standard, Static)')) {
         $null = New-AzPublicIpAddress -Name 'PRI-VNET-gw-pip1' -ResourceGroupName 'rg-primary' -Location 'westeurope' -Sku Standard -AllocationMethod Static -IpAddressVersion IPv4 -Zone '1', '2', '3' -Tag $GenTags
     }
 } else {
     Write-Host '  public IP PRI-VNET-gw-pip1 exists'
 }
-if (-not (Get-AzPublicIpAddress -Name 'DR-VNET-gw-pip1' -ResourceGroupName 'rg-dr' -ErrorAction SilentlyContinue)) {
+if (-not (Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'DR-VNET-gw-pip1' -ResourceGroupName 'rg-dr' -ErrorAction Stop })) {
     if ($PSCmdlet.ShouldProcess('DR-VNET-gw-pip1', 'Create public IP address (Standard, Static)')) {
         $null = New-AzPublicIpAddress -Name 'DR-VNET-gw-pip1' -ResourceGroupName 'rg-dr' -Location 'northeurope' -Sku Standard -AllocationMethod Static -IpAddressVersion IPv4 -Zone '1', '2', '3' -Tag $GenTags
     }
@@ -199,7 +315,8 @@ if (-not (Get-AzPublicIpAddress -Name 'DR-VNET-gw-pip1' -ResourceGroupName 'rg-d
 # ============================================================================= Step 4/7: VPN gateways (45 minutes or more each, in parallel)
 Write-GenStep -Number 4 -Title 'VPN gateways (45 minutes or more each, in parallel)'
 $GenJobs = @()
-if (-not (Get-AzVirtualNetworkGateway -Name 'PRI-VNET-gw' -ResourceGroupName 'rg-primary' -ErrorAction SilentlyContinue)) {
+$gw = Get-GenExisting -Lookup { Get-AzVirtualNetworkGateway -Name 'PRI-VNET-gw' -ResourceGroupName 'rg-primary' -ErrorAction Stop }
+if (-not $gw) {
     if ($PSCmdlet.ShouldProcess('PRI-VNET-gw', 'Create VPN gateway VpnGw2AZ (45 minutes or more)')) {
         $vnet = Get-AzVirtualNetwork -Name 'PRI-VNET' -ResourceGroupName 'rg-primary'
         $subnet = Get-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet
@@ -216,10 +333,9 @@ if (-not (Get-AzVirtualNetworkGateway -Name 'PRI-VNET-gw' -ResourceGroupName 'rg
         $GenJobs += New-AzVirtualNetworkGateway -Name 'PRI-VNET-gw' -ResourceGroupName 'rg-primary' -Location 'westeurope' -IpConfigurations $ipConfigurations -GatewayType Vpn -VpnType RouteBased -GatewaySku 'VpnGw2AZ' -VpnGatewayGeneration 'Generation2' -EnableBgp $true -Asn 65040 -IpConfigurationBgpPeeringAddresses $bgpPeeringAddresses -Tag $GenTags -AsJob
         Write-Host '  started: gateway PRI-VNET-gw'
     }
-} else {
-    Write-Host '  gateway PRI-VNET-gw exists'
 }
-if (-not (Get-AzVirtualNetworkGateway -Name 'DR-VNET-gw' -ResourceGroupName 'rg-dr' -ErrorAction SilentlyContinue)) {
+$gw = Get-GenExisting -Lookup { Get-AzVirtualNetworkGateway -Name 'DR-VNET-gw' -ResourceGroupName 'rg-dr' -ErrorAction Stop }
+if (-not $gw) {
     if ($PSCmdlet.ShouldProcess('DR-VNET-gw', 'Create VPN gateway VpnGw2AZ (45 minutes or more)')) {
         $vnet = Get-AzVirtualNetwork -Name 'DR-VNET' -ResourceGroupName 'rg-dr'
         $subnet = Get-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet
@@ -236,49 +352,172 @@ if (-not (Get-AzVirtualNetworkGateway -Name 'DR-VNET-gw' -ResourceGroupName 'rg-
         $GenJobs += New-AzVirtualNetworkGateway -Name 'DR-VNET-gw' -ResourceGroupName 'rg-dr' -Location 'northeurope' -IpConfigurations $ipConfigurations -GatewayType Vpn -VpnType RouteBased -GatewaySku 'VpnGw2AZ' -VpnGatewayGeneration 'Generation2' -EnableBgp $true -Asn 65041 -IpConfigurationBgpPeeringAddresses $bgpPeeringAddresses -Tag $GenTags -AsJob
         Write-Host '  started: gateway DR-VNET-gw'
     }
-} else {
-    Write-Host '  gateway DR-VNET-gw exists'
 }
-if ($GenJobs.Count -gt 0) {
-    Write-Host ('  waiting for {0} gateway job(s); each takes 45 minutes or more' -f $GenJobs.Count)
-    $null = Wait-Job -Job $GenJobs
-    foreach ($job in $GenJobs) {
-        if ($job.State -ne 'Completed') {
-            Receive-Job -Job $job -Keep
-            throw ('Gateway job {0} ended as {1}; fix the cause and run the script again (finished resources are kept).' -f $job.Name, $job.State)
+Wait-GenJobs -Jobs $GenJobs -What 'gateway'
+$GenJobs = @()
+
+# Converge PRI-VNET-gw: read it (waiting while Azure updates it),
+# compare each managed property, change only what differs, send one update.
+$gw = Wait-GenReady -What 'gateway PRI-VNET-gw' -Lookup { Get-AzVirtualNetworkGateway -Name 'PRI-VNET-gw' -ResourceGroupName 'rg-primary' -ErrorAction Stop }
+if ($gw) {
+    $GenChanges = @()
+    $GenDisruptive = @()
+    if ($gw.Sku.Name -ne 'VpnGw2AZ') {
+        $GenDisruptive += ('resize from {0} to VpnGw2AZ' -f $gw.Sku.Name)
+        $gw.Sku.Name = 'VpnGw2AZ'
+        $gw.Sku.Tier = 'VpnGw2AZ'
+        $GenChanges += 'SKU VpnGw2AZ'
+    }
+    if ($gw.VpnGatewayGeneration -ne 'Generation2') {
+        throw ('Gateway PRI-VNET-gw is {0}; the inventory asks Generation2, which Azure cannot change in place (recreate it). Nothing was changed on it.' -f $gw.VpnGatewayGeneration)
+    }
+    if ((-not $gw.EnableBgp) -or ($null -eq $gw.BgpSettings) -or ($gw.BgpSettings.Asn -ne 65040)) {
+        if ($gw.EnableBgp -and $gw.BgpSettings) {
+            $GenDisruptive += ('ASN change from {0} to 65040 (every BGP peer must follow)' -f $gw.BgpSettings.Asn)
         }
-        $null = Receive-Job -Job $job
-        Remove-Job -Job $job
+        # Set-*VirtualNetworkGateway has no -EnableBgp: the object is sent whole (facts-2026-12 section 4).
+        $gw.EnableBgp = $true
+        if ($null -eq $gw.BgpSettings) {
+            $gw.BgpSettings = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSBgpSettings'
+        }
+        $gw.BgpSettings.Asn = 65040
+        $GenChanges += 'BGP ASN 65040'
+    }
+    if ($gw.ActiveActive) {
+        Write-Warning 'Gateway PRI-VNET-gw is active-active; the inventory says active-standby. gen does not convert back (it removes an IP configuration and changes the BGP addresses): do it by hand, or set active_active: true.'
+    }
+    if ($GenChanges.Count -gt 0) {
+        # Disruptive changes ask again unless -Force (ShouldContinue; -WhatIf stops before asking).
+        if ($PSCmdlet.ShouldProcess('PRI-VNET-gw', ('Update VPN gateway: {0} (45 minutes or more)' -f ($GenChanges -join ', '))) -and ($Force -or $GenDisruptive.Count -eq 0 -or $PSCmdlet.ShouldContinue(($GenDisruptive -join '; '), 'Disruptive change to gateway PRI-VNET-gw'))) {
+            # Every update without -CustomRoute clears the point-to-site custom routes: pass them back.
+            $customRoutes = @(Get-GenCustomRoutes -Gateway $gw)
+            if ($customRoutes.Count -gt 0) {
+                $GenJobs += Set-AzVirtualNetworkGateway -VirtualNetworkGateway $gw -CustomRoute $customRoutes -AsJob
+            } else {
+                $GenJobs += Set-AzVirtualNetworkGateway -VirtualNetworkGateway $gw -AsJob
+            }
+            Write-Host ('  started: update of gateway PRI-VNET-gw: ' + ($GenChanges -join ', '))
+        }
+    } else {
+        Write-Host '  gateway PRI-VNET-gw matches the inventory'
     }
 }
 
+# Converge DR-VNET-gw: read it (waiting while Azure updates it),
+# compare each managed property, change only what differs, send one update.
+$gw = Wait-GenReady -What 'gateway DR-VNET-gw' -Lookup { Get-AzVirtualNetworkGateway -Name 'DR-VNET-gw' -ResourceGroupName 'rg-dr' -ErrorAction Stop }
+if ($gw) {
+    $GenChanges = @()
+    $GenDisruptive = @()
+    if ($gw.Sku.Name -ne 'VpnGw2AZ') {
+        $GenDisruptive += ('resize from {0} to VpnGw2AZ' -f $gw.Sku.Name)
+        $gw.Sku.Name = 'VpnGw2AZ'
+        $gw.Sku.Tier = 'VpnGw2AZ'
+        $GenChanges += 'SKU VpnGw2AZ'
+    }
+    if ($gw.VpnGatewayGeneration -ne 'Generation2') {
+        throw ('Gateway DR-VNET-gw is {0}; the inventory asks Generation2, which Azure cannot change in place (recreate it). Nothing was changed on it.' -f $gw.VpnGatewayGeneration)
+    }
+    if ((-not $gw.EnableBgp) -or ($null -eq $gw.BgpSettings) -or ($gw.BgpSettings.Asn -ne 65041)) {
+        if ($gw.EnableBgp -and $gw.BgpSettings) {
+            $GenDisruptive += ('ASN change from {0} to 65041 (every BGP peer must follow)' -f $gw.BgpSettings.Asn)
+        }
+        # Set-*VirtualNetworkGateway has no -EnableBgp: the object is sent whole (facts-2026-12 section 4).
+        $gw.EnableBgp = $true
+        if ($null -eq $gw.BgpSettings) {
+            $gw.BgpSettings = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSBgpSettings'
+        }
+        $gw.BgpSettings.Asn = 65041
+        $GenChanges += 'BGP ASN 65041'
+    }
+    if ($gw.ActiveActive) {
+        Write-Warning 'Gateway DR-VNET-gw is active-active; the inventory says active-standby. gen does not convert back (it removes an IP configuration and changes the BGP addresses): do it by hand, or set active_active: true.'
+    }
+    if ($GenChanges.Count -gt 0) {
+        # Disruptive changes ask again unless -Force (ShouldContinue; -WhatIf stops before asking).
+        if ($PSCmdlet.ShouldProcess('DR-VNET-gw', ('Update VPN gateway: {0} (45 minutes or more)' -f ($GenChanges -join ', '))) -and ($Force -or $GenDisruptive.Count -eq 0 -or $PSCmdlet.ShouldContinue(($GenDisruptive -join '; '), 'Disruptive change to gateway DR-VNET-gw'))) {
+            # Every update without -CustomRoute clears the point-to-site custom routes: pass them back.
+            $customRoutes = @(Get-GenCustomRoutes -Gateway $gw)
+            if ($customRoutes.Count -gt 0) {
+                $GenJobs += Set-AzVirtualNetworkGateway -VirtualNetworkGateway $gw -CustomRoute $customRoutes -AsJob
+            } else {
+                $GenJobs += Set-AzVirtualNetworkGateway -VirtualNetworkGateway $gw -AsJob
+            }
+            Write-Host ('  started: update of gateway DR-VNET-gw: ' + ($GenChanges -join ', '))
+        }
+    } else {
+        Write-Host '  gateway DR-VNET-gw matches the inventory'
+    }
+}
+Wait-GenJobs -Jobs $GenJobs -What 'gateway update'
+
 # ============================================================================= Step 5/7: Local network gateways
 Write-GenStep -Number 5 -Title 'Local network gateways'
-if (-not (Get-AzLocalNetworkGateway -Name 'lng-DC1-dc1-fw1' -ResourceGroupName 'rg-primary' -ErrorAction SilentlyContinue)) {
+$lng = Wait-GenReady -What 'local network gateway lng-DC1-dc1-fw1' -Lookup { Get-AzLocalNetworkGateway -Name 'lng-DC1-dc1-fw1' -ResourceGroupName 'rg-primary' -ErrorAction Stop }
+if (-not $lng) {
     if ($PSCmdlet.ShouldProcess('lng-DC1-dc1-fw1', 'Create local network gateway for dc1-fw1')) {
         $null = New-AzLocalNetworkGateway -Name 'lng-DC1-dc1-fw1' -ResourceGroupName 'rg-primary' -Location 'westeurope' -GatewayIpAddress '203.0.113.50' -Asn 65301 -BgpPeeringAddress '169.254.21.10' -Tag $GenTags
     }
 } else {
-    Write-Host '  local network gateway lng-DC1-dc1-fw1 exists'
+    $GenChanges = @()
+    if ($lng.GatewayIpAddress -ne '203.0.113.50') {
+        $lng.GatewayIpAddress = '203.0.113.50'
+        $GenChanges += 'device address 203.0.113.50'
+    }
+    if ((@($lng.LocalNetworkAddressSpace.AddressPrefixes | Sort-Object) -join ',') -ne '') {
+        $lng.LocalNetworkAddressSpace.AddressPrefixes = New-Object -TypeName 'System.Collections.Generic.List[string]'
+        $GenChanges += 'address prefixes'
+    }
+    if (($null -eq $lng.BgpSettings) -or ($lng.BgpSettings.Asn -ne 65301) -or ($lng.BgpSettings.BgpPeeringAddress -ne '169.254.21.10')) {
+        if ($null -eq $lng.BgpSettings) {
+            $lng.BgpSettings = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSBgpSettings'
+        }
+        $lng.BgpSettings.Asn = 65301
+        $lng.BgpSettings.BgpPeeringAddress = '169.254.21.10'
+        $GenChanges += 'BGP 65301 169.254.21.10'
+    }
+    if ($GenChanges.Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess('lng-DC1-dc1-fw1', ('Update local network gateway: {0}' -f ($GenChanges -join ', ')))) {
+            $null = Set-AzLocalNetworkGateway -LocalNetworkGateway $lng
+        }
+    } else {
+        Write-Host '  local network gateway lng-DC1-dc1-fw1 matches the inventory'
+    }
 }
-if (-not (Get-AzLocalNetworkGateway -Name 'lng-DC1-dc1-fw1' -ResourceGroupName 'rg-dr' -ErrorAction SilentlyContinue)) {
+$lng = Wait-GenReady -What 'local network gateway lng-DC1-dc1-fw1' -Lookup { Get-AzLocalNetworkGateway -Name 'lng-DC1-dc1-fw1' -ResourceGroupName 'rg-dr' -ErrorAction Stop }
+if (-not $lng) {
     if ($PSCmdlet.ShouldProcess('lng-DC1-dc1-fw1', 'Create local network gateway for dc1-fw1')) {
         $null = New-AzLocalNetworkGateway -Name 'lng-DC1-dc1-fw1' -ResourceGroupName 'rg-dr' -Location 'northeurope' -GatewayIpAddress '203.0.113.50' -Asn 65301 -BgpPeeringAddress '169.254.21.10' -Tag $GenTags
     }
 } else {
-    Write-Host '  local network gateway lng-DC1-dc1-fw1 exists'
+    $GenChanges = @()
+    if ($lng.GatewayIpAddress -ne '203.0.113.50') {
+        $lng.GatewayIpAddress = '203.0.113.50'
+        $GenChanges += 'device address 203.0.113.50'
+    }
+    if ((@($lng.LocalNetworkAddressSpace.AddressPrefixes | Sort-Object) -join ',') -ne '') {
+        $lng.LocalNetworkAddressSpace.AddressPrefixes = New-Object -TypeName 'System.Collections.Generic.List[string]'
+        $GenChanges += 'address prefixes'
+    }
+    if (($null -eq $lng.BgpSettings) -or ($lng.BgpSettings.Asn -ne 65301) -or ($lng.BgpSettings.BgpPeeringAddress -ne '169.254.21.10')) {
+        if ($null -eq $lng.BgpSettings) {
+            $lng.BgpSettings = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSBgpSettings'
+        }
+        $lng.BgpSettings.Asn = 65301
+        $lng.BgpSettings.BgpPeeringAddress = '169.254.21.10'
+        $GenChanges += 'BGP 65301 169.254.21.10'
+    }
+    if ($GenChanges.Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess('lng-DC1-dc1-fw1', ('Update local network gateway: {0}' -f ($GenChanges -join ', ')))) {
+            $null = Set-AzLocalNetworkGateway -LocalNetworkGateway $lng
+        }
+    } else {
+        Write-Host '  local network gateway lng-DC1-dc1-fw1 matches the inventory'
+    }
 }
 
 # ============================================================================= Step 6/7: Site-to-site and VNet-to-VNet connections
 Write-GenStep -Number 6 -Title 'Site-to-site and VNet-to-VNet connections'
-if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-PRI-VNET-dc1-fw1' -ResourceGroupName 'rg-primary' -ErrorAction SilentlyContinue)) {
-    if ($PSCmdlet.ShouldProcess('cn-PRI-VNET-dc1-fw1', 'Create site-to-site connection to dc1-fw1')) {
-        $gw = Get-AzVirtualNetworkGateway -Name 'PRI-VNET-gw' -ResourceGroupName 'rg-primary'
-        # Splatted: parameter names ending in a digit trip the tree-sitter grammar the tests parse with.
-        $ends = @{
-            VirtualNetworkGateway1 = $gw
-            LocalNetworkGateway2   = Get-AzLocalNetworkGateway -Name 'lng-DC1-dc1-fw1' -ResourceGroupName 'rg-primary'
-        }
         # New-AzIpsecPolicy -IkeEncryption stops at AES256 (Azure/azure-powershell#28945) although Azure
         # accepts GCMAES256: build the policy object directly.
         $ipsecPolicy = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpsecPolicy' -Property @{
@@ -290,6 +529,15 @@ if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-PRI-VNET-dc1-fw1' -Res
             PfsGroup            = 'ECP384'
             SALifeTimeSeconds   = 27000
             SADataSizeKilobytes = 102400000
+        }
+$connection = Wait-GenReady -What 'connection cn-PRI-VNET-dc1-fw1' -Lookup { Get-AzVirtualNetworkGatewayConnection -Name 'cn-PRI-VNET-dc1-fw1' -ResourceGroupName 'rg-primary' -ErrorAction Stop }
+if (-not $connection) {
+    if ($PSCmdlet.ShouldProcess('cn-PRI-VNET-dc1-fw1', 'Create site-to-site connection to dc1-fw1')) {
+        $gw = Get-AzVirtualNetworkGateway -Name 'PRI-VNET-gw' -ResourceGroupName 'rg-primary'
+        # Splatted: parameter names ending in a digit trip the tree-sitter grammar the tests parse with.
+        $ends = @{
+            VirtualNetworkGateway1 = $gw
+            LocalNetworkGateway2   = Get-AzLocalNetworkGateway -Name 'lng-DC1-dc1-fw1' -ResourceGroupName 'rg-primary'
         }
         # Custom APIPA: the Azure-side BGP address per gateway IP configuration (PSGatewayCustomBgpIpConfiguration).
         $customBgpIps = @(
@@ -301,16 +549,38 @@ if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-PRI-VNET-dc1-fw1' -Res
         $null = New-AzVirtualNetworkGatewayConnection -Name 'cn-PRI-VNET-dc1-fw1' -ResourceGroupName 'rg-primary' -Location 'westeurope' @ends -ConnectionType IPsec -SharedKey (ConvertFrom-GenSecureString -Value $pskGenPskDc1Pri) -EnableBgp $true -IpsecPolicies $ipsecPolicy -ConnectionProtocol 'IKEv2' -DpdTimeoutInSeconds 45 -ConnectionMode 'Default' -GatewayCustomBgpIpAddress $customBgpIps -Tag $GenTags
     }
 } else {
-    Write-Host '  connection cn-PRI-VNET-dc1-fw1 exists'
-}
-if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-DR-VNET-dc1-fw1' -ResourceGroupName 'rg-dr' -ErrorAction SilentlyContinue)) {
-    if ($PSCmdlet.ShouldProcess('cn-DR-VNET-dc1-fw1', 'Create site-to-site connection to dc1-fw1')) {
-        $gw = Get-AzVirtualNetworkGateway -Name 'DR-VNET-gw' -ResourceGroupName 'rg-dr'
-        # Splatted: parameter names ending in a digit trip the tree-sitter grammar the tests parse with.
-        $ends = @{
-            VirtualNetworkGateway1 = $gw
-            LocalNetworkGateway2   = Get-AzLocalNetworkGateway -Name 'lng-DC1-dc1-fw1' -ResourceGroupName 'rg-dr'
+    $GenChanges = @()
+    if ($connection.EnableBgp -ne $true) {
+        $connection.EnableBgp = $true
+        $GenChanges += 'BGP on'
+    }
+    if (-not (Test-GenIpsecPolicy -Have $connection.IpsecPolicies -Want $ipsecPolicy)) {
+        $connection.IpsecPolicies = New-GenIpsecPolicyList -Policy $ipsecPolicy
+        $GenChanges += 'IPsec policy custom'
+    }
+    if ($connection.UsePolicyBasedTrafficSelectors -ne $false) {
+        $connection.UsePolicyBasedTrafficSelectors = $false
+        $GenChanges += 'policy-based traffic selectors off'
+    }
+    if ($connection.DpdTimeoutSeconds -ne 45) {
+        $connection.DpdTimeoutSeconds = 45
+        $GenChanges += 'DPD 45 s'
+    }
+    if ($connection.ConnectionMode -ne 'Default') {
+        $connection.ConnectionMode = 'Default'
+        $GenChanges += 'connection mode Default'
+    }
+    if ($connection.ConnectionProtocol -ne 'IKEv2') {
+        Write-Warning ('Connection cn-PRI-VNET-dc1-fw1 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
+    }
+    if ($GenChanges.Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess('cn-PRI-VNET-dc1-fw1', ('Update connection: {0} (the tunnel renegotiates)' -f ($GenChanges -join ', ')))) {
+            $null = Set-AzVirtualNetworkGatewayConnection -VirtualNetworkGatewayConnection $connection -Force
         }
+    } else {
+        Write-Host '  connection cn-PRI-VNET-dc1-fw1 matches the inventory'
+    }
+}
         # New-AzIpsecPolicy -IkeEncryption stops at AES256 (Azure/azure-powershell#28945) although Azure
         # accepts GCMAES256: build the policy object directly.
         $ipsecPolicy = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpsecPolicy' -Property @{
@@ -322,6 +592,15 @@ if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-DR-VNET-dc1-fw1' -Reso
             PfsGroup            = 'ECP384'
             SALifeTimeSeconds   = 27000
             SADataSizeKilobytes = 102400000
+        }
+$connection = Wait-GenReady -What 'connection cn-DR-VNET-dc1-fw1' -Lookup { Get-AzVirtualNetworkGatewayConnection -Name 'cn-DR-VNET-dc1-fw1' -ResourceGroupName 'rg-dr' -ErrorAction Stop }
+if (-not $connection) {
+    if ($PSCmdlet.ShouldProcess('cn-DR-VNET-dc1-fw1', 'Create site-to-site connection to dc1-fw1')) {
+        $gw = Get-AzVirtualNetworkGateway -Name 'DR-VNET-gw' -ResourceGroupName 'rg-dr'
+        # Splatted: parameter names ending in a digit trip the tree-sitter grammar the tests parse with.
+        $ends = @{
+            VirtualNetworkGateway1 = $gw
+            LocalNetworkGateway2   = Get-AzLocalNetworkGateway -Name 'lng-DC1-dc1-fw1' -ResourceGroupName 'rg-dr'
         }
         # Custom APIPA: the Azure-side BGP address per gateway IP configuration (PSGatewayCustomBgpIpConfiguration).
         $customBgpIps = @(
@@ -333,14 +612,77 @@ if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-DR-VNET-dc1-fw1' -Reso
         $null = New-AzVirtualNetworkGatewayConnection -Name 'cn-DR-VNET-dc1-fw1' -ResourceGroupName 'rg-dr' -Location 'northeurope' @ends -ConnectionType IPsec -SharedKey (ConvertFrom-GenSecureString -Value $pskGenPskDc1Dr) -EnableBgp $true -IpsecPolicies $ipsecPolicy -ConnectionProtocol 'IKEv2' -DpdTimeoutInSeconds 45 -ConnectionMode 'Default' -GatewayCustomBgpIpAddress $customBgpIps -Tag $GenTags
     }
 } else {
-    Write-Host '  connection cn-DR-VNET-dc1-fw1 exists'
+    $GenChanges = @()
+    if ($connection.EnableBgp -ne $true) {
+        $connection.EnableBgp = $true
+        $GenChanges += 'BGP on'
+    }
+    if (-not (Test-GenIpsecPolicy -Have $connection.IpsecPolicies -Want $ipsecPolicy)) {
+        $connection.IpsecPolicies = New-GenIpsecPolicyList -Policy $ipsecPolicy
+        $GenChanges += 'IPsec policy custom'
+    }
+    if ($connection.UsePolicyBasedTrafficSelectors -ne $false) {
+        $connection.UsePolicyBasedTrafficSelectors = $false
+        $GenChanges += 'policy-based traffic selectors off'
+    }
+    if ($connection.DpdTimeoutSeconds -ne 45) {
+        $connection.DpdTimeoutSeconds = 45
+        $GenChanges += 'DPD 45 s'
+    }
+    if ($connection.ConnectionMode -ne 'Default') {
+        $connection.ConnectionMode = 'Default'
+        $GenChanges += 'connection mode Default'
+    }
+    if ($connection.ConnectionProtocol -ne 'IKEv2') {
+        Write-Warning ('Connection cn-DR-VNET-dc1-fw1 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
+    }
+    if ($GenChanges.Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess('cn-DR-VNET-dc1-fw1', ('Update connection: {0} (the tunnel renegotiates)' -f ($GenChanges -join ', ')))) {
+            $null = Set-AzVirtualNetworkGatewayConnection -VirtualNetworkGatewayConnection $connection -Force
+        }
+    } else {
+        Write-Host '  connection cn-DR-VNET-dc1-fw1 matches the inventory'
+    }
 }
-if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-PRI-VNET-to-DR-VNET' -ResourceGroupName 'rg-primary' -ErrorAction SilentlyContinue)) {
+        # New-AzIpsecPolicy -IkeEncryption stops at AES256 (Azure/azure-powershell#28945) although Azure
+        # accepts GCMAES256: build the policy object directly.
+        $ipsecPolicy = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpsecPolicy' -Property @{
+            IkeEncryption       = 'GCMAES256'
+            IkeIntegrity        = 'SHA384'
+            DhGroup             = 'ECP384'
+            IpsecEncryption     = 'GCMAES256'
+            IpsecIntegrity      = 'GCMAES256'
+            PfsGroup            = 'ECP384'
+            SALifeTimeSeconds   = 27000
+            SADataSizeKilobytes = 102400000
+        }
+$connection = Wait-GenReady -What 'connection cn-PRI-VNET-to-DR-VNET' -Lookup { Get-AzVirtualNetworkGatewayConnection -Name 'cn-PRI-VNET-to-DR-VNET' -ResourceGroupName 'rg-primary' -ErrorAction Stop }
+if (-not $connection) {
     if ($PSCmdlet.ShouldProcess('cn-PRI-VNET-to-DR-VNET', 'Create VNet-to-VNet connection PRI-VNET -> DR-VNET')) {
         $ends = @{
             VirtualNetworkGateway1 = Get-AzVirtualNetworkGateway -Name 'PRI-VNET-gw' -ResourceGroupName 'rg-primary'
             VirtualNetworkGateway2 = Get-AzVirtualNetworkGateway -Name 'DR-VNET-gw' -ResourceGroupName 'rg-dr'
         }
+        $null = New-AzVirtualNetworkGatewayConnection -Name 'cn-PRI-VNET-to-DR-VNET' -ResourceGroupName 'rg-primary' -Location 'westeurope' @ends -ConnectionType Vnet2Vnet -SharedKey (ConvertFrom-GenSecureString -Value $pskGenPskDrLink) -EnableBgp $true -IpsecPolicies $ipsecPolicy -ConnectionProtocol 'IKEv2' -Tag $GenTags
+    }
+} else {
+    $GenChanges = @()
+    if ($connection.EnableBgp -ne $true) {
+        $connection.EnableBgp = $true
+        $GenChanges += 'BGP on'
+    }
+    if (-not (Test-GenIpsecPolicy -Have $connection.IpsecPolicies -Want $ipsecPolicy)) {
+        $connection.IpsecPolicies = New-GenIpsecPolicyList -Policy $ipsecPolicy
+        $GenChanges += 'IPsec policy custom'
+    }
+    if ($GenChanges.Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess('cn-PRI-VNET-to-DR-VNET', ('Update connection: {0} (the tunnel renegotiates)' -f ($GenChanges -join ', ')))) {
+            $null = Set-AzVirtualNetworkGatewayConnection -VirtualNetworkGatewayConnection $connection -Force
+        }
+    } else {
+        Write-Host '  connection cn-PRI-VNET-to-DR-VNET matches the inventory'
+    }
+}
         # New-AzIpsecPolicy -IkeEncryption stops at AES256 (Azure/azure-powershell#28945) although Azure
         # accepts GCMAES256: build the policy object directly.
         $ipsecPolicy = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpsecPolicy' -Property @{
@@ -353,33 +695,32 @@ if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-PRI-VNET-to-DR-VNET' -
             SALifeTimeSeconds   = 27000
             SADataSizeKilobytes = 102400000
         }
-        $null = New-AzVirtualNetworkGatewayConnection -Name 'cn-PRI-VNET-to-DR-VNET' -ResourceGroupName 'rg-primary' -Location 'westeurope' @ends -ConnectionType Vnet2Vnet -SharedKey (ConvertFrom-GenSecureString -Value $pskGenPskDrLink) -EnableBgp $true -IpsecPolicies $ipsecPolicy -ConnectionProtocol 'IKEv2' -Tag $GenTags
-    }
-} else {
-    Write-Host '  connection cn-PRI-VNET-to-DR-VNET exists'
-}
-if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-DR-VNET-to-PRI-VNET' -ResourceGroupName 'rg-dr' -ErrorAction SilentlyContinue)) {
+$connection = Wait-GenReady -What 'connection cn-DR-VNET-to-PRI-VNET' -Lookup { Get-AzVirtualNetworkGatewayConnection -Name 'cn-DR-VNET-to-PRI-VNET' -ResourceGroupName 'rg-dr' -ErrorAction Stop }
+if (-not $connection) {
     if ($PSCmdlet.ShouldProcess('cn-DR-VNET-to-PRI-VNET', 'Create VNet-to-VNet connection DR-VNET -> PRI-VNET')) {
         $ends = @{
             VirtualNetworkGateway1 = Get-AzVirtualNetworkGateway -Name 'DR-VNET-gw' -ResourceGroupName 'rg-dr'
             VirtualNetworkGateway2 = Get-AzVirtualNetworkGateway -Name 'PRI-VNET-gw' -ResourceGroupName 'rg-primary'
         }
-        # New-AzIpsecPolicy -IkeEncryption stops at AES256 (Azure/azure-powershell#28945) although Azure
-        # accepts GCMAES256: build the policy object directly.
-        $ipsecPolicy = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpsecPolicy' -Property @{
-            IkeEncryption       = 'GCMAES256'
-            IkeIntegrity        = 'SHA384'
-            DhGroup             = 'ECP384'
-            IpsecEncryption     = 'GCMAES256'
-            IpsecIntegrity      = 'GCMAES256'
-            PfsGroup            = 'ECP384'
-            SALifeTimeSeconds   = 27000
-            SADataSizeKilobytes = 102400000
-        }
         $null = New-AzVirtualNetworkGatewayConnection -Name 'cn-DR-VNET-to-PRI-VNET' -ResourceGroupName 'rg-dr' -Location 'northeurope' @ends -ConnectionType Vnet2Vnet -SharedKey (ConvertFrom-GenSecureString -Value $pskGenPskDrLink) -EnableBgp $true -IpsecPolicies $ipsecPolicy -ConnectionProtocol 'IKEv2' -Tag $GenTags
     }
 } else {
-    Write-Host '  connection cn-DR-VNET-to-PRI-VNET exists'
+    $GenChanges = @()
+    if ($connection.EnableBgp -ne $true) {
+        $connection.EnableBgp = $true
+        $GenChanges += 'BGP on'
+    }
+    if (-not (Test-GenIpsecPolicy -Have $connection.IpsecPolicies -Want $ipsecPolicy)) {
+        $connection.IpsecPolicies = New-GenIpsecPolicyList -Policy $ipsecPolicy
+        $GenChanges += 'IPsec policy custom'
+    }
+    if ($GenChanges.Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess('cn-DR-VNET-to-PRI-VNET', ('Update connection: {0} (the tunnel renegotiates)' -f ($GenChanges -join ', ')))) {
+            $null = Set-AzVirtualNetworkGatewayConnection -VirtualNetworkGatewayConnection $connection -Force
+        }
+    } else {
+        Write-Host '  connection cn-DR-VNET-to-PRI-VNET matches the inventory'
+    }
 }
 
 # ============================================================================= Step 7/7: Azure state file and verification commands

@@ -26,6 +26,10 @@
 .PARAMETER StateFile
     Where to write the Azure state file. Default: azure-state.json in the current folder.
 
+.PARAMETER Force
+    Make disruptive updates (gateway resize, ASN change, active-active conversion) without asking
+    again. Without it each one is confirmed; with -WhatIf nothing is changed and nothing is asked.
+
 .PARAMETER pskGenPskDc1Pri
     Pre-shared key for the connections that use env:GEN_PSK_DC1_PRI in the inventory. Asked for when not given.
 
@@ -57,6 +61,8 @@ param(
     [string] $SubscriptionId,
 
     [string] $StateFile = 'azure-state.json',
+
+    [switch] $Force,
 
     [SecureString] $pskGenPskDc1Pri,
 
@@ -90,6 +96,101 @@ function ConvertFrom-GenSecureString {
     # The connection cmdlets take the key as a plain string; it exists only in memory, for the call.
     return [System.Net.NetworkCredential]::new('', $Value).Password
 }
+
+
+function Get-GenExisting {
+    # The resource, or $null when Azure says it does not exist. Any other error (403, throttling,
+    # a wrong subscription) stops the script: it must never read as "missing, create it".
+    param(
+        [scriptblock] $Lookup
+    )
+    try {
+        return & $Lookup
+    } catch {
+        $text = '{0} {1}' -f $_.Exception.Message, $_.FullyQualifiedErrorId
+        if ($text -match 'ResourceNotFound|NotFound|was not found|could not be found|StatusCode: 404') {
+            return $null
+        }
+        throw
+    }
+}
+
+function Wait-GenReady {
+    # Read a resource until Azure is done with it: Succeeded goes on, Failed stops the script,
+    # Updating/Provisioning/Deleting are waited on (up to an hour). $null when it does not exist
+    # (only under -WhatIf, where nothing was created).
+    param(
+        [string] $What,
+        [scriptblock] $Lookup
+    )
+    for ($i = 0; $i -lt 120; $i++) {
+        $resource = Get-GenExisting -Lookup $Lookup
+        if (-not $resource) {
+            return $null
+        }
+        switch ($resource.ProvisioningState) {
+            'Succeeded' { return $resource }
+            'Failed' { throw ('{0} is in provisioning state Failed; fix it in Azure (or delete it) and run the script again.' -f $What) }
+        }
+        Write-Host ('  {0} is {1}; waiting 30 s' -f $What, $resource.ProvisioningState)
+        Start-Sleep -Seconds 30
+    }
+    throw ('{0} stayed {1} for an hour; run the script again later.' -f $What, $resource.ProvisioningState)
+}
+
+function Wait-GenJobs {
+    param(
+        [object[]] $Jobs,
+        [string] $What
+    )
+    if ($Jobs.Count -eq 0) {
+        return
+    }
+    Write-Host ('  waiting for {0} {1} job(s); each takes 45 minutes or more' -f $Jobs.Count, $What)
+    $null = Wait-Job -Job $Jobs
+    foreach ($job in $Jobs) {
+        if ($job.State -ne 'Completed') {
+            Receive-Job -Job $job -Keep
+            throw ('{0} job {1} ended as {2}; fix the cause and run the script again (finished resources are kept).' -f $What, $job.Name, $job.State)
+        }
+        $null = Receive-Job -Job $job
+        Remove-Job -Job $job
+    }
+}
+
+function Test-GenIpsecPolicy {
+    # Whether a connection's IPsec policies are the one wanted ($null: Azure's defaults, no policy).
+    param(
+        [object[]] $Have,
+        [object] $Want
+    )
+    $Have = @($Have | Where-Object { $_ })
+    if ($null -eq $Want) {
+        return ($Have.Count -eq 0)
+    }
+    if ($Have.Count -ne 1) {
+        return $false
+    }
+    foreach ($name in @('IkeEncryption', 'IkeIntegrity', 'DhGroup', 'IpsecEncryption', 'IpsecIntegrity', 'PfsGroup', 'SALifeTimeSeconds', 'SADataSizeKilobytes')) {
+        if ([string] $Have[0].$name -ne [string] $Want.$name) {
+            return $false
+        }
+    }
+    return $true
+}
+
+function New-GenIpsecPolicyList {
+    # The IpsecPolicies list of a connection object: the one policy, or empty for Azure's defaults.
+    param(
+        [object] $Policy
+    )
+    $list = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSIpsecPolicy]'
+    if ($Policy) {
+        $list.Add($Policy)
+    }
+    return , $list
+}
+
 
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for dr-pair (AzureRM 6.13)'

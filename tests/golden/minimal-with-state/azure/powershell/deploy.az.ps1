@@ -29,6 +29,10 @@
 .PARAMETER StateFile
     Where to write the Azure state file. Default: azure-state.json in the current folder.
 
+.PARAMETER Force
+    Make disruptive updates (gateway resize, ASN change, active-active conversion) without asking
+    again. Without it each one is confirmed; with -WhatIf nothing is changed and nothing is asked.
+
 .PARAMETER pskGenPskBranch1
     Pre-shared key for the connections that use env:GEN_PSK_BRANCH1 in the inventory. Asked for when not given.
 
@@ -54,6 +58,8 @@ param(
     [string] $SubscriptionId,
 
     [string] $StateFile = 'azure-state.json',
+
+    [switch] $Force,
 
     [SecureString] $pskGenPskBranch1
 )
@@ -84,6 +90,112 @@ function ConvertFrom-GenSecureString {
     return [System.Net.NetworkCredential]::new('', $Value).Password
 }
 
+
+function Get-GenExisting {
+    # The resource, or $null when Azure says it does not exist. Any other error (403, throttling,
+    # a wrong subscription) stops the script: it must never read as "missing, create it".
+    param(
+        [scriptblock] $Lookup
+    )
+    try {
+        return & $Lookup
+    } catch {
+        $text = '{0} {1}' -f $_.Exception.Message, $_.FullyQualifiedErrorId
+        if ($text -match 'ResourceNotFound|NotFound|was not found|could not be found|StatusCode: 404') {
+            return $null
+        }
+        throw
+    }
+}
+
+function Wait-GenReady {
+    # Read a resource until Azure is done with it: Succeeded goes on, Failed stops the script,
+    # Updating/Provisioning/Deleting are waited on (up to an hour). $null when it does not exist
+    # (only under -WhatIf, where nothing was created).
+    param(
+        [string] $What,
+        [scriptblock] $Lookup
+    )
+    for ($i = 0; $i -lt 120; $i++) {
+        $resource = Get-GenExisting -Lookup $Lookup
+        if (-not $resource) {
+            return $null
+        }
+        switch ($resource.ProvisioningState) {
+            'Succeeded' { return $resource }
+            'Failed' { throw ('{0} is in provisioning state Failed; fix it in Azure (or delete it) and run the script again.' -f $What) }
+        }
+        Write-Host ('  {0} is {1}; waiting 30 s' -f $What, $resource.ProvisioningState)
+        Start-Sleep -Seconds 30
+    }
+    throw ('{0} stayed {1} for an hour; run the script again later.' -f $What, $resource.ProvisioningState)
+}
+
+function Wait-GenJobs {
+    param(
+        [object[]] $Jobs,
+        [string] $What
+    )
+    if ($Jobs.Count -eq 0) {
+        return
+    }
+    Write-Host ('  waiting for {0} {1} job(s); each takes 45 minutes or more' -f $Jobs.Count, $What)
+    $null = Wait-Job -Job $Jobs
+    foreach ($job in $Jobs) {
+        if ($job.State -ne 'Completed') {
+            Receive-Job -Job $job -Keep
+            throw ('{0} job {1} ended as {2}; fix the cause and run the script again (finished resources are kept).' -f $What, $job.Name, $job.State)
+        }
+        $null = Receive-Job -Job $job
+        Remove-Job -Job $job
+    }
+}
+
+function Get-GenCustomRoutes {
+    # The gateway's point-to-site custom routes, to pass back on every update (facts-2026-12 section 4).
+    param(
+        [object] $Gateway
+    )
+    if ($Gateway.CustomRoutes -and $Gateway.CustomRoutes.AddressPrefixes) {
+        return @($Gateway.CustomRoutes.AddressPrefixes)
+    }
+    return @()
+}
+
+function Test-GenIpsecPolicy {
+    # Whether a connection's IPsec policies are the one wanted ($null: Azure's defaults, no policy).
+    param(
+        [object[]] $Have,
+        [object] $Want
+    )
+    $Have = @($Have | Where-Object { $_ })
+    if ($null -eq $Want) {
+        return ($Have.Count -eq 0)
+    }
+    if ($Have.Count -ne 1) {
+        return $false
+    }
+    foreach ($name in @('IkeEncryption', 'IkeIntegrity', 'DhGroup', 'IpsecEncryption', 'IpsecIntegrity', 'PfsGroup', 'SALifeTimeSeconds', 'SADataSizeKilobytes')) {
+        if ([string] $Have[0].$name -ne [string] $Want.$name) {
+            return $false
+        }
+    }
+    return $true
+}
+
+function New-GenIpsecPolicyList {
+    # The IpsecPolicies list of a connection object: the one policy, or empty for Azure's defaults.
+    param(
+        [object] $Policy
+    )
+    $list = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSIpsecPolicy]'
+    if ($Policy) {
+        $list.Add($Policy)
+    }
+    return , $list
+}
+
+
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for minimal (Az)'
 $null = Set-AzContext -Subscription $SubscriptionId -WhatIf:$false -Confirm:$false
@@ -95,7 +207,7 @@ if (-not $WhatIfPreference) {
 
 # ============================================================================= Step 1/7: Resource groups
 Write-GenStep -Number 1 -Title 'Resource groups'
-if (-not (Get-AzResourceGroup -Name 'rg-hub' -ErrorAction SilentlyContinue)) {
+if (-not (Get-GenExisting -Lookup { Get-AzResourceGroup -Name 'rg-hub' -ErrorAction Stop })) {
     if ($PSCmdlet.ShouldProcess('rg-hub', 'Create resource group')) {
         $null = New-AzResourceGroup -Name 'rg-hub' -Location 'westeurope' -Tag $GenTags
     }
@@ -105,7 +217,7 @@ if (-not (Get-AzResourceGroup -Name 'rg-hub' -ErrorAction SilentlyContinue)) {
 
 # ============================================================================= Step 2/7: Virtual networks and subnets
 Write-GenStep -Number 2 -Title 'Virtual networks and subnets'
-$vnet = Get-AzVirtualNetwork -Name 'hub-vnet' -ResourceGroupName 'rg-hub' -ErrorAction SilentlyContinue
+$vnet = Get-GenExisting -Lookup { Get-AzVirtualNetwork -Name 'hub-vnet' -ResourceGroupName 'rg-hub' -ErrorAction Stop }
 if (-not $vnet) {
     if ($PSCmdlet.ShouldProcess('hub-vnet', 'Create virtual network')) {
         $subnets = @(
@@ -115,25 +227,27 @@ if (-not $vnet) {
         $null = New-AzVirtualNetwork -Name 'hub-vnet' -ResourceGroupName 'rg-hub' -Location 'westeurope' -AddressPrefix '10.10.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
-    $missing = $false
+    $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.10.255.0/27'
-        $missing = $true
+        $GenChanges += 'subnet GatewaySubnet'
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'workload' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'workload' -VirtualNetwork $vnet -AddressPrefix '10.10.1.0/24'
-        $missing = $true
+        $GenChanges += 'subnet workload'
     }
-    if ($missing -and $PSCmdlet.ShouldProcess('hub-vnet', 'Add missing subnets')) {
-        $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
-    } elseif (-not $missing) {
+    if ($GenChanges.Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess('hub-vnet', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+            $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
+        }
+    } else {
         Write-Host '  VNet hub-vnet exists with all its subnets'
     }
 }
 
 # ============================================================================= Step 3/7: Gateway public IP addresses
 Write-GenStep -Number 3 -Title 'Gateway public IP addresses'
-if (-not (Get-AzPublicIpAddress -Name 'hub-vnet-gw-pip1' -ResourceGroupName 'rg-hub' -ErrorAction SilentlyContinue)) {
+if (-not (Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'hub-vnet-gw-pip1' -ResourceGroupName 'rg-hub' -ErrorAction Stop })) {
     if ($PSCmdlet.ShouldProcess('hub-vnet-gw-pip1', 'Create public IP address (Standard, Static)')) {
         $null = New-AzPublicIpAddress -Name 'hub-vnet-gw-pip1' -ResourceGroupName 'rg-hub' -Location 'westeurope' -Sku Standard -AllocationMethod Static -IpAddressVersion IPv4 -Zone '1', '2', '3' -Tag $GenTags
     }
@@ -144,7 +258,8 @@ if (-not (Get-AzPublicIpAddress -Name 'hub-vnet-gw-pip1' -ResourceGroupName 'rg-
 # ============================================================================= Step 4/7: VPN gateways (45 minutes or more each, in parallel)
 Write-GenStep -Number 4 -Title 'VPN gateways (45 minutes or more each, in parallel)'
 $GenJobs = @()
-if (-not (Get-AzVirtualNetworkGateway -Name 'hub-vnet-gw' -ResourceGroupName 'rg-hub' -ErrorAction SilentlyContinue)) {
+$gw = Get-GenExisting -Lookup { Get-AzVirtualNetworkGateway -Name 'hub-vnet-gw' -ResourceGroupName 'rg-hub' -ErrorAction Stop }
+if (-not $gw) {
     if ($PSCmdlet.ShouldProcess('hub-vnet-gw', 'Create VPN gateway VpnGw1AZ (45 minutes or more)')) {
         $vnet = Get-AzVirtualNetwork -Name 'hub-vnet' -ResourceGroupName 'rg-hub'
         $subnet = Get-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet
@@ -154,35 +269,78 @@ if (-not (Get-AzVirtualNetworkGateway -Name 'hub-vnet-gw' -ResourceGroupName 'rg
         $GenJobs += New-AzVirtualNetworkGateway -Name 'hub-vnet-gw' -ResourceGroupName 'rg-hub' -Location 'westeurope' -IpConfigurations $ipConfigurations -GatewayType Vpn -VpnType RouteBased -GatewaySku 'VpnGw1AZ' -VpnGatewayGeneration 'Generation1' -Tag $GenTags -AsJob
         Write-Host '  started: gateway hub-vnet-gw'
     }
-} else {
-    Write-Host '  gateway hub-vnet-gw exists'
 }
-if ($GenJobs.Count -gt 0) {
-    Write-Host ('  waiting for {0} gateway job(s); each takes 45 minutes or more' -f $GenJobs.Count)
-    $null = Wait-Job -Job $GenJobs
-    foreach ($job in $GenJobs) {
-        if ($job.State -ne 'Completed') {
-            Receive-Job -Job $job -Keep
-            throw ('Gateway job {0} ended as {1}; fix the cause and run the script again (finished resources are kept).' -f $job.Name, $job.State)
+Wait-GenJobs -Jobs $GenJobs -What 'gateway'
+$GenJobs = @()
+
+# Converge hub-vnet-gw: read it (waiting while Azure updates it),
+# compare each managed property, change only what differs, send one update.
+$gw = Wait-GenReady -What 'gateway hub-vnet-gw' -Lookup { Get-AzVirtualNetworkGateway -Name 'hub-vnet-gw' -ResourceGroupName 'rg-hub' -ErrorAction Stop }
+if ($gw) {
+    $GenChanges = @()
+    $GenDisruptive = @()
+    if ($gw.Sku.Name -ne 'VpnGw1AZ') {
+        $GenDisruptive += ('resize from {0} to VpnGw1AZ' -f $gw.Sku.Name)
+        $gw.Sku.Name = 'VpnGw1AZ'
+        $gw.Sku.Tier = 'VpnGw1AZ'
+        $GenChanges += 'SKU VpnGw1AZ'
+    }
+    if ($gw.VpnGatewayGeneration -ne 'Generation1') {
+        throw ('Gateway hub-vnet-gw is {0}; the inventory asks Generation1, which Azure cannot change in place (recreate it). Nothing was changed on it.' -f $gw.VpnGatewayGeneration)
+    }
+    if ($gw.ActiveActive) {
+        Write-Warning 'Gateway hub-vnet-gw is active-active; the inventory says active-standby. gen does not convert back (it removes an IP configuration and changes the BGP addresses): do it by hand, or set active_active: true.'
+    }
+    if ($GenChanges.Count -gt 0) {
+        # Disruptive changes ask again unless -Force (ShouldContinue; -WhatIf stops before asking).
+        if ($PSCmdlet.ShouldProcess('hub-vnet-gw', ('Update VPN gateway: {0} (45 minutes or more)' -f ($GenChanges -join ', '))) -and ($Force -or $GenDisruptive.Count -eq 0 -or $PSCmdlet.ShouldContinue(($GenDisruptive -join '; '), 'Disruptive change to gateway hub-vnet-gw'))) {
+            # Every update without -CustomRoute clears the point-to-site custom routes: pass them back.
+            $customRoutes = @(Get-GenCustomRoutes -Gateway $gw)
+            if ($customRoutes.Count -gt 0) {
+                $GenJobs += Set-AzVirtualNetworkGateway -VirtualNetworkGateway $gw -CustomRoute $customRoutes -AsJob
+            } else {
+                $GenJobs += Set-AzVirtualNetworkGateway -VirtualNetworkGateway $gw -AsJob
+            }
+            Write-Host ('  started: update of gateway hub-vnet-gw: ' + ($GenChanges -join ', '))
         }
-        $null = Receive-Job -Job $job
-        Remove-Job -Job $job
+    } else {
+        Write-Host '  gateway hub-vnet-gw matches the inventory'
     }
 }
+Wait-GenJobs -Jobs $GenJobs -What 'gateway update'
 
 # ============================================================================= Step 5/7: Local network gateways
 Write-GenStep -Number 5 -Title 'Local network gateways'
-if (-not (Get-AzLocalNetworkGateway -Name 'lng-branch1-branch1-rtr' -ResourceGroupName 'rg-hub' -ErrorAction SilentlyContinue)) {
+$lng = Wait-GenReady -What 'local network gateway lng-branch1-branch1-rtr' -Lookup { Get-AzLocalNetworkGateway -Name 'lng-branch1-branch1-rtr' -ResourceGroupName 'rg-hub' -ErrorAction Stop }
+if (-not $lng) {
     if ($PSCmdlet.ShouldProcess('lng-branch1-branch1-rtr', 'Create local network gateway for branch1-rtr')) {
         $null = New-AzLocalNetworkGateway -Name 'lng-branch1-branch1-rtr' -ResourceGroupName 'rg-hub' -Location 'westeurope' -GatewayIpAddress '192.0.2.10' -AddressPrefix '192.168.10.0/24' -Tag $GenTags
     }
 } else {
-    Write-Host '  local network gateway lng-branch1-branch1-rtr exists'
+    $GenChanges = @()
+    if ($lng.GatewayIpAddress -ne '192.0.2.10') {
+        $lng.GatewayIpAddress = '192.0.2.10'
+        $GenChanges += 'device address 192.0.2.10'
+    }
+    if ((@($lng.LocalNetworkAddressSpace.AddressPrefixes | Sort-Object) -join ',') -ne '192.168.10.0/24') {
+        $lng.LocalNetworkAddressSpace.AddressPrefixes = New-Object -TypeName 'System.Collections.Generic.List[string]'
+        $lng.LocalNetworkAddressSpace.AddressPrefixes.Add('192.168.10.0/24')
+        $GenChanges += 'address prefixes'
+    }
+    if ($GenChanges.Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess('lng-branch1-branch1-rtr', ('Update local network gateway: {0}' -f ($GenChanges -join ', ')))) {
+            $null = Set-AzLocalNetworkGateway -LocalNetworkGateway $lng
+        }
+    } else {
+        Write-Host '  local network gateway lng-branch1-branch1-rtr matches the inventory'
+    }
 }
 
 # ============================================================================= Step 6/7: Site-to-site and VNet-to-VNet connections
 Write-GenStep -Number 6 -Title 'Site-to-site and VNet-to-VNet connections'
-if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-hub-vnet-branch1-rtr' -ResourceGroupName 'rg-hub' -ErrorAction SilentlyContinue)) {
+        $ipsecPolicy = New-AzIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'AES256' -IpsecIntegrity 'SHA256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
+$connection = Wait-GenReady -What 'connection cn-hub-vnet-branch1-rtr' -Lookup { Get-AzVirtualNetworkGatewayConnection -Name 'cn-hub-vnet-branch1-rtr' -ResourceGroupName 'rg-hub' -ErrorAction Stop }
+if (-not $connection) {
     if ($PSCmdlet.ShouldProcess('cn-hub-vnet-branch1-rtr', 'Create site-to-site connection to branch1-rtr')) {
         $gw = Get-AzVirtualNetworkGateway -Name 'hub-vnet-gw' -ResourceGroupName 'rg-hub'
         # Splatted: parameter names ending in a digit trip the tree-sitter grammar the tests parse with.
@@ -190,11 +348,40 @@ if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-hub-vnet-branch1-rtr' 
             VirtualNetworkGateway1 = $gw
             LocalNetworkGateway2   = Get-AzLocalNetworkGateway -Name 'lng-branch1-branch1-rtr' -ResourceGroupName 'rg-hub'
         }
-        $ipsecPolicy = New-AzIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'AES256' -IpsecIntegrity 'SHA256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
         $null = New-AzVirtualNetworkGatewayConnection -Name 'cn-hub-vnet-branch1-rtr' -ResourceGroupName 'rg-hub' -Location 'westeurope' @ends -ConnectionType IPsec -SharedKey (ConvertFrom-GenSecureString -Value $pskGenPskBranch1) -IpsecPolicies $ipsecPolicy -ConnectionProtocol 'IKEv2' -DpdTimeoutInSeconds 45 -ConnectionMode 'Default' -Tag $GenTags
     }
 } else {
-    Write-Host '  connection cn-hub-vnet-branch1-rtr exists'
+    $GenChanges = @()
+    if ($connection.EnableBgp -ne $false) {
+        $connection.EnableBgp = $false
+        $GenChanges += 'BGP off'
+    }
+    if (-not (Test-GenIpsecPolicy -Have $connection.IpsecPolicies -Want $ipsecPolicy)) {
+        $connection.IpsecPolicies = New-GenIpsecPolicyList -Policy $ipsecPolicy
+        $GenChanges += 'IPsec policy custom'
+    }
+    if ($connection.UsePolicyBasedTrafficSelectors -ne $false) {
+        $connection.UsePolicyBasedTrafficSelectors = $false
+        $GenChanges += 'policy-based traffic selectors off'
+    }
+    if ($connection.DpdTimeoutSeconds -ne 45) {
+        $connection.DpdTimeoutSeconds = 45
+        $GenChanges += 'DPD 45 s'
+    }
+    if ($connection.ConnectionMode -ne 'Default') {
+        $connection.ConnectionMode = 'Default'
+        $GenChanges += 'connection mode Default'
+    }
+    if ($connection.ConnectionProtocol -ne 'IKEv2') {
+        Write-Warning ('Connection cn-hub-vnet-branch1-rtr uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
+    }
+    if ($GenChanges.Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess('cn-hub-vnet-branch1-rtr', ('Update connection: {0} (the tunnel renegotiates)' -f ($GenChanges -join ', ')))) {
+            $null = Set-AzVirtualNetworkGatewayConnection -VirtualNetworkGatewayConnection $connection -Force
+        }
+    } else {
+        Write-Host '  connection cn-hub-vnet-branch1-rtr matches the inventory'
+    }
 }
 
 # ============================================================================= Step 7/7: Azure state file and verification commands

@@ -29,6 +29,10 @@
 .PARAMETER StateFile
     Where to write the Azure state file. Default: azure-state.json in the current folder.
 
+.PARAMETER Force
+    Make disruptive updates (gateway resize, ASN change, active-active conversion) without asking
+    again. Without it each one is confirmed; with -WhatIf nothing is changed and nothing is asked.
+
 .PARAMETER pskGenPskVyosDc1
     Pre-shared key for the connections that use env:GEN_PSK_VYOS_DC1 in the inventory. Asked for when not given.
 
@@ -57,6 +61,8 @@ param(
     [string] $SubscriptionId,
 
     [string] $StateFile = 'azure-state.json',
+
+    [switch] $Force,
 
     [SecureString] $pskGenPskVyosDc1,
 
@@ -89,6 +95,112 @@ function ConvertFrom-GenSecureString {
     return [System.Net.NetworkCredential]::new('', $Value).Password
 }
 
+
+function Get-GenExisting {
+    # The resource, or $null when Azure says it does not exist. Any other error (403, throttling,
+    # a wrong subscription) stops the script: it must never read as "missing, create it".
+    param(
+        [scriptblock] $Lookup
+    )
+    try {
+        return & $Lookup
+    } catch {
+        $text = '{0} {1}' -f $_.Exception.Message, $_.FullyQualifiedErrorId
+        if ($text -match 'ResourceNotFound|NotFound|was not found|could not be found|StatusCode: 404') {
+            return $null
+        }
+        throw
+    }
+}
+
+function Wait-GenReady {
+    # Read a resource until Azure is done with it: Succeeded goes on, Failed stops the script,
+    # Updating/Provisioning/Deleting are waited on (up to an hour). $null when it does not exist
+    # (only under -WhatIf, where nothing was created).
+    param(
+        [string] $What,
+        [scriptblock] $Lookup
+    )
+    for ($i = 0; $i -lt 120; $i++) {
+        $resource = Get-GenExisting -Lookup $Lookup
+        if (-not $resource) {
+            return $null
+        }
+        switch ($resource.ProvisioningState) {
+            'Succeeded' { return $resource }
+            'Failed' { throw ('{0} is in provisioning state Failed; fix it in Azure (or delete it) and run the script again.' -f $What) }
+        }
+        Write-Host ('  {0} is {1}; waiting 30 s' -f $What, $resource.ProvisioningState)
+        Start-Sleep -Seconds 30
+    }
+    throw ('{0} stayed {1} for an hour; run the script again later.' -f $What, $resource.ProvisioningState)
+}
+
+function Wait-GenJobs {
+    param(
+        [object[]] $Jobs,
+        [string] $What
+    )
+    if ($Jobs.Count -eq 0) {
+        return
+    }
+    Write-Host ('  waiting for {0} {1} job(s); each takes 45 minutes or more' -f $Jobs.Count, $What)
+    $null = Wait-Job -Job $Jobs
+    foreach ($job in $Jobs) {
+        if ($job.State -ne 'Completed') {
+            Receive-Job -Job $job -Keep
+            throw ('{0} job {1} ended as {2}; fix the cause and run the script again (finished resources are kept).' -f $What, $job.Name, $job.State)
+        }
+        $null = Receive-Job -Job $job
+        Remove-Job -Job $job
+    }
+}
+
+function Get-GenCustomRoutes {
+    # The gateway's point-to-site custom routes, to pass back on every update (facts-2026-12 section 4).
+    param(
+        [object] $Gateway
+    )
+    if ($Gateway.CustomRoutes -and $Gateway.CustomRoutes.AddressPrefixes) {
+        return @($Gateway.CustomRoutes.AddressPrefixes)
+    }
+    return @()
+}
+
+function Test-GenIpsecPolicy {
+    # Whether a connection's IPsec policies are the one wanted ($null: Azure's defaults, no policy).
+    param(
+        [object[]] $Have,
+        [object] $Want
+    )
+    $Have = @($Have | Where-Object { $_ })
+    if ($null -eq $Want) {
+        return ($Have.Count -eq 0)
+    }
+    if ($Have.Count -ne 1) {
+        return $false
+    }
+    foreach ($name in @('IkeEncryption', 'IkeIntegrity', 'DhGroup', 'IpsecEncryption', 'IpsecIntegrity', 'PfsGroup', 'SALifeTimeSeconds', 'SADataSizeKilobytes')) {
+        if ([string] $Have[0].$name -ne [string] $Want.$name) {
+            return $false
+        }
+    }
+    return $true
+}
+
+function New-GenIpsecPolicyList {
+    # The IpsecPolicies list of a connection object: the one policy, or empty for Azure's defaults.
+    param(
+        [object] $Policy
+    )
+    $list = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSIpsecPolicy]'
+    if ($Policy) {
+        $list.Add($Policy)
+    }
+    return , $list
+}
+
+
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for vyos-edge (Az)'
 $null = Set-AzContext -Subscription $SubscriptionId -WhatIf:$false -Confirm:$false
@@ -103,14 +215,14 @@ if (-not $WhatIfPreference) {
 
 # ============================================================================= Step 1/7: Resource groups
 Write-GenStep -Number 1 -Title 'Resource groups'
-if (-not (Get-AzResourceGroup -Name 'rg-hub' -ErrorAction SilentlyContinue)) {
+if (-not (Get-GenExisting -Lookup { Get-AzResourceGroup -Name 'rg-hub' -ErrorAction Stop })) {
     if ($PSCmdlet.ShouldProcess('rg-hub', 'Create resource group')) {
         $null = New-AzResourceGroup -Name 'rg-hub' -Location 'westeurope' -Tag $GenTags
     }
 } else {
     Write-Host '  resource group rg-hub exists'
 }
-if (-not (Get-AzResourceGroup -Name 'rg-branch' -ErrorAction SilentlyContinue)) {
+if (-not (Get-GenExisting -Lookup { Get-AzResourceGroup -Name 'rg-branch' -ErrorAction Stop })) {
     if ($PSCmdlet.ShouldProcess('rg-branch', 'Create resource group')) {
         $null = New-AzResourceGroup -Name 'rg-branch' -Location 'northeurope' -Tag $GenTags
     }
@@ -120,7 +232,7 @@ if (-not (Get-AzResourceGroup -Name 'rg-branch' -ErrorAction SilentlyContinue)) 
 
 # ============================================================================= Step 2/7: Virtual networks and subnets
 Write-GenStep -Number 2 -Title 'Virtual networks and subnets'
-$vnet = Get-AzVirtualNetwork -Name 'HUB-VNET' -ResourceGroupName 'rg-hub' -ErrorAction SilentlyContinue
+$vnet = Get-GenExisting -Lookup { Get-AzVirtualNetwork -Name 'HUB-VNET' -ResourceGroupName 'rg-hub' -ErrorAction Stop }
 if (-not $vnet) {
     if ($PSCmdlet.ShouldProcess('HUB-VNET', 'Create virtual network')) {
         $subnets = @(
@@ -130,22 +242,24 @@ if (-not $vnet) {
         $null = New-AzVirtualNetwork -Name 'HUB-VNET' -ResourceGroupName 'rg-hub' -Location 'westeurope' -AddressPrefix '10.40.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
-    $missing = $false
+    $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.40.255.0/27'
-        $missing = $true
+        $GenChanges += 'subnet GatewaySubnet'
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'app' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'app' -VirtualNetwork $vnet -AddressPrefix '10.40.1.0/24'
-        $missing = $true
+        $GenChanges += 'subnet app'
     }
-    if ($missing -and $PSCmdlet.ShouldProcess('HUB-VNET', 'Add missing subnets')) {
-        $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
-    } elseif (-not $missing) {
+    if ($GenChanges.Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess('HUB-VNET', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+            $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
+        }
+    } else {
         Write-Host '  VNet HUB-VNET exists with all its subnets'
     }
 }
-$vnet = Get-AzVirtualNetwork -Name 'BR-VNET' -ResourceGroupName 'rg-branch' -ErrorAction SilentlyContinue
+$vnet = Get-GenExisting -Lookup { Get-AzVirtualNetwork -Name 'BR-VNET' -ResourceGroupName 'rg-branch' -ErrorAction Stop }
 if (-not $vnet) {
     if ($PSCmdlet.ShouldProcess('BR-VNET', 'Create virtual network')) {
         $subnets = @(
@@ -155,39 +269,41 @@ if (-not $vnet) {
         $null = New-AzVirtualNetwork -Name 'BR-VNET' -ResourceGroupName 'rg-branch' -Location 'northeurope' -AddressPrefix '10.41.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
-    $missing = $false
+    $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.41.255.0/27'
-        $missing = $true
+        $GenChanges += 'subnet GatewaySubnet'
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'app' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'app' -VirtualNetwork $vnet -AddressPrefix '10.41.1.0/24'
-        $missing = $true
+        $GenChanges += 'subnet app'
     }
-    if ($missing -and $PSCmdlet.ShouldProcess('BR-VNET', 'Add missing subnets')) {
-        $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
-    } elseif (-not $missing) {
+    if ($GenChanges.Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess('BR-VNET', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+            $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
+        }
+    } else {
         Write-Host '  VNet BR-VNET exists with all its subnets'
     }
 }
 
 # ============================================================================= Step 3/7: Gateway public IP addresses
 Write-GenStep -Number 3 -Title 'Gateway public IP addresses'
-if (-not (Get-AzPublicIpAddress -Name 'HUB-VNET-gw-pip1' -ResourceGroupName 'rg-hub' -ErrorAction SilentlyContinue)) {
+if (-not (Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'HUB-VNET-gw-pip1' -ResourceGroupName 'rg-hub' -ErrorAction Stop })) {
     if ($PSCmdlet.ShouldProcess('HUB-VNET-gw-pip1', 'Create public IP address (Standard, Static)')) {
         $null = New-AzPublicIpAddress -Name 'HUB-VNET-gw-pip1' -ResourceGroupName 'rg-hub' -Location 'westeurope' -Sku Standard -AllocationMethod Static -IpAddressVersion IPv4 -Zone '1', '2', '3' -Tag $GenTags
     }
 } else {
     Write-Host '  public IP HUB-VNET-gw-pip1 exists'
 }
-if (-not (Get-AzPublicIpAddress -Name 'HUB-VNET-gw-pip2' -ResourceGroupName 'rg-hub' -ErrorAction SilentlyContinue)) {
+if (-not (Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'HUB-VNET-gw-pip2' -ResourceGroupName 'rg-hub' -ErrorAction Stop })) {
     if ($PSCmdlet.ShouldProcess('HUB-VNET-gw-pip2', 'Create public IP address (Standard, Static)')) {
         $null = New-AzPublicIpAddress -Name 'HUB-VNET-gw-pip2' -ResourceGroupName 'rg-hub' -Location 'westeurope' -Sku Standard -AllocationMethod Static -IpAddressVersion IPv4 -Zone '1', '2', '3' -Tag $GenTags
     }
 } else {
     Write-Host '  public IP HUB-VNET-gw-pip2 exists'
 }
-if (-not (Get-AzPublicIpAddress -Name 'BR-VNET-gw-pip1' -ResourceGroupName 'rg-branch' -ErrorAction SilentlyContinue)) {
+if (-not (Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'BR-VNET-gw-pip1' -ResourceGroupName 'rg-branch' -ErrorAction Stop })) {
     if ($PSCmdlet.ShouldProcess('BR-VNET-gw-pip1', 'Create public IP address (Standard, Static)')) {
         $null = New-AzPublicIpAddress -Name 'BR-VNET-gw-pip1' -ResourceGroupName 'rg-branch' -Location 'northeurope' -Sku Standard -AllocationMethod Static -IpAddressVersion IPv4 -Zone '1', '2', '3' -Tag $GenTags
     }
@@ -198,7 +314,8 @@ if (-not (Get-AzPublicIpAddress -Name 'BR-VNET-gw-pip1' -ResourceGroupName 'rg-b
 # ============================================================================= Step 4/7: VPN gateways (45 minutes or more each, in parallel)
 Write-GenStep -Number 4 -Title 'VPN gateways (45 minutes or more each, in parallel)'
 $GenJobs = @()
-if (-not (Get-AzVirtualNetworkGateway -Name 'HUB-VNET-gw' -ResourceGroupName 'rg-hub' -ErrorAction SilentlyContinue)) {
+$gw = Get-GenExisting -Lookup { Get-AzVirtualNetworkGateway -Name 'HUB-VNET-gw' -ResourceGroupName 'rg-hub' -ErrorAction Stop }
+if (-not $gw) {
     if ($PSCmdlet.ShouldProcess('HUB-VNET-gw', 'Create VPN gateway VpnGw2AZ, active-active (45 minutes or more)')) {
         $vnet = Get-AzVirtualNetwork -Name 'HUB-VNET' -ResourceGroupName 'rg-hub'
         $subnet = Get-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet
@@ -220,10 +337,9 @@ if (-not (Get-AzVirtualNetworkGateway -Name 'HUB-VNET-gw' -ResourceGroupName 'rg
         $GenJobs += New-AzVirtualNetworkGateway -Name 'HUB-VNET-gw' -ResourceGroupName 'rg-hub' -Location 'westeurope' -IpConfigurations $ipConfigurations -GatewayType Vpn -VpnType RouteBased -GatewaySku 'VpnGw2AZ' -VpnGatewayGeneration 'Generation2' -EnableActiveActiveFeature -EnableBgp $true -Asn 65050 -IpConfigurationBgpPeeringAddresses $bgpPeeringAddresses -Tag $GenTags -AsJob
         Write-Host '  started: gateway HUB-VNET-gw'
     }
-} else {
-    Write-Host '  gateway HUB-VNET-gw exists'
 }
-if (-not (Get-AzVirtualNetworkGateway -Name 'BR-VNET-gw' -ResourceGroupName 'rg-branch' -ErrorAction SilentlyContinue)) {
+$gw = Get-GenExisting -Lookup { Get-AzVirtualNetworkGateway -Name 'BR-VNET-gw' -ResourceGroupName 'rg-branch' -ErrorAction Stop }
+if (-not $gw) {
     if ($PSCmdlet.ShouldProcess('BR-VNET-gw', 'Create VPN gateway VpnGw1AZ (45 minutes or more)')) {
         $vnet = Get-AzVirtualNetwork -Name 'BR-VNET' -ResourceGroupName 'rg-branch'
         $subnet = Get-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet
@@ -233,56 +349,196 @@ if (-not (Get-AzVirtualNetworkGateway -Name 'BR-VNET-gw' -ResourceGroupName 'rg-
         $GenJobs += New-AzVirtualNetworkGateway -Name 'BR-VNET-gw' -ResourceGroupName 'rg-branch' -Location 'northeurope' -IpConfigurations $ipConfigurations -GatewayType Vpn -VpnType RouteBased -GatewaySku 'VpnGw1AZ' -VpnGatewayGeneration 'Generation1' -Tag $GenTags -AsJob
         Write-Host '  started: gateway BR-VNET-gw'
     }
-} else {
-    Write-Host '  gateway BR-VNET-gw exists'
 }
-if ($GenJobs.Count -gt 0) {
-    Write-Host ('  waiting for {0} gateway job(s); each takes 45 minutes or more' -f $GenJobs.Count)
-    $null = Wait-Job -Job $GenJobs
-    foreach ($job in $GenJobs) {
-        if ($job.State -ne 'Completed') {
-            Receive-Job -Job $job -Keep
-            throw ('Gateway job {0} ended as {1}; fix the cause and run the script again (finished resources are kept).' -f $job.Name, $job.State)
+Wait-GenJobs -Jobs $GenJobs -What 'gateway'
+$GenJobs = @()
+
+# Converge HUB-VNET-gw: read it (waiting while Azure updates it),
+# compare each managed property, change only what differs, send one update.
+$gw = Wait-GenReady -What 'gateway HUB-VNET-gw' -Lookup { Get-AzVirtualNetworkGateway -Name 'HUB-VNET-gw' -ResourceGroupName 'rg-hub' -ErrorAction Stop }
+if ($gw) {
+    $GenChanges = @()
+    $GenDisruptive = @()
+    if ($gw.Sku.Name -ne 'VpnGw2AZ') {
+        $GenDisruptive += ('resize from {0} to VpnGw2AZ' -f $gw.Sku.Name)
+        $gw.Sku.Name = 'VpnGw2AZ'
+        $gw.Sku.Tier = 'VpnGw2AZ'
+        $GenChanges += 'SKU VpnGw2AZ'
+    }
+    if ($gw.VpnGatewayGeneration -ne 'Generation2') {
+        throw ('Gateway HUB-VNET-gw is {0}; the inventory asks Generation2, which Azure cannot change in place (recreate it). Nothing was changed on it.' -f $gw.VpnGatewayGeneration)
+    }
+    if ((-not $gw.EnableBgp) -or ($null -eq $gw.BgpSettings) -or ($gw.BgpSettings.Asn -ne 65050)) {
+        if ($gw.EnableBgp -and $gw.BgpSettings) {
+            $GenDisruptive += ('ASN change from {0} to 65050 (every BGP peer must follow)' -f $gw.BgpSettings.Asn)
         }
-        $null = Receive-Job -Job $job
-        Remove-Job -Job $job
+        # Set-*VirtualNetworkGateway has no -EnableBgp: the object is sent whole (facts-2026-12 section 4).
+        $gw.EnableBgp = $true
+        if ($null -eq $gw.BgpSettings) {
+            $gw.BgpSettings = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSBgpSettings'
+        }
+        $gw.BgpSettings.Asn = 65050
+        $GenChanges += 'BGP ASN 65050'
+    }
+    if (-not $gw.ActiveActive) {
+        $GenDisruptive += 'active-active conversion (Azure assigns new BGP addresses: render the device files again afterwards)'
+        # Active-active needs a second Standard public IP and a second IP configuration.
+        $pip2 = Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'HUB-VNET-gw-pip2' -ResourceGroupName 'rg-hub' -ErrorAction Stop }
+        if (-not $pip2 -and $PSCmdlet.ShouldProcess('HUB-VNET-gw-pip2', 'Create the second public IP address of an active-active gateway')) {
+            $pip2 = New-AzPublicIpAddress -Name 'HUB-VNET-gw-pip2' -ResourceGroupName 'rg-hub' -Location 'westeurope' -Sku Standard -AllocationMethod Static -IpAddressVersion IPv4 -Zone '1', '2', '3' -Tag $GenTags
+        }
+        if ($pip2) {
+            $vnet = Get-AzVirtualNetwork -Name 'HUB-VNET' -ResourceGroupName 'rg-hub'
+            $subnet = Get-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet
+            $null = Add-AzVirtualNetworkGatewayIpConfig -VirtualNetworkGateway $gw -Name 'ipconfig2' -SubnetId $subnet.Id -PublicIpAddressId $pip2.Id
+        }
+        $gw.ActiveActive = $true
+        $GenChanges += 'active-active'
+    }
+    if ($GenChanges.Count -gt 0) {
+        # Disruptive changes ask again unless -Force (ShouldContinue; -WhatIf stops before asking).
+        if ($PSCmdlet.ShouldProcess('HUB-VNET-gw', ('Update VPN gateway: {0} (45 minutes or more)' -f ($GenChanges -join ', '))) -and ($Force -or $GenDisruptive.Count -eq 0 -or $PSCmdlet.ShouldContinue(($GenDisruptive -join '; '), 'Disruptive change to gateway HUB-VNET-gw'))) {
+            # Every update without -CustomRoute clears the point-to-site custom routes: pass them back.
+            $customRoutes = @(Get-GenCustomRoutes -Gateway $gw)
+            if ($customRoutes.Count -gt 0) {
+                $GenJobs += Set-AzVirtualNetworkGateway -VirtualNetworkGateway $gw -CustomRoute $customRoutes -AsJob
+            } else {
+                $GenJobs += Set-AzVirtualNetworkGateway -VirtualNetworkGateway $gw -AsJob
+            }
+            Write-Host ('  started: update of gateway HUB-VNET-gw: ' + ($GenChanges -join ', '))
+        }
+    } else {
+        Write-Host '  gateway HUB-VNET-gw matches the inventory'
     }
 }
 
+# Converge BR-VNET-gw: read it (waiting while Azure updates it),
+# compare each managed property, change only what differs, send one update.
+$gw = Wait-GenReady -What 'gateway BR-VNET-gw' -Lookup { Get-AzVirtualNetworkGateway -Name 'BR-VNET-gw' -ResourceGroupName 'rg-branch' -ErrorAction Stop }
+if ($gw) {
+    $GenChanges = @()
+    $GenDisruptive = @()
+    if ($gw.Sku.Name -ne 'VpnGw1AZ') {
+        $GenDisruptive += ('resize from {0} to VpnGw1AZ' -f $gw.Sku.Name)
+        $gw.Sku.Name = 'VpnGw1AZ'
+        $gw.Sku.Tier = 'VpnGw1AZ'
+        $GenChanges += 'SKU VpnGw1AZ'
+    }
+    if ($gw.VpnGatewayGeneration -ne 'Generation1') {
+        throw ('Gateway BR-VNET-gw is {0}; the inventory asks Generation1, which Azure cannot change in place (recreate it). Nothing was changed on it.' -f $gw.VpnGatewayGeneration)
+    }
+    if ($gw.ActiveActive) {
+        Write-Warning 'Gateway BR-VNET-gw is active-active; the inventory says active-standby. gen does not convert back (it removes an IP configuration and changes the BGP addresses): do it by hand, or set active_active: true.'
+    }
+    if ($GenChanges.Count -gt 0) {
+        # Disruptive changes ask again unless -Force (ShouldContinue; -WhatIf stops before asking).
+        if ($PSCmdlet.ShouldProcess('BR-VNET-gw', ('Update VPN gateway: {0} (45 minutes or more)' -f ($GenChanges -join ', '))) -and ($Force -or $GenDisruptive.Count -eq 0 -or $PSCmdlet.ShouldContinue(($GenDisruptive -join '; '), 'Disruptive change to gateway BR-VNET-gw'))) {
+            # Every update without -CustomRoute clears the point-to-site custom routes: pass them back.
+            $customRoutes = @(Get-GenCustomRoutes -Gateway $gw)
+            if ($customRoutes.Count -gt 0) {
+                $GenJobs += Set-AzVirtualNetworkGateway -VirtualNetworkGateway $gw -CustomRoute $customRoutes -AsJob
+            } else {
+                $GenJobs += Set-AzVirtualNetworkGateway -VirtualNetworkGateway $gw -AsJob
+            }
+            Write-Host ('  started: update of gateway BR-VNET-gw: ' + ($GenChanges -join ', '))
+        }
+    } else {
+        Write-Host '  gateway BR-VNET-gw matches the inventory'
+    }
+}
+Wait-GenJobs -Jobs $GenJobs -What 'gateway update'
+
 # ============================================================================= Step 5/7: Local network gateways
 Write-GenStep -Number 5 -Title 'Local network gateways'
-if (-not (Get-AzLocalNetworkGateway -Name 'lng-DC1-dc1-vyos1' -ResourceGroupName 'rg-hub' -ErrorAction SilentlyContinue)) {
+$lng = Wait-GenReady -What 'local network gateway lng-DC1-dc1-vyos1' -Lookup { Get-AzLocalNetworkGateway -Name 'lng-DC1-dc1-vyos1' -ResourceGroupName 'rg-hub' -ErrorAction Stop }
+if (-not $lng) {
     if ($PSCmdlet.ShouldProcess('lng-DC1-dc1-vyos1', 'Create local network gateway for dc1-vyos1')) {
         $null = New-AzLocalNetworkGateway -Name 'lng-DC1-dc1-vyos1' -ResourceGroupName 'rg-hub' -Location 'westeurope' -GatewayIpAddress '203.0.113.60' -Asn 65401 -BgpPeeringAddress '169.254.21.10' -Tag $GenTags
     }
 } else {
-    Write-Host '  local network gateway lng-DC1-dc1-vyos1 exists'
+    $GenChanges = @()
+    if ($lng.GatewayIpAddress -ne '203.0.113.60') {
+        $lng.GatewayIpAddress = '203.0.113.60'
+        $GenChanges += 'device address 203.0.113.60'
+    }
+    if ((@($lng.LocalNetworkAddressSpace.AddressPrefixes | Sort-Object) -join ',') -ne '') {
+        $lng.LocalNetworkAddressSpace.AddressPrefixes = New-Object -TypeName 'System.Collections.Generic.List[string]'
+        $GenChanges += 'address prefixes'
+    }
+    if (($null -eq $lng.BgpSettings) -or ($lng.BgpSettings.Asn -ne 65401) -or ($lng.BgpSettings.BgpPeeringAddress -ne '169.254.21.10')) {
+        if ($null -eq $lng.BgpSettings) {
+            $lng.BgpSettings = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSBgpSettings'
+        }
+        $lng.BgpSettings.Asn = 65401
+        $lng.BgpSettings.BgpPeeringAddress = '169.254.21.10'
+        $GenChanges += 'BGP 65401 169.254.21.10'
+    }
+    if ($GenChanges.Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess('lng-DC1-dc1-vyos1', ('Update local network gateway: {0}' -f ($GenChanges -join ', ')))) {
+            $null = Set-AzLocalNetworkGateway -LocalNetworkGateway $lng
+        }
+    } else {
+        Write-Host '  local network gateway lng-DC1-dc1-vyos1 matches the inventory'
+    }
 }
-if (-not (Get-AzLocalNetworkGateway -Name 'lng-DC1-dc1-vyos2' -ResourceGroupName 'rg-hub' -ErrorAction SilentlyContinue)) {
+$lng = Wait-GenReady -What 'local network gateway lng-DC1-dc1-vyos2' -Lookup { Get-AzLocalNetworkGateway -Name 'lng-DC1-dc1-vyos2' -ResourceGroupName 'rg-hub' -ErrorAction Stop }
+if (-not $lng) {
     if ($PSCmdlet.ShouldProcess('lng-DC1-dc1-vyos2', 'Create local network gateway for dc1-vyos2')) {
         $null = New-AzLocalNetworkGateway -Name 'lng-DC1-dc1-vyos2' -ResourceGroupName 'rg-hub' -Location 'westeurope' -GatewayIpAddress '203.0.113.61' -Asn 65401 -BgpPeeringAddress '169.254.22.10' -Tag $GenTags
     }
 } else {
-    Write-Host '  local network gateway lng-DC1-dc1-vyos2 exists'
+    $GenChanges = @()
+    if ($lng.GatewayIpAddress -ne '203.0.113.61') {
+        $lng.GatewayIpAddress = '203.0.113.61'
+        $GenChanges += 'device address 203.0.113.61'
+    }
+    if ((@($lng.LocalNetworkAddressSpace.AddressPrefixes | Sort-Object) -join ',') -ne '') {
+        $lng.LocalNetworkAddressSpace.AddressPrefixes = New-Object -TypeName 'System.Collections.Generic.List[string]'
+        $GenChanges += 'address prefixes'
+    }
+    if (($null -eq $lng.BgpSettings) -or ($lng.BgpSettings.Asn -ne 65401) -or ($lng.BgpSettings.BgpPeeringAddress -ne '169.254.22.10')) {
+        if ($null -eq $lng.BgpSettings) {
+            $lng.BgpSettings = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSBgpSettings'
+        }
+        $lng.BgpSettings.Asn = 65401
+        $lng.BgpSettings.BgpPeeringAddress = '169.254.22.10'
+        $GenChanges += 'BGP 65401 169.254.22.10'
+    }
+    if ($GenChanges.Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess('lng-DC1-dc1-vyos2', ('Update local network gateway: {0}' -f ($GenChanges -join ', ')))) {
+            $null = Set-AzLocalNetworkGateway -LocalNetworkGateway $lng
+        }
+    } else {
+        Write-Host '  local network gateway lng-DC1-dc1-vyos2 matches the inventory'
+    }
 }
-if (-not (Get-AzLocalNetworkGateway -Name 'lng-BR1-br1-vyos1' -ResourceGroupName 'rg-branch' -ErrorAction SilentlyContinue)) {
+$lng = Wait-GenReady -What 'local network gateway lng-BR1-br1-vyos1' -Lookup { Get-AzLocalNetworkGateway -Name 'lng-BR1-br1-vyos1' -ResourceGroupName 'rg-branch' -ErrorAction Stop }
+if (-not $lng) {
     if ($PSCmdlet.ShouldProcess('lng-BR1-br1-vyos1', 'Create local network gateway for br1-vyos1')) {
         $null = New-AzLocalNetworkGateway -Name 'lng-BR1-br1-vyos1' -ResourceGroupName 'rg-branch' -Location 'northeurope' -GatewayIpAddress '198.51.100.70' -AddressPrefix '172.25.0.0/16' -Tag $GenTags
     }
 } else {
-    Write-Host '  local network gateway lng-BR1-br1-vyos1 exists'
+    $GenChanges = @()
+    if ($lng.GatewayIpAddress -ne '198.51.100.70') {
+        $lng.GatewayIpAddress = '198.51.100.70'
+        $GenChanges += 'device address 198.51.100.70'
+    }
+    if ((@($lng.LocalNetworkAddressSpace.AddressPrefixes | Sort-Object) -join ',') -ne '172.25.0.0/16') {
+        $lng.LocalNetworkAddressSpace.AddressPrefixes = New-Object -TypeName 'System.Collections.Generic.List[string]'
+        $lng.LocalNetworkAddressSpace.AddressPrefixes.Add('172.25.0.0/16')
+        $GenChanges += 'address prefixes'
+    }
+    if ($GenChanges.Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess('lng-BR1-br1-vyos1', ('Update local network gateway: {0}' -f ($GenChanges -join ', ')))) {
+            $null = Set-AzLocalNetworkGateway -LocalNetworkGateway $lng
+        }
+    } else {
+        Write-Host '  local network gateway lng-BR1-br1-vyos1 matches the inventory'
+    }
 }
 
 # ============================================================================= Step 6/7: Site-to-site and VNet-to-VNet connections
 Write-GenStep -Number 6 -Title 'Site-to-site and VNet-to-VNet connections'
-if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-HUB-VNET-dc1-vyos1' -ResourceGroupName 'rg-hub' -ErrorAction SilentlyContinue)) {
-    if ($PSCmdlet.ShouldProcess('cn-HUB-VNET-dc1-vyos1', 'Create site-to-site connection to dc1-vyos1')) {
-        $gw = Get-AzVirtualNetworkGateway -Name 'HUB-VNET-gw' -ResourceGroupName 'rg-hub'
-        # Splatted: parameter names ending in a digit trip the tree-sitter grammar the tests parse with.
-        $ends = @{
-            VirtualNetworkGateway1 = $gw
-            LocalNetworkGateway2   = Get-AzLocalNetworkGateway -Name 'lng-DC1-dc1-vyos1' -ResourceGroupName 'rg-hub'
-        }
         # New-AzIpsecPolicy -IkeEncryption stops at AES256 (Azure/azure-powershell#28945) although Azure
         # accepts GCMAES256: build the policy object directly.
         $ipsecPolicy = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpsecPolicy' -Property @{
@@ -294,6 +550,15 @@ if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-HUB-VNET-dc1-vyos1' -R
             PfsGroup            = 'ECP384'
             SALifeTimeSeconds   = 27000
             SADataSizeKilobytes = 102400000
+        }
+$connection = Wait-GenReady -What 'connection cn-HUB-VNET-dc1-vyos1' -Lookup { Get-AzVirtualNetworkGatewayConnection -Name 'cn-HUB-VNET-dc1-vyos1' -ResourceGroupName 'rg-hub' -ErrorAction Stop }
+if (-not $connection) {
+    if ($PSCmdlet.ShouldProcess('cn-HUB-VNET-dc1-vyos1', 'Create site-to-site connection to dc1-vyos1')) {
+        $gw = Get-AzVirtualNetworkGateway -Name 'HUB-VNET-gw' -ResourceGroupName 'rg-hub'
+        # Splatted: parameter names ending in a digit trip the tree-sitter grammar the tests parse with.
+        $ends = @{
+            VirtualNetworkGateway1 = $gw
+            LocalNetworkGateway2   = Get-AzLocalNetworkGateway -Name 'lng-DC1-dc1-vyos1' -ResourceGroupName 'rg-hub'
         }
         # Custom APIPA: the Azure-side BGP address per gateway IP configuration (PSGatewayCustomBgpIpConfiguration).
         $customBgpIps = @(
@@ -309,16 +574,38 @@ if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-HUB-VNET-dc1-vyos1' -R
         $null = New-AzVirtualNetworkGatewayConnection -Name 'cn-HUB-VNET-dc1-vyos1' -ResourceGroupName 'rg-hub' -Location 'westeurope' @ends -ConnectionType IPsec -SharedKey (ConvertFrom-GenSecureString -Value $pskGenPskVyosDc1) -EnableBgp $true -IpsecPolicies $ipsecPolicy -ConnectionProtocol 'IKEv2' -DpdTimeoutInSeconds 45 -ConnectionMode 'Default' -GatewayCustomBgpIpAddress $customBgpIps -Tag $GenTags
     }
 } else {
-    Write-Host '  connection cn-HUB-VNET-dc1-vyos1 exists'
-}
-if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-HUB-VNET-dc1-vyos2' -ResourceGroupName 'rg-hub' -ErrorAction SilentlyContinue)) {
-    if ($PSCmdlet.ShouldProcess('cn-HUB-VNET-dc1-vyos2', 'Create site-to-site connection to dc1-vyos2')) {
-        $gw = Get-AzVirtualNetworkGateway -Name 'HUB-VNET-gw' -ResourceGroupName 'rg-hub'
-        # Splatted: parameter names ending in a digit trip the tree-sitter grammar the tests parse with.
-        $ends = @{
-            VirtualNetworkGateway1 = $gw
-            LocalNetworkGateway2   = Get-AzLocalNetworkGateway -Name 'lng-DC1-dc1-vyos2' -ResourceGroupName 'rg-hub'
+    $GenChanges = @()
+    if ($connection.EnableBgp -ne $true) {
+        $connection.EnableBgp = $true
+        $GenChanges += 'BGP on'
+    }
+    if (-not (Test-GenIpsecPolicy -Have $connection.IpsecPolicies -Want $ipsecPolicy)) {
+        $connection.IpsecPolicies = New-GenIpsecPolicyList -Policy $ipsecPolicy
+        $GenChanges += 'IPsec policy custom'
+    }
+    if ($connection.UsePolicyBasedTrafficSelectors -ne $false) {
+        $connection.UsePolicyBasedTrafficSelectors = $false
+        $GenChanges += 'policy-based traffic selectors off'
+    }
+    if ($connection.DpdTimeoutSeconds -ne 45) {
+        $connection.DpdTimeoutSeconds = 45
+        $GenChanges += 'DPD 45 s'
+    }
+    if ($connection.ConnectionMode -ne 'Default') {
+        $connection.ConnectionMode = 'Default'
+        $GenChanges += 'connection mode Default'
+    }
+    if ($connection.ConnectionProtocol -ne 'IKEv2') {
+        Write-Warning ('Connection cn-HUB-VNET-dc1-vyos1 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
+    }
+    if ($GenChanges.Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess('cn-HUB-VNET-dc1-vyos1', ('Update connection: {0} (the tunnel renegotiates)' -f ($GenChanges -join ', ')))) {
+            $null = Set-AzVirtualNetworkGatewayConnection -VirtualNetworkGatewayConnection $connection -Force
         }
+    } else {
+        Write-Host '  connection cn-HUB-VNET-dc1-vyos1 matches the inventory'
+    }
+}
         # New-AzIpsecPolicy -IkeEncryption stops at AES256 (Azure/azure-powershell#28945) although Azure
         # accepts GCMAES256: build the policy object directly.
         $ipsecPolicy = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpsecPolicy' -Property @{
@@ -330,6 +617,15 @@ if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-HUB-VNET-dc1-vyos2' -R
             PfsGroup            = 'ECP384'
             SALifeTimeSeconds   = 27000
             SADataSizeKilobytes = 102400000
+        }
+$connection = Wait-GenReady -What 'connection cn-HUB-VNET-dc1-vyos2' -Lookup { Get-AzVirtualNetworkGatewayConnection -Name 'cn-HUB-VNET-dc1-vyos2' -ResourceGroupName 'rg-hub' -ErrorAction Stop }
+if (-not $connection) {
+    if ($PSCmdlet.ShouldProcess('cn-HUB-VNET-dc1-vyos2', 'Create site-to-site connection to dc1-vyos2')) {
+        $gw = Get-AzVirtualNetworkGateway -Name 'HUB-VNET-gw' -ResourceGroupName 'rg-hub'
+        # Splatted: parameter names ending in a digit trip the tree-sitter grammar the tests parse with.
+        $ends = @{
+            VirtualNetworkGateway1 = $gw
+            LocalNetworkGateway2   = Get-AzLocalNetworkGateway -Name 'lng-DC1-dc1-vyos2' -ResourceGroupName 'rg-hub'
         }
         # Custom APIPA: the Azure-side BGP address per gateway IP configuration (PSGatewayCustomBgpIpConfiguration).
         $customBgpIps = @(
@@ -345,9 +641,41 @@ if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-HUB-VNET-dc1-vyos2' -R
         $null = New-AzVirtualNetworkGatewayConnection -Name 'cn-HUB-VNET-dc1-vyos2' -ResourceGroupName 'rg-hub' -Location 'westeurope' @ends -ConnectionType IPsec -SharedKey (ConvertFrom-GenSecureString -Value $pskGenPskVyosDc1) -EnableBgp $true -IpsecPolicies $ipsecPolicy -ConnectionProtocol 'IKEv2' -DpdTimeoutInSeconds 45 -ConnectionMode 'Default' -GatewayCustomBgpIpAddress $customBgpIps -Tag $GenTags
     }
 } else {
-    Write-Host '  connection cn-HUB-VNET-dc1-vyos2 exists'
+    $GenChanges = @()
+    if ($connection.EnableBgp -ne $true) {
+        $connection.EnableBgp = $true
+        $GenChanges += 'BGP on'
+    }
+    if (-not (Test-GenIpsecPolicy -Have $connection.IpsecPolicies -Want $ipsecPolicy)) {
+        $connection.IpsecPolicies = New-GenIpsecPolicyList -Policy $ipsecPolicy
+        $GenChanges += 'IPsec policy custom'
+    }
+    if ($connection.UsePolicyBasedTrafficSelectors -ne $false) {
+        $connection.UsePolicyBasedTrafficSelectors = $false
+        $GenChanges += 'policy-based traffic selectors off'
+    }
+    if ($connection.DpdTimeoutSeconds -ne 45) {
+        $connection.DpdTimeoutSeconds = 45
+        $GenChanges += 'DPD 45 s'
+    }
+    if ($connection.ConnectionMode -ne 'Default') {
+        $connection.ConnectionMode = 'Default'
+        $GenChanges += 'connection mode Default'
+    }
+    if ($connection.ConnectionProtocol -ne 'IKEv2') {
+        Write-Warning ('Connection cn-HUB-VNET-dc1-vyos2 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
+    }
+    if ($GenChanges.Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess('cn-HUB-VNET-dc1-vyos2', ('Update connection: {0} (the tunnel renegotiates)' -f ($GenChanges -join ', ')))) {
+            $null = Set-AzVirtualNetworkGatewayConnection -VirtualNetworkGatewayConnection $connection -Force
+        }
+    } else {
+        Write-Host '  connection cn-HUB-VNET-dc1-vyos2 matches the inventory'
+    }
 }
-if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-BR-VNET-br1-vyos1' -ResourceGroupName 'rg-branch' -ErrorAction SilentlyContinue)) {
+$ipsecPolicy = $null
+$connection = Wait-GenReady -What 'connection cn-BR-VNET-br1-vyos1' -Lookup { Get-AzVirtualNetworkGatewayConnection -Name 'cn-BR-VNET-br1-vyos1' -ResourceGroupName 'rg-branch' -ErrorAction Stop }
+if (-not $connection) {
     if ($PSCmdlet.ShouldProcess('cn-BR-VNET-br1-vyos1', 'Create site-to-site connection to br1-vyos1')) {
         $gw = Get-AzVirtualNetworkGateway -Name 'BR-VNET-gw' -ResourceGroupName 'rg-branch'
         # Splatted: parameter names ending in a digit trip the tree-sitter grammar the tests parse with.
@@ -358,7 +686,37 @@ if (-not (Get-AzVirtualNetworkGatewayConnection -Name 'cn-BR-VNET-br1-vyos1' -Re
         $null = New-AzVirtualNetworkGatewayConnection -Name 'cn-BR-VNET-br1-vyos1' -ResourceGroupName 'rg-branch' -Location 'northeurope' @ends -ConnectionType IPsec -SharedKey (ConvertFrom-GenSecureString -Value $pskGenPskVyosBr1) -ConnectionProtocol 'IKEv2' -DpdTimeoutInSeconds 45 -ConnectionMode 'InitiatorOnly' -Tag $GenTags
     }
 } else {
-    Write-Host '  connection cn-BR-VNET-br1-vyos1 exists'
+    $GenChanges = @()
+    if ($connection.EnableBgp -ne $false) {
+        $connection.EnableBgp = $false
+        $GenChanges += 'BGP off'
+    }
+    if (-not (Test-GenIpsecPolicy -Have $connection.IpsecPolicies -Want $ipsecPolicy)) {
+        $connection.IpsecPolicies = New-GenIpsecPolicyList -Policy $ipsecPolicy
+        $GenChanges += 'IPsec policy Azure default'
+    }
+    if ($connection.UsePolicyBasedTrafficSelectors -ne $false) {
+        $connection.UsePolicyBasedTrafficSelectors = $false
+        $GenChanges += 'policy-based traffic selectors off'
+    }
+    if ($connection.DpdTimeoutSeconds -ne 45) {
+        $connection.DpdTimeoutSeconds = 45
+        $GenChanges += 'DPD 45 s'
+    }
+    if ($connection.ConnectionMode -ne 'InitiatorOnly') {
+        $connection.ConnectionMode = 'InitiatorOnly'
+        $GenChanges += 'connection mode InitiatorOnly'
+    }
+    if ($connection.ConnectionProtocol -ne 'IKEv2') {
+        Write-Warning ('Connection cn-BR-VNET-br1-vyos1 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
+    }
+    if ($GenChanges.Count -gt 0) {
+        if ($PSCmdlet.ShouldProcess('cn-BR-VNET-br1-vyos1', ('Update connection: {0} (the tunnel renegotiates)' -f ($GenChanges -join ', ')))) {
+            $null = Set-AzVirtualNetworkGatewayConnection -VirtualNetworkGatewayConnection $connection -Force
+        }
+    } else {
+        Write-Host '  connection cn-BR-VNET-br1-vyos1 matches the inventory'
+    }
 }
 
 # ============================================================================= Step 7/7: Azure state file and verification commands
