@@ -91,16 +91,32 @@ def plain_filters() -> dict[str, Any]:
 
     VENDOR = {**DEVICE, **template_filters()}
 
+    class Attributes(SimpleNamespace):
+        # an attribute object that still answers as the mapping it was (a filter may call .get)
+        def get(self, key: str, default: Any = None) -> Any:
+            return getattr(self, key, default)
+
+        def __getitem__(self, key: str) -> Any:
+            return getattr(self, key)
+
+        def keys(self):
+            return vars(self).keys()
+
+        def items(self):
+            return vars(self).items()
+
     def attributes(value: Any) -> Any:
         if isinstance(value, dict):
-            return SimpleNamespace(**{k: attributes(v) for k, v in value.items()})
+            return Attributes(**{k: attributes(v) for k, v in value.items()})
         if isinstance(value, list):  # e.g. a device's tunnels
             return [attributes(v) for v in value]
         return value
 
     def wrap(function):
         def call(value, *args, **kwargs):
-            return function(attributes(value), *args, **kwargs)
+            # every argument, not only the filtered value: srx_kept(device, tunnels) reads t.bgp
+            args = tuple(attributes(a) for a in args)
+            return function(attributes(value), *args, **{k: attributes(v) for k, v in kwargs.items()})
 
         return call
 

@@ -131,6 +131,13 @@ class SecurityRule:
         }
         return tuple((key, values[0]) if len(values) == 1 else (plural[key], values) for key, values in pairs)
 
+    @property
+    def shape(self) -> str:
+        """What gen manages of the rule, as the PowerShell script's Get-GenNsgRule prints it from Azure."""
+        parts = (self.description, str(self.priority), self.direction, self.access, self.protocol)
+        lists = (self.source, self.source_ports, self.destination, self.destination_ports)
+        return "|".join((*parts, *(",".join(x) for x in lists)))
+
 
 @dataclass(frozen=True, slots=True)
 class Nsg:
@@ -155,6 +162,11 @@ class Route:
     next_hop: str
     next_hop_ip: str | None
     path: Path
+
+    @property
+    def shape(self) -> str:
+        """What gen manages of the route, as the PowerShell script's Get-GenRoute prints it from Azure."""
+        return f"{self.prefix}|{self.next_hop}|{self.next_hop_ip or ''}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,6 +455,20 @@ class Peering:
     waits_for: ResourceRef | None
     late: bool  # stage 3: waits_for is in another resource group
     path: Path
+
+    @property
+    def flag_passes(self) -> tuple[tuple[tuple[str, bool], ...], tuple[tuple[str, bool], ...]]:
+        """The peering's flags (PowerShell property names) in the two passes that converge a pair.
+
+        Pass 1 turns gateway transit on and the use of a remote gateway off, pass 2 turns transit
+        off and the use of a remote gateway on: a peering that uses the remote gateway never points
+        at a side without transit, as the ARM stages order them (facts-2026-12 section 3).
+        """
+        first = [("AllowVirtualNetworkAccess", True), ("AllowForwardedTraffic", self.allow_forwarded_traffic)]
+        second = []
+        (first if self.allow_gateway_transit else second).append(("AllowGatewayTransit", self.allow_gateway_transit))
+        (second if self.use_remote_gateways else first).append(("UseRemoteGateways", self.use_remote_gateways))
+        return tuple(first), tuple(second)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,13 @@ import re
 
 from checks_powershell import parser
 
-UPDATE = re.compile(r"^(?:Set|Update)-(?!(?:AzureRm|Az)Context$)(?:AzureRm|Az)\w+$", re.IGNORECASE)
+UPDATE = re.compile(r"^(?:Set|Update)-(?!(?:AzureRm|Az)Context$)(?:AzureRm|Az)\w+(?<!Config)$", re.IGNORECASE)
+# In-memory edits of a read object (Add-/Set-/Remove-*Config -NetworkSecurityGroup $nsg ...): they
+# change nothing in Azure by themselves, and must sit in a comparison that records the change.
+EDIT = re.compile(r"^(?:Add|Set|Remove)-(?:AzureRm|Az)\w+Config$", re.IGNORECASE)
+SHARED_KEY = re.compile(r"^Set-(?:AzureRm|Az)VirtualNetworkGatewayConnectionSharedKey$", re.IGNORECASE)
+# `$part = $whole.Prop ...`: comparing and changing $part compares and changes $whole.
+PART = re.compile(r"^\s*\$(\w+) = @?\(?\$(\w+)\.\w+", re.MULTILINE)
 MEMBER = re.compile(r"\$([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)+)")
 
 
@@ -62,6 +68,53 @@ def _branch(node):
     return None, None
 
 
+def _blocks(node):
+    """Every if/elseif branch block holding `node`, innermost first."""
+    child, parent = node, node.parent
+    while parent is not None:
+        if parent.type in ("if_statement", "elseif_clause") and child.type == "statement_block":
+            yield child
+        child, parent = parent, parent.parent
+
+
+def _recorded(node, src: bytes) -> bool:
+    """Whether `node` sits in a comparison branch that records a change: a branch inside the
+    resource's own (the one that starts `$GenChanges = @()`) holding a `$GenChanges +=`."""
+    for block in _blocks(node):
+        body = _text(src, block)
+        if "$GenChanges = @()" in body:
+            return False
+        if "$GenChanges +=" in body:
+            return True
+    return False
+
+
+def _shared_key_problems(path: str, line: int, name: str, node, src: bytes) -> list[str]:
+    """A pre-shared key is set only when the key Azure holds (read with the Get cmdlet of the same
+    connection) differs from the inventory's, behind ShouldProcess and ShouldContinue unless -Force."""
+    problems = []
+    guards = _guards(node, src)
+    if not any("$PSCmdlet.ShouldProcess(" in g for g in guards):
+        problems.append(f"{path}:{line}: {name} is not behind $PSCmdlet.ShouldProcess")
+    if not any("$Force" in g and "$PSCmdlet.ShouldContinue(" in g for g in guards):
+        problems.append(f"{path}:{line}: {name} (disruptive) is not behind ShouldContinue unless -Force")
+    call = _text(src, node)
+    target = re.search(r" -Name (\S+) -ResourceGroupName (\S+)", call)
+    before = src[: node.start_byte].decode("utf-8")
+    reads = re.findall(r"^\s*\$GenKeyDiffers = (.*)$", before, re.MULTILINE)
+    expected = (
+        target
+        and f"VirtualNetworkGatewayConnectionSharedKey -Name {target.group(1)} -ResourceGroupName {target.group(2)})"
+        in reads[-1]
+        and " -cne " in reads[-1]
+        if reads
+        else False
+    )
+    if "$GenKeyDiffers" not in guards or not expected:
+        problems.append(f"{path}:{line}: {name} is not inside a comparison of the key this connection holds")
+    return problems
+
+
 def converge_problems(path: str, text: str) -> list[str]:
     src = text.encode("utf-8")
     root = parser().parse(src).root_node
@@ -69,6 +122,7 @@ def converge_problems(path: str, text: str) -> list[str]:
     if "SilentlyContinue" in text:
         problems.append(f"{path}: a lookup uses -ErrorAction SilentlyContinue (a 403 would read as 'missing')")
     compared: set[str] = set()
+    parts = {m.group(1): m.group(2) for m in PART.finditer(text) if m.group(1) != m.group(2)}
     for node in _walk(root):
         if node.type != "assignment_expression":
             continue
@@ -99,10 +153,21 @@ def converge_problems(path: str, text: str) -> list[str]:
             edited = re.search(rf"-\w+ \${var}\b", body)
             if assigned or edited:
                 changed = True
-                compared.add(var)
+                while var and var not in compared:
+                    compared.add(var)
+                    var = parts.get(var)
         if not changed:
             problems.append(
                 f"{path}:{line}: the branch of ({_text(src, condition)}) records a change but does not change what it compares"
+            )
+    for node in _walk(root):
+        # An edit of a compared object (`$obj.Prop = ...`, `$obj.Prop.Add(...)`) records the change.
+        if node.type not in ("assignment_expression", "invocation_expression"):
+            continue
+        edit = re.match(r"\$(\w+)\.[\w.]+(?:\s*=[^=]|\.Add\()", _text(src, node))
+        if edit and edit.group(1) in compared and not _recorded(node, src):
+            problems.append(
+                f"{path}:{node.start_point[0] + 1}: an edit of ${edit.group(1)} is not in a comparison that records the change"
             )
     for node in _walk(root):
         if node.type != "command":
@@ -117,6 +182,13 @@ def converge_problems(path: str, text: str) -> list[str]:
                 problems.append(f"{path}:{line}: {name} is not the update sent when the compared load balancer differs")
             if "lb" not in compared or not any("$PSCmdlet.ShouldProcess(" in g for g in guards):
                 problems.append(f"{path}:{line}: {name} is not behind a comparison and ShouldProcess")
+            continue
+        if EDIT.match(name) and not name.lower().startswith("new-"):
+            if not _recorded(node, src):
+                problems.append(f"{path}:{line}: {name} edits an object outside a comparison that records the change")
+            continue
+        if SHARED_KEY.match(name):
+            problems += _shared_key_problems(path, line, name, node, src)
             continue
         if not UPDATE.match(name):
             continue

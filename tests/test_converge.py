@@ -169,6 +169,242 @@ def test_a_load_balancer_sent_without_a_comparison_is_caught(scripts) -> None:
     assert any("not the update sent" in p for p in converge_problems(AZ, unguarded))
 
 
+def _diff(before: str, after: str) -> list[str]:
+    diff = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+    return [line[1:] for line in diff if line.startswith("+") and not line.startswith("+++")]
+
+
+def _changed_in(tmp_path: Path, source: Path, old: str, new: str, script: str = AZ) -> tuple[str, list[str]]:
+    """A script of `source` after one inventory change, and the lines that changed."""
+    before = render_files(source)[script]
+    text = source.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    inventory = write_inventory(tmp_path, text.replace(old, new, 1))
+    rel = str(source.relative_to(ROOT))
+    after = render_files(inventory)[script].replace(str(inventory), rel)
+    return after, _diff(before, after)
+
+
+HUB_SPOKE = ROOT / "tests" / "data" / "bicep" / "hub-spoke.yaml"
+SUBNETS = ROOT / "tests" / "data" / "bicep" / "subnets.yaml"
+
+
+@pytest.mark.parametrize("script", [AZ, AZURERM])
+def test_a_peering_flag_changes_exactly_its_guarded_updates(tmp_path: Path, script: str) -> None:
+    text = HUB_SPOKE.read_text(encoding="utf-8")
+    old = "    - vnets: [spoke-near, hub]\n      transit_via: hub\n"
+    new = "    - vnets: [spoke-near, hub]\n      transit_via: hub\n      allow_forwarded_traffic: false\n"
+    assert old in text
+    after, added = _changed_in(tmp_path, HUB_SPOKE, old, new, script)
+    # Both directions of that peering, and nothing else: the creation switch and the compared flag.
+    assert added
+    for line in added:
+        assert (
+            "AllowForwardedTraffic" in line
+            and "-AllowForwardedTraffic" not in line
+            or ("Add-" in line and "VirtualNetworkPeering -Name 'peer-" in line and "spoke-near" in line)
+        ), line
+    blocks = re.findall(r"    if \(\$peering\.AllowForwardedTraffic -ne \$false\) \{\n(.*?)\n    \}", after, re.DOTALL)
+    assert len(blocks) == 2
+    assert all("$peering.AllowForwardedTraffic = $false" in b and "$GenChanges +=" in b for b in blocks)
+    assert check_files({script: after}) == [] and check_text(script, after) == []
+
+
+def test_peerings_converge_transit_before_the_use_of_remote_gateways(scripts) -> None:
+    text = scripts["bicep/hub-spoke"][AZ]
+    sets = [m.start() for m in re.finditer(r"Set-AzVirtualNetworkPeering -VirtualNetworkPeering \$peering", text)]
+    transit_on = text.index("$peering.AllowGatewayTransit = $true")
+    use_on = text.index("$peering.UseRemoteGateways = $true")
+    use_off = text.index("$peering.UseRemoteGateways = $false")
+    transit_off = text.index("$peering.AllowGatewayTransit = $false")
+    assert sets and transit_on < use_on and use_off < transit_off
+    # Every turn-on of transit and turn-off of use is sent (pass 1) before any use turns on (pass 2).
+    assert (
+        max(text.rindex("$peering.AllowGatewayTransit = $true"), text.rindex("$peering.UseRemoteGateways = $false"))
+        < use_on
+    )
+
+
+def test_an_nsg_rule_change_changes_exactly_its_guarded_update(tmp_path: Path) -> None:
+    after, added = _changed_in(tmp_path, SUBNETS, "priority: 110", "priority: 120")
+    assert added
+    for line in added:
+        assert "-Priority 120" in line or "|120|" in line, line
+    block = _block(
+        after,
+        "(Get-GenNsgRule -Rules $nsg.SecurityRules -Name 'allow-sql-from-vnet') -ne '|120|Inbound|Allow|Tcp|VirtualNetwork|*|*|1433,11000-11999'",
+    )
+    assert "Set-AzNetworkSecurityRuleConfig -NetworkSecurityGroup $nsg -Name 'allow-sql-from-vnet'" in block
+    assert "$GenChanges += 'rule allow-sql-from-vnet'" in block
+    assert check_files({AZ: after}) == [] and check_text(AZ, after) == []
+
+
+def test_a_route_change_changes_exactly_its_guarded_update(tmp_path: Path) -> None:
+    after, added = _changed_in(
+        tmp_path,
+        SUBNETS,
+        "next_hop_ip: 10.30.2.4}\n              - {name: onprem",
+        "next_hop_ip: 10.30.2.5}\n              - {name: onprem",
+    )
+    assert added
+    for line in added:
+        assert "10.30.2.5" in line, line
+        assert "default-via-nva" in line or "Get-GenRoute" in line, line
+    assert check_files({AZ: after}) == [] and check_text(AZ, after) == []
+
+
+def test_bgp_propagation_and_a_subnet_attachment_are_compared(tmp_path: Path) -> None:
+    after, added = _changed_in(
+        tmp_path, SUBNETS, "disable_bgp_route_propagation: true", "disable_bgp_route_propagation: false"
+    )
+    assert added
+    for line in added:
+        # The comparison and its branch, and the creation of a missing table (the switch is gone).
+        assert (
+            "DisableBgpRoutePropagation" in line
+            or "BGP route propagation on" in line
+            or "New-AzRouteTable -Name 'app-egress'" in line
+        ), line
+    assert "-DisableBgpRoutePropagation" not in next(line for line in added if "New-AzRouteTable" in line)
+    block = _block(
+        after,
+        "(Get-GenId -Reference $subnet.RouteTable) -ne ('/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-hub/providers/Microsoft.Network/routeTables/app-egress')",
+    )
+    assert "$subnet.RouteTable = New-Object" in block and "$GenChanges += 'subnet app: route table app-egress'" in block
+    assert check_files({AZ: after}) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "        $GenChanges += 'rule allow-sql-from-vnet'\n",
+            "",
+            "edits an object outside a comparison that records the change",
+        ),
+        (
+            "    if ($GenChanges.Count -gt 0) {\n        if ($PSCmdlet.ShouldProcess('hub-app-nsg'",
+            "    if ($true) {\n        if ($PSCmdlet.ShouldProcess('hub-app-nsg'",
+            "is not inside `if ($GenChanges.Count -gt 0)`",
+        ),
+        (
+            "            $subnet.RouteTable = New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSRouteTable' -Property @{ Id = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-hub/providers/Microsoft.Network/routeTables/app-egress' }\n",
+            "",
+            "records a change but does not change what it compares",
+        ),
+    ],
+)
+def test_the_check_bites_on_nsgs_route_tables_and_subnets(scripts, old: str, new: str, expected: str) -> None:
+    text = scripts["bicep/subnets"][AZ]
+    assert old in text, old
+    assert any(expected in p for p in converge_problems(AZ, text.replace(old, new, 1)))
+
+
+FEATURES = ROOT / "tests" / "data" / "powershell" / "features.yaml"
+
+
+def test_an_apipa_change_changes_exactly_the_compared_gateway_and_connection(tmp_path: Path) -> None:
+    after, added = _changed_in(
+        tmp_path, FEATURES, "[[169.254.21.1], [169.254.21.5]]", "[[169.254.21.1], [169.254.21.6]]"
+    )
+    assert added
+    for line in added:
+        assert "169.254.21.6" in line, line
+    gateway = _block(
+        after,
+        "-not (Test-GenBgpAddresses -Have $gw.BgpSettings.BgpPeeringAddresses -Want @('ipconfig1=169.254.21.1', 'ipconfig2=169.254.21.6'))",
+    )
+    assert (
+        "$gw.BgpSettings.BgpPeeringAddresses = New-Object" in gateway and "$GenDisruptive += 'custom APIPA" in gateway
+    )
+    assert "CustomBgpIpAddresses = @('169.254.21.6')" in gateway
+    connection = _block(
+        after,
+        "-not (Test-GenBgpAddresses -Have $connection.GatewayCustomBgpIpAddresses -Want @('ipconfig1=169.254.21.1', 'ipconfig2=169.254.21.6'))",
+    )
+    assert (
+        "$connection.GatewayCustomBgpIpAddresses.Add(" in connection
+        and "CustomBgpIpAddress = '169.254.21.6'" in connection
+    )
+    assert check_files({AZ: after}) == [] and check_text(AZ, after) == []
+
+
+def test_azurerm_compares_no_custom_apipa(scripts) -> None:
+    for name, files in scripts.items():
+        assert "Test-GenBgpAddresses" not in files[AZURERM], name
+
+
+@pytest.mark.parametrize("script", [AZ, AZURERM])
+def test_every_connection_compares_its_key_and_sets_it_only_when_it_differs(scripts, script: str) -> None:
+    for name in ("csp-advanced", "bicep/hub-spoke", "powershell/features"):
+        text = scripts[name][script]
+        if "cannot do: " in text:
+            continue
+        created = re.findall(r"New-\w+VirtualNetworkGatewayConnection -Name ('[^']+')", text)
+        assert created, name
+        for connection in created:
+            assert f"ConnectionSharedKey -Name {connection} -ResourceGroupName" in text, (name, connection)
+        sets = re.findall(r"Set-\w+VirtualNetworkGatewayConnectionSharedKey -Name ('[^']+')", text)
+        assert sorted(sets) == sorted(created), name
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            " -cne (ConvertFrom-GenSecureString",
+            " -or (ConvertFrom-GenSecureString",
+            "not inside a comparison of the key",
+        ),
+        ("    if ($GenKeyDiffers) {\n", "    if ($true) {\n", "not inside a comparison of the key"),
+        (
+            "SharedKey -Name 'cn-SEA-VNET-dc1-edge1' -ResourceGroupName 'rg-sea-network') -cne",
+            "SharedKey -Name 'cn-SEA-VNET-dc1-edge2' -ResourceGroupName 'rg-sea-network') -cne",
+            "not inside a comparison of the key",
+        ),
+        (
+            "-and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down",
+            "-and ($true -or $x.Skip('",
+            "(disruptive)",
+        ),
+        (
+            "if ($PSCmdlet.ShouldProcess('cn-SEA-VNET-dc1-edge1', 'Set the pre-shared key",
+            "if ($true -and ('cn-SEA-VNET-dc1-edge1', 'Set the pre-shared key",
+            "is not behind $PSCmdlet.ShouldProcess",
+        ),
+        (
+            "        $GenChanges += 'custom APIPA BGP addresses'\n",
+            "",
+            "is not in a comparison that records the change",
+        ),
+    ],
+)
+def test_the_check_bites_on_keys(scripts, old: str, new: str, expected: str) -> None:
+    text = scripts["csp-advanced"][AZ]
+    assert old in text, old
+    assert any(expected in p for p in converge_problems(AZ, text.replace(old, new, 1)))
+
+
+def test_public_ips_that_cannot_change_stop_in_preflight(scripts) -> None:
+    for name in ("csp-advanced", "powershell/features"):
+        for script in (AZ, AZURERM):
+            text = scripts[name][script]
+            if "cannot do: " in text:
+                continue
+            preflight = text.split(
+                "# ============================================================================= Step 1/"
+            )[0]
+            created = re.findall(r"New-\w+PublicIpAddress -Name ('[^']+')", text)
+            assert created, name
+            for pip in set(created):
+                check = preflight.split(f"PublicIpAddress -Name {pip} ", 1)[1].split("\n}\n", 1)[0]
+                assert "$pip.Sku.Name -ne 'Standard'" in check and "$pip.PublicIpAllocationMethod -ne 'Static'" in check
+                assert "throw (" in check and "cannot change these in place" in check
+            assert "Set-AzPublicIpAddress" not in text and "Set-AzureRmPublicIpAddress" not in text
+    zoned = scripts["powershell/features"][AZ].split("Step 1/")[0]
+    assert "-ne '1,2,3') {" in zoned
+
+
 EXISTING_GATEWAY_ASKED_NOTHING = """\
 name: brownfield
 azure:

@@ -30,8 +30,9 @@
     Where to write the Azure state file. Default: azure-state.json in the current folder.
 
 .PARAMETER Force
-    Make disruptive updates (gateway resize, ASN change, active-active conversion) without asking
-    again. Without it each one is confirmed; with -WhatIf nothing is changed and nothing is asked.
+    Make disruptive updates (gateway resize, ASN change, active-active conversion, custom APIPA
+    BGP addresses, a changed pre-shared key) without asking again. Without it each one is
+    confirmed; with -WhatIf nothing is changed and nothing is asked.
 
 .PARAMETER pskGenPskAsaHq
     Pre-shared key for the connections that use env:GEN_PSK_ASA_HQ in the inventory. Asked for when not given.
@@ -205,10 +206,88 @@ function New-GenIpsecPolicyList {
     return , $list
 }
 
+function Test-GenBgpAddresses {
+    # Whether custom APIPA BGP addresses are the ones wanted: '<ip configuration name>=<addresses>'
+    # for each IP configuration that has any (a gateway's BgpPeeringAddresses or a connection's
+    # GatewayCustomBgpIpAddresses).
+    param(
+        [object[]] $Have,
+        [string[]] $Want
+    )
+    $found = @()
+    foreach ($item in @($Have | Where-Object { $_ })) {
+        if ($item.PSObject.Properties.Name -contains 'CustomBgpIpAddresses') {
+            $addresses = @($item.CustomBgpIpAddresses | Where-Object { $_ })
+            $ipconfig = $item.IpconfigurationId
+        } else {
+            $addresses = @($item.CustomBgpIpAddress | Where-Object { $_ })
+            $ipconfig = $item.IpConfigurationId
+        }
+        if ($addresses.Count -gt 0) {
+            $found += ('{0}={1}' -f ($ipconfig -split '/')[-1], ($addresses -join ','))
+        }
+    }
+    return ((@($found | Sort-Object) -join ';') -eq (@($Want | Where-Object { $_ } | Sort-Object) -join ';'))
+}
+
+function Get-GenId {
+    # The id of a referenced resource (a subnet's NSG or route table), '' when there is none.
+    param(
+        [object] $Reference
+    )
+    if ($null -eq $Reference) {
+        return ''
+    }
+    return [string] $Reference.Id
+}
 
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for asa-edge (Az)'
 $null = Set-AzContext -Subscription $SubscriptionId -WhatIf:$false -Confirm:$false
+# A public IP's SKU, allocation method and zones are fixed when it is created (a zone cannot be
+# changed; Basic to Standard is an upgrade with the address detached:
+# https://learn.microsoft.com/azure/virtual-network/ip-services/public-ip-addresses): stop before
+# changing anything when a public IP gen creates (or would, for an active-active conversion)
+# differs. Zones are compared only where the inventory gives them (Azure may now report a regional
+# Standard IP as zone-redundant).
+$pip = Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'CORE-VNET-gw-pip1' -ResourceGroupName 'rg-core' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ((@($pip.Zones | Where-Object { $_ } | Sort-Object) -join ',') -ne '1,2,3') {
+        $GenFixed += ('zones ({0}) (the inventory needs 1,2,3)' -f (@($pip.Zones) -join ','))
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP CORE-VNET-gw-pip1 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
+$pip = Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'EDGE-VNET-gw-pip1' -ResourceGroupName 'rg-edge' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ((@($pip.Zones | Where-Object { $_ } | Sort-Object) -join ',') -ne '1,2,3') {
+        $GenFixed += ('zones ({0}) (the inventory needs 1,2,3)' -f (@($pip.Zones) -join ','))
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP EDGE-VNET-gw-pip1 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
 if (-not $WhatIfPreference) {
     if (-not $pskGenPskAsaHq) {
         $pskGenPskAsaHq = Read-Host -AsSecureString -Prompt 'Pre-shared key pskGenPskAsaHq (env:GEN_PSK_ASA_HQ)'
@@ -250,21 +329,43 @@ if (-not $vnet) {
         $null = New-AzVirtualNetwork -Name 'CORE-VNET' -ResourceGroupName 'rg-core' -Location 'westeurope' -AddressPrefix '10.60.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
+    # Missing subnets are added; each existing subnet's NSG and route table are compared by id and
+    # set to the inventory's (none named: none attached, as a redeploy of the ARM template leaves it).
     $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.60.255.0/27'
         $GenChanges += 'subnet GatewaySubnet'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet GatewaySubnet: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet GatewaySubnet: no route table'
+        }
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'app' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'app' -VirtualNetwork $vnet -AddressPrefix '10.60.1.0/24'
         $GenChanges += 'subnet app'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'app' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet app: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet app: no route table'
+        }
     }
     if ($GenChanges.Count -gt 0) {
-        if ($PSCmdlet.ShouldProcess('CORE-VNET', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+        if ($PSCmdlet.ShouldProcess('CORE-VNET', ('Update virtual network: {0}' -f ($GenChanges -join ', ')))) {
             $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
         }
     } else {
-        Write-Host '  VNet CORE-VNET exists with all its subnets'
+        Write-Host '  VNet CORE-VNET matches the inventory (subnets, their NSGs and route tables)'
     }
 }
 $vnet = Get-GenExisting -Lookup { Get-AzVirtualNetwork -Name 'EDGE-VNET' -ResourceGroupName 'rg-edge' -ErrorAction Stop }
@@ -277,21 +378,43 @@ if (-not $vnet) {
         $null = New-AzVirtualNetwork -Name 'EDGE-VNET' -ResourceGroupName 'rg-edge' -Location 'northeurope' -AddressPrefix '10.61.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
+    # Missing subnets are added; each existing subnet's NSG and route table are compared by id and
+    # set to the inventory's (none named: none attached, as a redeploy of the ARM template leaves it).
     $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.61.255.0/27'
         $GenChanges += 'subnet GatewaySubnet'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet GatewaySubnet: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet GatewaySubnet: no route table'
+        }
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'app' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'app' -VirtualNetwork $vnet -AddressPrefix '10.61.1.0/24'
         $GenChanges += 'subnet app'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'app' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet app: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet app: no route table'
+        }
     }
     if ($GenChanges.Count -gt 0) {
-        if ($PSCmdlet.ShouldProcess('EDGE-VNET', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+        if ($PSCmdlet.ShouldProcess('EDGE-VNET', ('Update virtual network: {0}' -f ($GenChanges -join ', ')))) {
             $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
         }
     } else {
-        Write-Host '  VNet EDGE-VNET exists with all its subnets'
+        Write-Host '  VNet EDGE-VNET matches the inventory (subnets, their NSGs and route tables)'
     }
 }
 
@@ -376,6 +499,16 @@ if ($gw) {
         $gw.BgpSettings.Asn = 65060
         $GenChanges += 'BGP ASN 65060'
     }
+    # Custom APIPA BGP addresses per IP configuration (BgpSettings.BgpPeeringAddresses, sent whole with the gateway).
+    if (-not (Test-GenBgpAddresses -Have $gw.BgpSettings.BgpPeeringAddresses -Want @())) {
+        $GenDisruptive += 'custom APIPA BGP addresses (every device peering with them must follow)'
+        $gw.BgpSettings.BgpPeeringAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress]'
+        $gw.BgpSettings.BgpPeeringAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress' -Property @{
+                    IpconfigurationId    = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-core/providers/Microsoft.Network/virtualNetworkGateways/CORE-VNET-gw/ipConfigurations/ipconfig1'
+                    CustomBgpIpAddresses = @()
+                }))
+        $GenChanges += 'custom APIPA BGP addresses'
+    }
     if ($gw.ActiveActive) {
         Write-Warning 'Gateway CORE-VNET-gw is active-active; the inventory says active-standby. gen does not convert back (it removes an IP configuration and changes the BGP addresses): do it by hand, or set active_active: true.'
     }
@@ -422,6 +555,16 @@ if ($gw) {
         }
         $gw.BgpSettings.Asn = 65061
         $GenChanges += 'BGP ASN 65061'
+    }
+    # Custom APIPA BGP addresses per IP configuration (BgpSettings.BgpPeeringAddresses, sent whole with the gateway).
+    if (-not (Test-GenBgpAddresses -Have $gw.BgpSettings.BgpPeeringAddresses -Want @('ipconfig1=169.254.21.1'))) {
+        $GenDisruptive += 'custom APIPA BGP addresses (every device peering with them must follow)'
+        $gw.BgpSettings.BgpPeeringAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress]'
+        $gw.BgpSettings.BgpPeeringAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress' -Property @{
+                    IpconfigurationId    = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-edge/providers/Microsoft.Network/virtualNetworkGateways/EDGE-VNET-gw/ipConfigurations/ipconfig1'
+                    CustomBgpIpAddresses = @('169.254.21.1')
+                }))
+        $GenChanges += 'custom APIPA BGP addresses'
     }
     if ($gw.ActiveActive) {
         Write-Warning 'Gateway EDGE-VNET-gw is active-active; the inventory says active-standby. gen does not convert back (it removes an IP configuration and changes the BGP addresses): do it by hand, or set active_active: true.'
@@ -611,6 +754,10 @@ if (-not $connection) {
         $connection.ConnectionMode = 'Default'
         $GenChanges += 'connection mode Default'
     }
+    if (-not (Test-GenBgpAddresses -Have $connection.GatewayCustomBgpIpAddresses -Want @())) {
+        $connection.GatewayCustomBgpIpAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration]'
+        $GenChanges += 'custom BGP addresses none'
+    }
     if ($connection.ConnectionProtocol -ne 'IKEv2') {
         Write-Warning ('Connection cn-CORE-VNET-hq-asa1 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
     }
@@ -620,6 +767,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-CORE-VNET-hq-asa1 matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskAsaHq) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-CORE-VNET-hq-asa1' -ResourceGroupName 'rg-core') -cne (ConvertFrom-GenSecureString -Value $pskGenPskAsaHq)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-CORE-VNET-hq-asa1', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-CORE-VNET-hq-asa1'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-CORE-VNET-hq-asa1' -ResourceGroupName 'rg-core' -Value (ConvertFrom-GenSecureString -Value $pskGenPskAsaHq) -Force
+        }
     }
 }
         # New-AzIpsecPolicy -IkeEncryption stops at AES256 (Azure/azure-powershell#28945) although Azure
@@ -667,6 +827,10 @@ if (-not $connection) {
         $connection.ConnectionMode = 'Default'
         $GenChanges += 'connection mode Default'
     }
+    if (-not (Test-GenBgpAddresses -Have $connection.GatewayCustomBgpIpAddresses -Want @())) {
+        $connection.GatewayCustomBgpIpAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration]'
+        $GenChanges += 'custom BGP addresses none'
+    }
     if ($connection.ConnectionProtocol -ne 'IKEv2') {
         Write-Warning ('Connection cn-CORE-VNET-hq-asa2 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
     }
@@ -676,6 +840,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-CORE-VNET-hq-asa2 matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskAsaHq) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-CORE-VNET-hq-asa2' -ResourceGroupName 'rg-core') -cne (ConvertFrom-GenSecureString -Value $pskGenPskAsaHq)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-CORE-VNET-hq-asa2', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-CORE-VNET-hq-asa2'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-CORE-VNET-hq-asa2' -ResourceGroupName 'rg-core' -Value (ConvertFrom-GenSecureString -Value $pskGenPskAsaHq) -Force
+        }
     }
 }
         $ipsecPolicy = New-AzIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'AES256' -IpsecIntegrity 'SHA256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 3600 -SADataSizeKilobytes 102400000
@@ -719,6 +896,14 @@ if (-not $connection) {
         $connection.ConnectionMode = 'Default'
         $GenChanges += 'connection mode Default'
     }
+    if (-not (Test-GenBgpAddresses -Have $connection.GatewayCustomBgpIpAddresses -Want @('ipconfig1=169.254.21.1'))) {
+        $connection.GatewayCustomBgpIpAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration]'
+        $connection.GatewayCustomBgpIpAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration' -Property @{
+                    IpConfigurationId  = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-edge/providers/Microsoft.Network/virtualNetworkGateways/EDGE-VNET-gw/ipConfigurations/ipconfig1'
+                    CustomBgpIpAddress = '169.254.21.1'
+                }))
+        $GenChanges += 'custom BGP addresses 169.254.21.1'
+    }
     if ($connection.ConnectionProtocol -ne 'IKEv2') {
         Write-Warning ('Connection cn-EDGE-VNET-br2-asa1 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
     }
@@ -728,6 +913,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-EDGE-VNET-br2-asa1 matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskAsaBr2) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-EDGE-VNET-br2-asa1' -ResourceGroupName 'rg-edge') -cne (ConvertFrom-GenSecureString -Value $pskGenPskAsaBr2)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-EDGE-VNET-br2-asa1', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-EDGE-VNET-br2-asa1'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-EDGE-VNET-br2-asa1' -ResourceGroupName 'rg-edge' -Value (ConvertFrom-GenSecureString -Value $pskGenPskAsaBr2) -Force
+        }
     }
 }
         $ipsecPolicy = New-AzIpsecPolicy -IkeEncryption 'AES128' -IkeIntegrity 'SHA256' -DhGroup 'ECP256' -IpsecEncryption 'GCMAES128' -IpsecIntegrity 'GCMAES128' -PfsGroup 'None' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
@@ -764,6 +962,10 @@ if (-not $connection) {
         $connection.ConnectionMode = 'Default'
         $GenChanges += 'connection mode Default'
     }
+    if (-not (Test-GenBgpAddresses -Have $connection.GatewayCustomBgpIpAddresses -Want @())) {
+        $connection.GatewayCustomBgpIpAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration]'
+        $GenChanges += 'custom BGP addresses none'
+    }
     if ($connection.ConnectionProtocol -ne 'IKEv2') {
         Write-Warning ('Connection cn-CORE-VNET-shop3-asa1 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
     }
@@ -773,6 +975,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-CORE-VNET-shop3-asa1 matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskAsaShop3) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-CORE-VNET-shop3-asa1' -ResourceGroupName 'rg-core') -cne (ConvertFrom-GenSecureString -Value $pskGenPskAsaShop3)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-CORE-VNET-shop3-asa1', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-CORE-VNET-shop3-asa1'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-CORE-VNET-shop3-asa1' -ResourceGroupName 'rg-core' -Value (ConvertFrom-GenSecureString -Value $pskGenPskAsaShop3) -Force
+        }
     }
 }
 

@@ -31,8 +31,9 @@
     Where to write the Azure state file. Default: azure-state.json in the current folder.
 
 .PARAMETER Force
-    Make disruptive updates (gateway resize, ASN change, active-active conversion) without asking
-    again. Without it each one is confirmed; with -WhatIf nothing is changed and nothing is asked.
+    Make disruptive updates (gateway resize, ASN change, active-active conversion, custom APIPA
+    BGP addresses, a changed pre-shared key) without asking again. Without it each one is
+    confirmed; with -WhatIf nothing is changed and nothing is asked.
 
 .PARAMETER pskGenPskDc1
     Pre-shared key for the connections that use env:GEN_PSK_DC1 in the inventory. Asked for when not given.
@@ -213,6 +214,40 @@ function New-GenIpsecPolicyList {
     return , $list
 }
 
+function Test-GenBgpAddresses {
+    # Whether custom APIPA BGP addresses are the ones wanted: '<ip configuration name>=<addresses>'
+    # for each IP configuration that has any (a gateway's BgpPeeringAddresses or a connection's
+    # GatewayCustomBgpIpAddresses).
+    param(
+        [object[]] $Have,
+        [string[]] $Want
+    )
+    $found = @()
+    foreach ($item in @($Have | Where-Object { $_ })) {
+        if ($item.PSObject.Properties.Name -contains 'CustomBgpIpAddresses') {
+            $addresses = @($item.CustomBgpIpAddresses | Where-Object { $_ })
+            $ipconfig = $item.IpconfigurationId
+        } else {
+            $addresses = @($item.CustomBgpIpAddress | Where-Object { $_ })
+            $ipconfig = $item.IpConfigurationId
+        }
+        if ($addresses.Count -gt 0) {
+            $found += ('{0}={1}' -f ($ipconfig -split '/')[-1], ($addresses -join ','))
+        }
+    }
+    return ((@($found | Sort-Object) -join ';') -eq (@($Want | Where-Object { $_ } | Sort-Object) -join ';'))
+}
+
+function Get-GenId {
+    # The id of a referenced resource (a subnet's NSG or route table), '' when there is none.
+    param(
+        [object] $Reference
+    )
+    if ($null -eq $Reference) {
+        return ''
+    }
+    return [string] $Reference.Id
+}
 
 function Get-GenMember {
     # A property of an Azure object, or '' when the module's object model has no such property.
@@ -261,6 +296,79 @@ function Get-GenLbShape {
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for csp-advanced-linux (Az)'
 $null = Set-AzContext -Subscription $SubscriptionId -WhatIf:$false -Confirm:$false
+# A public IP's SKU, allocation method and zones are fixed when it is created (a zone cannot be
+# changed; Basic to Standard is an upgrade with the address detached:
+# https://learn.microsoft.com/azure/virtual-network/ip-services/public-ip-addresses): stop before
+# changing anything when a public IP gen creates (or would, for an active-active conversion)
+# differs. Zones are compared only where the inventory gives them (Azure may now report a regional
+# Standard IP as zone-redundant).
+$pip = Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'SEA-VNET-gw-pip1' -ResourceGroupName 'rg-sea-network' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP SEA-VNET-gw-pip1 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
+$pip = Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'SEA-VNET-gw-pip2' -ResourceGroupName 'rg-sea-network' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP SEA-VNET-gw-pip2 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
+$pip = Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'LON-VNET-gw-pip1' -ResourceGroupName 'rg-lon-network' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ((@($pip.Zones | Where-Object { $_ } | Sort-Object) -join ',') -ne '1,2,3') {
+        $GenFixed += ('zones ({0}) (the inventory needs 1,2,3)' -f (@($pip.Zones) -join ','))
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP LON-VNET-gw-pip1 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
+$pip = Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'MUM-VNET-gw-pip1' -ResourceGroupName 'rg-mum-network' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP MUM-VNET-gw-pip1 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
 if (-not $WhatIfPreference) {
     if (-not $pskGenPskDc1) {
         $pskGenPskDc1 = Read-Host -AsSecureString -Prompt 'Pre-shared key pskGenPskDc1 (env:GEN_PSK_DC1)'
@@ -313,25 +421,57 @@ if (-not $vnet) {
         $null = New-AzVirtualNetwork -Name 'SEA-VNET' -ResourceGroupName 'rg-sea-network' -Location 'westus' -AddressPrefix '10.1.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
+    # Missing subnets are added; each existing subnet's NSG and route table are compared by id and
+    # set to the inventory's (none named: none attached, as a redeploy of the ARM template leaves it).
     $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.1.255.0/27'
         $GenChanges += 'subnet GatewaySubnet'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet GatewaySubnet: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet GatewaySubnet: no route table'
+        }
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'sql' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'sql' -VirtualNetwork $vnet -AddressPrefix '10.1.1.0/24'
         $GenChanges += 'subnet sql'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'sql' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet sql: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet sql: no route table'
+        }
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'app' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'app' -VirtualNetwork $vnet -AddressPrefix '10.1.2.0/24'
         $GenChanges += 'subnet app'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'app' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet app: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet app: no route table'
+        }
     }
     if ($GenChanges.Count -gt 0) {
-        if ($PSCmdlet.ShouldProcess('SEA-VNET', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+        if ($PSCmdlet.ShouldProcess('SEA-VNET', ('Update virtual network: {0}' -f ($GenChanges -join ', ')))) {
             $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
         }
     } else {
-        Write-Host '  VNet SEA-VNET exists with all its subnets'
+        Write-Host '  VNet SEA-VNET matches the inventory (subnets, their NSGs and route tables)'
     }
 }
 $vnet = Get-GenExisting -Lookup { Get-AzVirtualNetwork -Name 'LON-VNET' -ResourceGroupName 'rg-lon-network' -ErrorAction Stop }
@@ -344,21 +484,43 @@ if (-not $vnet) {
         $null = New-AzVirtualNetwork -Name 'LON-VNET' -ResourceGroupName 'rg-lon-network' -Location 'westeurope' -AddressPrefix '10.2.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
+    # Missing subnets are added; each existing subnet's NSG and route table are compared by id and
+    # set to the inventory's (none named: none attached, as a redeploy of the ARM template leaves it).
     $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.2.255.0/27'
         $GenChanges += 'subnet GatewaySubnet'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet GatewaySubnet: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet GatewaySubnet: no route table'
+        }
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'app' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'app' -VirtualNetwork $vnet -AddressPrefix '10.2.1.0/24'
         $GenChanges += 'subnet app'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'app' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet app: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet app: no route table'
+        }
     }
     if ($GenChanges.Count -gt 0) {
-        if ($PSCmdlet.ShouldProcess('LON-VNET', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+        if ($PSCmdlet.ShouldProcess('LON-VNET', ('Update virtual network: {0}' -f ($GenChanges -join ', ')))) {
             $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
         }
     } else {
-        Write-Host '  VNet LON-VNET exists with all its subnets'
+        Write-Host '  VNet LON-VNET matches the inventory (subnets, their NSGs and route tables)'
     }
 }
 $vnet = Get-GenExisting -Lookup { Get-AzVirtualNetwork -Name 'MUM-VNET' -ResourceGroupName 'rg-mum-network' -ErrorAction Stop }
@@ -371,21 +533,43 @@ if (-not $vnet) {
         $null = New-AzVirtualNetwork -Name 'MUM-VNET' -ResourceGroupName 'rg-mum-network' -Location 'westindia' -AddressPrefix '10.3.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
+    # Missing subnets are added; each existing subnet's NSG and route table are compared by id and
+    # set to the inventory's (none named: none attached, as a redeploy of the ARM template leaves it).
     $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.3.255.0/27'
         $GenChanges += 'subnet GatewaySubnet'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet GatewaySubnet: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet GatewaySubnet: no route table'
+        }
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'app' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'app' -VirtualNetwork $vnet -AddressPrefix '10.3.1.0/24'
         $GenChanges += 'subnet app'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'app' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet app: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet app: no route table'
+        }
     }
     if ($GenChanges.Count -gt 0) {
-        if ($PSCmdlet.ShouldProcess('MUM-VNET', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+        if ($PSCmdlet.ShouldProcess('MUM-VNET', ('Update virtual network: {0}' -f ($GenChanges -join ', ')))) {
             $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
         }
     } else {
-        Write-Host '  VNet MUM-VNET exists with all its subnets'
+        Write-Host '  VNet MUM-VNET matches the inventory (subnets, their NSGs and route tables)'
     }
 }
 
@@ -490,6 +674,20 @@ if ($gw) {
         $gw.BgpSettings.Asn = 65010
         $GenChanges += 'BGP ASN 65010'
     }
+    # Custom APIPA BGP addresses per IP configuration (BgpSettings.BgpPeeringAddresses, sent whole with the gateway).
+    if (-not (Test-GenBgpAddresses -Have $gw.BgpSettings.BgpPeeringAddresses -Want @())) {
+        $GenDisruptive += 'custom APIPA BGP addresses (every device peering with them must follow)'
+        $gw.BgpSettings.BgpPeeringAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress]'
+        $gw.BgpSettings.BgpPeeringAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress' -Property @{
+                    IpconfigurationId    = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-sea-network/providers/Microsoft.Network/virtualNetworkGateways/SEA-VNET-gw/ipConfigurations/ipconfig1'
+                    CustomBgpIpAddresses = @()
+                }))
+        $gw.BgpSettings.BgpPeeringAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress' -Property @{
+                    IpconfigurationId    = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-sea-network/providers/Microsoft.Network/virtualNetworkGateways/SEA-VNET-gw/ipConfigurations/ipconfig2'
+                    CustomBgpIpAddresses = @()
+                }))
+        $GenChanges += 'custom APIPA BGP addresses'
+    }
     if (-not $gw.ActiveActive) {
         $GenDisruptive += 'active-active conversion (Azure assigns new BGP addresses: render the device files again afterwards)'
         # Active-active needs a second Standard public IP and a second IP configuration.
@@ -549,6 +747,16 @@ if ($gw) {
         $gw.BgpSettings.Asn = 65020
         $GenChanges += 'BGP ASN 65020'
     }
+    # Custom APIPA BGP addresses per IP configuration (BgpSettings.BgpPeeringAddresses, sent whole with the gateway).
+    if (-not (Test-GenBgpAddresses -Have $gw.BgpSettings.BgpPeeringAddresses -Want @())) {
+        $GenDisruptive += 'custom APIPA BGP addresses (every device peering with them must follow)'
+        $gw.BgpSettings.BgpPeeringAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress]'
+        $gw.BgpSettings.BgpPeeringAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress' -Property @{
+                    IpconfigurationId    = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-lon-network/providers/Microsoft.Network/virtualNetworkGateways/LON-VNET-gw/ipConfigurations/ipconfig1'
+                    CustomBgpIpAddresses = @()
+                }))
+        $GenChanges += 'custom APIPA BGP addresses'
+    }
     if ($gw.ActiveActive) {
         Write-Warning 'Gateway LON-VNET-gw is active-active; the inventory says active-standby. gen does not convert back (it removes an IP configuration and changes the BGP addresses): do it by hand, or set active_active: true.'
     }
@@ -595,6 +803,16 @@ if ($gw) {
         }
         $gw.BgpSettings.Asn = 65030
         $GenChanges += 'BGP ASN 65030'
+    }
+    # Custom APIPA BGP addresses per IP configuration (BgpSettings.BgpPeeringAddresses, sent whole with the gateway).
+    if (-not (Test-GenBgpAddresses -Have $gw.BgpSettings.BgpPeeringAddresses -Want @())) {
+        $GenDisruptive += 'custom APIPA BGP addresses (every device peering with them must follow)'
+        $gw.BgpSettings.BgpPeeringAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress]'
+        $gw.BgpSettings.BgpPeeringAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress' -Property @{
+                    IpconfigurationId    = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-mum-network/providers/Microsoft.Network/virtualNetworkGateways/MUM-VNET-gw/ipConfigurations/ipconfig1'
+                    CustomBgpIpAddresses = @()
+                }))
+        $GenChanges += 'custom APIPA BGP addresses'
     }
     if ($gw.ActiveActive) {
         Write-Warning 'Gateway MUM-VNET-gw is active-active; the inventory says active-standby. gen does not convert back (it removes an IP configuration and changes the BGP addresses): do it by hand, or set active_active: true.'
@@ -780,6 +998,10 @@ if (-not $connection) {
         $connection.ConnectionMode = 'Default'
         $GenChanges += 'connection mode Default'
     }
+    if (-not (Test-GenBgpAddresses -Have $connection.GatewayCustomBgpIpAddresses -Want @())) {
+        $connection.GatewayCustomBgpIpAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration]'
+        $GenChanges += 'custom BGP addresses none'
+    }
     if ($connection.ConnectionProtocol -ne 'IKEv2') {
         Write-Warning ('Connection cn-SEA-VNET-dc1-linux1 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
     }
@@ -789,6 +1011,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-SEA-VNET-dc1-linux1 matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskDc1) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-dc1-linux1' -ResourceGroupName 'rg-sea-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskDc1)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-SEA-VNET-dc1-linux1', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-SEA-VNET-dc1-linux1'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-dc1-linux1' -ResourceGroupName 'rg-sea-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskDc1) -Force
+        }
     }
 }
         $ipsecPolicy = New-AzIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
@@ -825,6 +1060,10 @@ if (-not $connection) {
         $connection.ConnectionMode = 'Default'
         $GenChanges += 'connection mode Default'
     }
+    if (-not (Test-GenBgpAddresses -Have $connection.GatewayCustomBgpIpAddresses -Want @())) {
+        $connection.GatewayCustomBgpIpAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration]'
+        $GenChanges += 'custom BGP addresses none'
+    }
     if ($connection.ConnectionProtocol -ne 'IKEv2') {
         Write-Warning ('Connection cn-SEA-VNET-dc1-linux2 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
     }
@@ -834,6 +1073,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-SEA-VNET-dc1-linux2 matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskDc1) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-dc1-linux2' -ResourceGroupName 'rg-sea-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskDc1)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-SEA-VNET-dc1-linux2', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-SEA-VNET-dc1-linux2'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-dc1-linux2' -ResourceGroupName 'rg-sea-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskDc1) -Force
+        }
     }
 }
         $ipsecPolicy = New-AzIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
@@ -870,6 +1122,10 @@ if (-not $connection) {
         $connection.ConnectionMode = 'Default'
         $GenChanges += 'connection mode Default'
     }
+    if (-not (Test-GenBgpAddresses -Have $connection.GatewayCustomBgpIpAddresses -Want @())) {
+        $connection.GatewayCustomBgpIpAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration]'
+        $GenChanges += 'custom BGP addresses none'
+    }
     if ($connection.ConnectionProtocol -ne 'IKEv2') {
         Write-Warning ('Connection cn-LON-VNET-dc2-edge1 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
     }
@@ -879,6 +1135,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-LON-VNET-dc2-edge1 matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskDc2) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-LON-VNET-dc2-edge1' -ResourceGroupName 'rg-lon-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskDc2)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-LON-VNET-dc2-edge1', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-LON-VNET-dc2-edge1'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-LON-VNET-dc2-edge1' -ResourceGroupName 'rg-lon-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskDc2) -Force
+        }
     }
 }
         $ipsecPolicy = New-AzIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
@@ -915,6 +1184,10 @@ if (-not $connection) {
         $connection.ConnectionMode = 'Default'
         $GenChanges += 'connection mode Default'
     }
+    if (-not (Test-GenBgpAddresses -Have $connection.GatewayCustomBgpIpAddresses -Want @())) {
+        $connection.GatewayCustomBgpIpAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration]'
+        $GenChanges += 'custom BGP addresses none'
+    }
     if ($connection.ConnectionProtocol -ne 'IKEv2') {
         Write-Warning ('Connection cn-MUM-VNET-dc3-edge1 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
     }
@@ -924,6 +1197,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-MUM-VNET-dc3-edge1 matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskDc3) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-MUM-VNET-dc3-edge1' -ResourceGroupName 'rg-mum-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskDc3)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-MUM-VNET-dc3-edge1', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-MUM-VNET-dc3-edge1'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-MUM-VNET-dc3-edge1' -ResourceGroupName 'rg-mum-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskDc3) -Force
+        }
     }
 }
         $ipsecPolicy = New-AzIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
@@ -953,6 +1239,19 @@ if (-not $connection) {
     } else {
         Write-Host '  connection cn-SEA-VNET-to-LON-VNET matches the inventory'
     }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVnetMesh) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-to-LON-VNET' -ResourceGroupName 'rg-sea-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-SEA-VNET-to-LON-VNET', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-SEA-VNET-to-LON-VNET'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-to-LON-VNET' -ResourceGroupName 'rg-sea-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh) -Force
+        }
+    }
 }
         $ipsecPolicy = New-AzIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
 $connection = Wait-GenReady -What 'connection cn-LON-VNET-to-SEA-VNET' -Lookup { Get-AzVirtualNetworkGatewayConnection -Name 'cn-LON-VNET-to-SEA-VNET' -ResourceGroupName 'rg-lon-network' -ErrorAction Stop }
@@ -980,6 +1279,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-LON-VNET-to-SEA-VNET matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVnetMesh) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-LON-VNET-to-SEA-VNET' -ResourceGroupName 'rg-lon-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-LON-VNET-to-SEA-VNET', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-LON-VNET-to-SEA-VNET'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-LON-VNET-to-SEA-VNET' -ResourceGroupName 'rg-lon-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh) -Force
+        }
     }
 }
         $ipsecPolicy = New-AzIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
@@ -1009,6 +1321,19 @@ if (-not $connection) {
     } else {
         Write-Host '  connection cn-SEA-VNET-to-MUM-VNET matches the inventory'
     }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVnetMesh) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-to-MUM-VNET' -ResourceGroupName 'rg-sea-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-SEA-VNET-to-MUM-VNET', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-SEA-VNET-to-MUM-VNET'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-to-MUM-VNET' -ResourceGroupName 'rg-sea-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh) -Force
+        }
+    }
 }
         $ipsecPolicy = New-AzIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
 $connection = Wait-GenReady -What 'connection cn-MUM-VNET-to-SEA-VNET' -Lookup { Get-AzVirtualNetworkGatewayConnection -Name 'cn-MUM-VNET-to-SEA-VNET' -ResourceGroupName 'rg-mum-network' -ErrorAction Stop }
@@ -1036,6 +1361,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-MUM-VNET-to-SEA-VNET matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVnetMesh) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-MUM-VNET-to-SEA-VNET' -ResourceGroupName 'rg-mum-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-MUM-VNET-to-SEA-VNET', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-MUM-VNET-to-SEA-VNET'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-MUM-VNET-to-SEA-VNET' -ResourceGroupName 'rg-mum-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh) -Force
+        }
     }
 }
         $ipsecPolicy = New-AzIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
@@ -1065,6 +1403,19 @@ if (-not $connection) {
     } else {
         Write-Host '  connection cn-LON-VNET-to-MUM-VNET matches the inventory'
     }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVnetMesh) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-LON-VNET-to-MUM-VNET' -ResourceGroupName 'rg-lon-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-LON-VNET-to-MUM-VNET', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-LON-VNET-to-MUM-VNET'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-LON-VNET-to-MUM-VNET' -ResourceGroupName 'rg-lon-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh) -Force
+        }
+    }
 }
         $ipsecPolicy = New-AzIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
 $connection = Wait-GenReady -What 'connection cn-MUM-VNET-to-LON-VNET' -Lookup { Get-AzVirtualNetworkGatewayConnection -Name 'cn-MUM-VNET-to-LON-VNET' -ResourceGroupName 'rg-mum-network' -ErrorAction Stop }
@@ -1092,6 +1443,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-MUM-VNET-to-LON-VNET matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVnetMesh) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-MUM-VNET-to-LON-VNET' -ResourceGroupName 'rg-mum-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-MUM-VNET-to-LON-VNET', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-MUM-VNET-to-LON-VNET'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-MUM-VNET-to-LON-VNET' -ResourceGroupName 'rg-mum-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh) -Force
+        }
     }
 }
 

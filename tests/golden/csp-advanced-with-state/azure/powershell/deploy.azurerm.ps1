@@ -34,8 +34,9 @@
     Where to write the Azure state file. Default: azure-state.json in the current folder.
 
 .PARAMETER Force
-    Make disruptive updates (gateway resize, ASN change, active-active conversion) without asking
-    again. Without it each one is confirmed; with -WhatIf nothing is changed and nothing is asked.
+    Make disruptive updates (gateway resize, ASN change, active-active conversion, custom APIPA
+    BGP addresses, a changed pre-shared key) without asking again. Without it each one is
+    confirmed; with -WhatIf nothing is changed and nothing is asked.
 
 .PARAMETER pskGenPskDc1
     Pre-shared key for the connections that use env:GEN_PSK_DC1 in the inventory. Asked for when not given.
@@ -205,6 +206,16 @@ function New-GenIpsecPolicyList {
     return , $list
 }
 
+function Get-GenId {
+    # The id of a referenced resource (a subnet's NSG or route table), '' when there is none.
+    param(
+        [object] $Reference
+    )
+    if ($null -eq $Reference) {
+        return ''
+    }
+    return [string] $Reference.Id
+}
 
 function Get-GenMember {
     # A property of an Azure object, or '' when the module's object model has no such property.
@@ -268,6 +279,79 @@ $gw = Get-GenExisting -Lookup { Get-AzureRmVirtualNetworkGateway -Name 'MUM-VNET
 if ($gw -and (($gw.PSObject.Properties.Name -contains 'CustomRoutes' -and $gw.CustomRoutes -and $gw.CustomRoutes.AddressPrefixes) -or $gw.VpnClientConfiguration)) {
     throw 'Gateway MUM-VNET-gw has point-to-site settings; an update from AzureRM 6.13 would clear their custom routes. Use deploy.az.ps1 (it passes them back). Nothing was changed.'
 }
+# A public IP's SKU, allocation method and zones are fixed when it is created (a zone cannot be
+# changed; Basic to Standard is an upgrade with the address detached:
+# https://learn.microsoft.com/azure/virtual-network/ip-services/public-ip-addresses): stop before
+# changing anything when a public IP gen creates (or would, for an active-active conversion)
+# differs. Zones are compared only where the inventory gives them (Azure may now report a regional
+# Standard IP as zone-redundant).
+$pip = Get-GenExisting -Lookup { Get-AzureRmPublicIpAddress -Name 'SEA-VNET-gw-pip1' -ResourceGroupName 'rg-sea-network' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP SEA-VNET-gw-pip1 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
+$pip = Get-GenExisting -Lookup { Get-AzureRmPublicIpAddress -Name 'SEA-VNET-gw-pip2' -ResourceGroupName 'rg-sea-network' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP SEA-VNET-gw-pip2 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
+$pip = Get-GenExisting -Lookup { Get-AzureRmPublicIpAddress -Name 'LON-VNET-gw-pip1' -ResourceGroupName 'rg-lon-network' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ((@($pip.Zones | Where-Object { $_ } | Sort-Object) -join ',') -ne '1,2,3') {
+        $GenFixed += ('zones ({0}) (the inventory needs 1,2,3)' -f (@($pip.Zones) -join ','))
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP LON-VNET-gw-pip1 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
+$pip = Get-GenExisting -Lookup { Get-AzureRmPublicIpAddress -Name 'MUM-VNET-gw-pip1' -ResourceGroupName 'rg-mum-network' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP MUM-VNET-gw-pip1 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
 if (-not $WhatIfPreference) {
     if (-not $pskGenPskDc1) {
         $pskGenPskDc1 = Read-Host -AsSecureString -Prompt 'Pre-shared key pskGenPskDc1 (env:GEN_PSK_DC1)'
@@ -320,25 +404,57 @@ if (-not $vnet) {
         $null = New-AzureRmVirtualNetwork -Name 'SEA-VNET' -ResourceGroupName 'rg-sea-network' -Location 'westus' -AddressPrefix '10.1.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
+    # Missing subnets are added; each existing subnet's NSG and route table are compared by id and
+    # set to the inventory's (none named: none attached, as a redeploy of the ARM template leaves it).
     $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzureRmVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.1.255.0/27'
         $GenChanges += 'subnet GatewaySubnet'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet GatewaySubnet: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet GatewaySubnet: no route table'
+        }
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'sql' })) {
         $null = Add-AzureRmVirtualNetworkSubnetConfig -Name 'sql' -VirtualNetwork $vnet -AddressPrefix '10.1.1.0/24'
         $GenChanges += 'subnet sql'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'sql' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet sql: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet sql: no route table'
+        }
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'app' })) {
         $null = Add-AzureRmVirtualNetworkSubnetConfig -Name 'app' -VirtualNetwork $vnet -AddressPrefix '10.1.2.0/24'
         $GenChanges += 'subnet app'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'app' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet app: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet app: no route table'
+        }
     }
     if ($GenChanges.Count -gt 0) {
-        if ($PSCmdlet.ShouldProcess('SEA-VNET', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+        if ($PSCmdlet.ShouldProcess('SEA-VNET', ('Update virtual network: {0}' -f ($GenChanges -join ', ')))) {
             $null = Set-AzureRmVirtualNetwork -VirtualNetwork $vnet
         }
     } else {
-        Write-Host '  VNet SEA-VNET exists with all its subnets'
+        Write-Host '  VNet SEA-VNET matches the inventory (subnets, their NSGs and route tables)'
     }
 }
 $vnet = Get-GenExisting -Lookup { Get-AzureRmVirtualNetwork -Name 'LON-VNET' -ResourceGroupName 'rg-lon-network' -ErrorAction Stop }
@@ -351,21 +467,43 @@ if (-not $vnet) {
         $null = New-AzureRmVirtualNetwork -Name 'LON-VNET' -ResourceGroupName 'rg-lon-network' -Location 'westeurope' -AddressPrefix '10.2.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
+    # Missing subnets are added; each existing subnet's NSG and route table are compared by id and
+    # set to the inventory's (none named: none attached, as a redeploy of the ARM template leaves it).
     $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzureRmVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.2.255.0/27'
         $GenChanges += 'subnet GatewaySubnet'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet GatewaySubnet: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet GatewaySubnet: no route table'
+        }
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'app' })) {
         $null = Add-AzureRmVirtualNetworkSubnetConfig -Name 'app' -VirtualNetwork $vnet -AddressPrefix '10.2.1.0/24'
         $GenChanges += 'subnet app'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'app' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet app: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet app: no route table'
+        }
     }
     if ($GenChanges.Count -gt 0) {
-        if ($PSCmdlet.ShouldProcess('LON-VNET', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+        if ($PSCmdlet.ShouldProcess('LON-VNET', ('Update virtual network: {0}' -f ($GenChanges -join ', ')))) {
             $null = Set-AzureRmVirtualNetwork -VirtualNetwork $vnet
         }
     } else {
-        Write-Host '  VNet LON-VNET exists with all its subnets'
+        Write-Host '  VNet LON-VNET matches the inventory (subnets, their NSGs and route tables)'
     }
 }
 $vnet = Get-GenExisting -Lookup { Get-AzureRmVirtualNetwork -Name 'MUM-VNET' -ResourceGroupName 'rg-mum-network' -ErrorAction Stop }
@@ -378,21 +516,43 @@ if (-not $vnet) {
         $null = New-AzureRmVirtualNetwork -Name 'MUM-VNET' -ResourceGroupName 'rg-mum-network' -Location 'westindia' -AddressPrefix '10.3.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
+    # Missing subnets are added; each existing subnet's NSG and route table are compared by id and
+    # set to the inventory's (none named: none attached, as a redeploy of the ARM template leaves it).
     $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzureRmVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.3.255.0/27'
         $GenChanges += 'subnet GatewaySubnet'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet GatewaySubnet: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet GatewaySubnet: no route table'
+        }
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'app' })) {
         $null = Add-AzureRmVirtualNetworkSubnetConfig -Name 'app' -VirtualNetwork $vnet -AddressPrefix '10.3.1.0/24'
         $GenChanges += 'subnet app'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'app' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet app: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet app: no route table'
+        }
     }
     if ($GenChanges.Count -gt 0) {
-        if ($PSCmdlet.ShouldProcess('MUM-VNET', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+        if ($PSCmdlet.ShouldProcess('MUM-VNET', ('Update virtual network: {0}' -f ($GenChanges -join ', ')))) {
             $null = Set-AzureRmVirtualNetwork -VirtualNetwork $vnet
         }
     } else {
-        Write-Host '  VNet MUM-VNET exists with all its subnets'
+        Write-Host '  VNet MUM-VNET matches the inventory (subnets, their NSGs and route tables)'
     }
 }
 
@@ -762,6 +922,19 @@ if (-not $connection) {
     } else {
         Write-Host '  connection cn-SEA-VNET-dc1-edge1 matches the inventory'
     }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskDc1) {
+        $GenKeyDiffers = (Get-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-dc1-edge1' -ResourceGroupName 'rg-sea-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskDc1)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-SEA-VNET-dc1-edge1', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-SEA-VNET-dc1-edge1'))) {
+            $null = Set-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-dc1-edge1' -ResourceGroupName 'rg-sea-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskDc1) -Force
+        }
+    }
 }
         $ipsecPolicy = New-AzureRmIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
 $connection = Wait-GenReady -What 'connection cn-SEA-VNET-dc1-edge2' -Lookup { Get-AzureRmVirtualNetworkGatewayConnection -Name 'cn-SEA-VNET-dc1-edge2' -ResourceGroupName 'rg-sea-network' -ErrorAction Stop }
@@ -795,6 +968,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-SEA-VNET-dc1-edge2 matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskDc1) {
+        $GenKeyDiffers = (Get-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-dc1-edge2' -ResourceGroupName 'rg-sea-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskDc1)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-SEA-VNET-dc1-edge2', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-SEA-VNET-dc1-edge2'))) {
+            $null = Set-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-dc1-edge2' -ResourceGroupName 'rg-sea-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskDc1) -Force
+        }
     }
 }
         $ipsecPolicy = New-AzureRmIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
@@ -830,6 +1016,19 @@ if (-not $connection) {
     } else {
         Write-Host '  connection cn-LON-VNET-dc2-edge1 matches the inventory'
     }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskDc2) {
+        $GenKeyDiffers = (Get-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-LON-VNET-dc2-edge1' -ResourceGroupName 'rg-lon-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskDc2)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-LON-VNET-dc2-edge1', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-LON-VNET-dc2-edge1'))) {
+            $null = Set-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-LON-VNET-dc2-edge1' -ResourceGroupName 'rg-lon-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskDc2) -Force
+        }
+    }
 }
         $ipsecPolicy = New-AzureRmIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
 $connection = Wait-GenReady -What 'connection cn-MUM-VNET-dc3-edge1' -Lookup { Get-AzureRmVirtualNetworkGatewayConnection -Name 'cn-MUM-VNET-dc3-edge1' -ResourceGroupName 'rg-mum-network' -ErrorAction Stop }
@@ -864,6 +1063,19 @@ if (-not $connection) {
     } else {
         Write-Host '  connection cn-MUM-VNET-dc3-edge1 matches the inventory'
     }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskDc3) {
+        $GenKeyDiffers = (Get-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-MUM-VNET-dc3-edge1' -ResourceGroupName 'rg-mum-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskDc3)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-MUM-VNET-dc3-edge1', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-MUM-VNET-dc3-edge1'))) {
+            $null = Set-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-MUM-VNET-dc3-edge1' -ResourceGroupName 'rg-mum-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskDc3) -Force
+        }
+    }
 }
         $ipsecPolicy = New-AzureRmIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
 $connection = Wait-GenReady -What 'connection cn-SEA-VNET-to-LON-VNET' -Lookup { Get-AzureRmVirtualNetworkGatewayConnection -Name 'cn-SEA-VNET-to-LON-VNET' -ResourceGroupName 'rg-sea-network' -ErrorAction Stop }
@@ -891,6 +1103,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-SEA-VNET-to-LON-VNET matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVnetMesh) {
+        $GenKeyDiffers = (Get-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-to-LON-VNET' -ResourceGroupName 'rg-sea-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-SEA-VNET-to-LON-VNET', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-SEA-VNET-to-LON-VNET'))) {
+            $null = Set-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-to-LON-VNET' -ResourceGroupName 'rg-sea-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh) -Force
+        }
     }
 }
         $ipsecPolicy = New-AzureRmIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
@@ -920,6 +1145,19 @@ if (-not $connection) {
     } else {
         Write-Host '  connection cn-LON-VNET-to-SEA-VNET matches the inventory'
     }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVnetMesh) {
+        $GenKeyDiffers = (Get-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-LON-VNET-to-SEA-VNET' -ResourceGroupName 'rg-lon-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-LON-VNET-to-SEA-VNET', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-LON-VNET-to-SEA-VNET'))) {
+            $null = Set-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-LON-VNET-to-SEA-VNET' -ResourceGroupName 'rg-lon-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh) -Force
+        }
+    }
 }
         $ipsecPolicy = New-AzureRmIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
 $connection = Wait-GenReady -What 'connection cn-SEA-VNET-to-MUM-VNET' -Lookup { Get-AzureRmVirtualNetworkGatewayConnection -Name 'cn-SEA-VNET-to-MUM-VNET' -ResourceGroupName 'rg-sea-network' -ErrorAction Stop }
@@ -947,6 +1185,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-SEA-VNET-to-MUM-VNET matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVnetMesh) {
+        $GenKeyDiffers = (Get-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-to-MUM-VNET' -ResourceGroupName 'rg-sea-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-SEA-VNET-to-MUM-VNET', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-SEA-VNET-to-MUM-VNET'))) {
+            $null = Set-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-SEA-VNET-to-MUM-VNET' -ResourceGroupName 'rg-sea-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh) -Force
+        }
     }
 }
         $ipsecPolicy = New-AzureRmIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
@@ -976,6 +1227,19 @@ if (-not $connection) {
     } else {
         Write-Host '  connection cn-MUM-VNET-to-SEA-VNET matches the inventory'
     }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVnetMesh) {
+        $GenKeyDiffers = (Get-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-MUM-VNET-to-SEA-VNET' -ResourceGroupName 'rg-mum-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-MUM-VNET-to-SEA-VNET', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-MUM-VNET-to-SEA-VNET'))) {
+            $null = Set-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-MUM-VNET-to-SEA-VNET' -ResourceGroupName 'rg-mum-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh) -Force
+        }
+    }
 }
         $ipsecPolicy = New-AzureRmIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
 $connection = Wait-GenReady -What 'connection cn-LON-VNET-to-MUM-VNET' -Lookup { Get-AzureRmVirtualNetworkGatewayConnection -Name 'cn-LON-VNET-to-MUM-VNET' -ResourceGroupName 'rg-lon-network' -ErrorAction Stop }
@@ -1004,6 +1268,19 @@ if (-not $connection) {
     } else {
         Write-Host '  connection cn-LON-VNET-to-MUM-VNET matches the inventory'
     }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVnetMesh) {
+        $GenKeyDiffers = (Get-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-LON-VNET-to-MUM-VNET' -ResourceGroupName 'rg-lon-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-LON-VNET-to-MUM-VNET', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-LON-VNET-to-MUM-VNET'))) {
+            $null = Set-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-LON-VNET-to-MUM-VNET' -ResourceGroupName 'rg-lon-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh) -Force
+        }
+    }
 }
         $ipsecPolicy = New-AzureRmIpsecPolicy -IkeEncryption 'AES256' -IkeIntegrity 'SHA256' -DhGroup 'DHGroup14' -IpsecEncryption 'GCMAES256' -IpsecIntegrity 'GCMAES256' -PfsGroup 'PFS2048' -SALifeTimeSeconds 27000 -SADataSizeKilobytes 102400000
 $connection = Wait-GenReady -What 'connection cn-MUM-VNET-to-LON-VNET' -Lookup { Get-AzureRmVirtualNetworkGatewayConnection -Name 'cn-MUM-VNET-to-LON-VNET' -ResourceGroupName 'rg-mum-network' -ErrorAction Stop }
@@ -1031,6 +1308,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-MUM-VNET-to-LON-VNET matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskVnetMesh) {
+        $GenKeyDiffers = (Get-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-MUM-VNET-to-LON-VNET' -ResourceGroupName 'rg-mum-network') -cne (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-MUM-VNET-to-LON-VNET', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-MUM-VNET-to-LON-VNET'))) {
+            $null = Set-AzureRmVirtualNetworkGatewayConnectionSharedKey -Name 'cn-MUM-VNET-to-LON-VNET' -ResourceGroupName 'rg-mum-network' -Value (ConvertFrom-GenSecureString -Value $pskGenPskVnetMesh) -Force
+        }
     }
 }
 

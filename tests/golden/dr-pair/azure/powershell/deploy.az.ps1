@@ -30,8 +30,9 @@
     Where to write the Azure state file. Default: azure-state.json in the current folder.
 
 .PARAMETER Force
-    Make disruptive updates (gateway resize, ASN change, active-active conversion) without asking
-    again. Without it each one is confirmed; with -WhatIf nothing is changed and nothing is asked.
+    Make disruptive updates (gateway resize, ASN change, active-active conversion, custom APIPA
+    BGP addresses, a changed pre-shared key) without asking again. Without it each one is
+    confirmed; with -WhatIf nothing is changed and nothing is asked.
 
 .PARAMETER pskGenPskDc1Pri
     Pre-shared key for the connections that use env:GEN_PSK_DC1_PRI in the inventory. Asked for when not given.
@@ -205,10 +206,88 @@ function New-GenIpsecPolicyList {
     return , $list
 }
 
+function Test-GenBgpAddresses {
+    # Whether custom APIPA BGP addresses are the ones wanted: '<ip configuration name>=<addresses>'
+    # for each IP configuration that has any (a gateway's BgpPeeringAddresses or a connection's
+    # GatewayCustomBgpIpAddresses).
+    param(
+        [object[]] $Have,
+        [string[]] $Want
+    )
+    $found = @()
+    foreach ($item in @($Have | Where-Object { $_ })) {
+        if ($item.PSObject.Properties.Name -contains 'CustomBgpIpAddresses') {
+            $addresses = @($item.CustomBgpIpAddresses | Where-Object { $_ })
+            $ipconfig = $item.IpconfigurationId
+        } else {
+            $addresses = @($item.CustomBgpIpAddress | Where-Object { $_ })
+            $ipconfig = $item.IpConfigurationId
+        }
+        if ($addresses.Count -gt 0) {
+            $found += ('{0}={1}' -f ($ipconfig -split '/')[-1], ($addresses -join ','))
+        }
+    }
+    return ((@($found | Sort-Object) -join ';') -eq (@($Want | Where-Object { $_ } | Sort-Object) -join ';'))
+}
+
+function Get-GenId {
+    # The id of a referenced resource (a subnet's NSG or route table), '' when there is none.
+    param(
+        [object] $Reference
+    )
+    if ($null -eq $Reference) {
+        return ''
+    }
+    return [string] $Reference.Id
+}
 
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for dr-pair (Az)'
 $null = Set-AzContext -Subscription $SubscriptionId -WhatIf:$false -Confirm:$false
+# A public IP's SKU, allocation method and zones are fixed when it is created (a zone cannot be
+# changed; Basic to Standard is an upgrade with the address detached:
+# https://learn.microsoft.com/azure/virtual-network/ip-services/public-ip-addresses): stop before
+# changing anything when a public IP gen creates (or would, for an active-active conversion)
+# differs. Zones are compared only where the inventory gives them (Azure may now report a regional
+# Standard IP as zone-redundant).
+$pip = Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'PRI-VNET-gw-pip1' -ResourceGroupName 'rg-primary' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ((@($pip.Zones | Where-Object { $_ } | Sort-Object) -join ',') -ne '1,2,3') {
+        $GenFixed += ('zones ({0}) (the inventory needs 1,2,3)' -f (@($pip.Zones) -join ','))
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP PRI-VNET-gw-pip1 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
+$pip = Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'DR-VNET-gw-pip1' -ResourceGroupName 'rg-dr' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ((@($pip.Zones | Where-Object { $_ } | Sort-Object) -join ',') -ne '1,2,3') {
+        $GenFixed += ('zones ({0}) (the inventory needs 1,2,3)' -f (@($pip.Zones) -join ','))
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP DR-VNET-gw-pip1 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
 if (-not $WhatIfPreference) {
     if (-not $pskGenPskDc1Pri) {
         $pskGenPskDc1Pri = Read-Host -AsSecureString -Prompt 'Pre-shared key pskGenPskDc1Pri (env:GEN_PSK_DC1_PRI)'
@@ -250,21 +329,43 @@ if (-not $vnet) {
         $null = New-AzVirtualNetwork -Name 'PRI-VNET' -ResourceGroupName 'rg-primary' -Location 'westeurope' -AddressPrefix '10.20.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
+    # Missing subnets are added; each existing subnet's NSG and route table are compared by id and
+    # set to the inventory's (none named: none attached, as a redeploy of the ARM template leaves it).
     $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.20.255.0/27'
         $GenChanges += 'subnet GatewaySubnet'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet GatewaySubnet: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet GatewaySubnet: no route table'
+        }
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'app' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'app' -VirtualNetwork $vnet -AddressPrefix '10.20.1.0/24'
         $GenChanges += 'subnet app'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'app' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet app: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet app: no route table'
+        }
     }
     if ($GenChanges.Count -gt 0) {
-        if ($PSCmdlet.ShouldProcess('PRI-VNET', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+        if ($PSCmdlet.ShouldProcess('PRI-VNET', ('Update virtual network: {0}' -f ($GenChanges -join ', ')))) {
             $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
         }
     } else {
-        Write-Host '  VNet PRI-VNET exists with all its subnets'
+        Write-Host '  VNet PRI-VNET matches the inventory (subnets, their NSGs and route tables)'
     }
 }
 $vnet = Get-GenExisting -Lookup { Get-AzVirtualNetwork -Name 'DR-VNET' -ResourceGroupName 'rg-dr' -ErrorAction Stop }
@@ -277,21 +378,43 @@ if (-not $vnet) {
         $null = New-AzVirtualNetwork -Name 'DR-VNET' -ResourceGroupName 'rg-dr' -Location 'northeurope' -AddressPrefix '10.21.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
+    # Missing subnets are added; each existing subnet's NSG and route table are compared by id and
+    # set to the inventory's (none named: none attached, as a redeploy of the ARM template leaves it).
     $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.21.255.0/27'
         $GenChanges += 'subnet GatewaySubnet'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet GatewaySubnet: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet GatewaySubnet: no route table'
+        }
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'app' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'app' -VirtualNetwork $vnet -AddressPrefix '10.21.1.0/24'
         $GenChanges += 'subnet app'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'app' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet app: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet app: no route table'
+        }
     }
     if ($GenChanges.Count -gt 0) {
-        if ($PSCmdlet.ShouldProcess('DR-VNET', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+        if ($PSCmdlet.ShouldProcess('DR-VNET', ('Update virtual network: {0}' -f ($GenChanges -join ', ')))) {
             $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
         }
     } else {
-        Write-Host '  VNet DR-VNET exists with all its subnets'
+        Write-Host '  VNet DR-VNET matches the inventory (subnets, their NSGs and route tables)'
     }
 }
 
@@ -383,6 +506,16 @@ if ($gw) {
         $gw.BgpSettings.Asn = 65040
         $GenChanges += 'BGP ASN 65040'
     }
+    # Custom APIPA BGP addresses per IP configuration (BgpSettings.BgpPeeringAddresses, sent whole with the gateway).
+    if (-not (Test-GenBgpAddresses -Have $gw.BgpSettings.BgpPeeringAddresses -Want @('ipconfig1=169.254.21.1'))) {
+        $GenDisruptive += 'custom APIPA BGP addresses (every device peering with them must follow)'
+        $gw.BgpSettings.BgpPeeringAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress]'
+        $gw.BgpSettings.BgpPeeringAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress' -Property @{
+                    IpconfigurationId    = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-primary/providers/Microsoft.Network/virtualNetworkGateways/PRI-VNET-gw/ipConfigurations/ipconfig1'
+                    CustomBgpIpAddresses = @('169.254.21.1')
+                }))
+        $GenChanges += 'custom APIPA BGP addresses'
+    }
     if ($gw.ActiveActive) {
         Write-Warning 'Gateway PRI-VNET-gw is active-active; the inventory says active-standby. gen does not convert back (it removes an IP configuration and changes the BGP addresses): do it by hand, or set active_active: true.'
     }
@@ -429,6 +562,16 @@ if ($gw) {
         }
         $gw.BgpSettings.Asn = 65041
         $GenChanges += 'BGP ASN 65041'
+    }
+    # Custom APIPA BGP addresses per IP configuration (BgpSettings.BgpPeeringAddresses, sent whole with the gateway).
+    if (-not (Test-GenBgpAddresses -Have $gw.BgpSettings.BgpPeeringAddresses -Want @('ipconfig1=169.254.21.5'))) {
+        $GenDisruptive += 'custom APIPA BGP addresses (every device peering with them must follow)'
+        $gw.BgpSettings.BgpPeeringAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress]'
+        $gw.BgpSettings.BgpPeeringAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress' -Property @{
+                    IpconfigurationId    = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-dr/providers/Microsoft.Network/virtualNetworkGateways/DR-VNET-gw/ipConfigurations/ipconfig1'
+                    CustomBgpIpAddresses = @('169.254.21.5')
+                }))
+        $GenChanges += 'custom APIPA BGP addresses'
     }
     if ($gw.ActiveActive) {
         Write-Warning 'Gateway DR-VNET-gw is active-active; the inventory says active-standby. gen does not convert back (it removes an IP configuration and changes the BGP addresses): do it by hand, or set active_active: true.'
@@ -570,6 +713,14 @@ if (-not $connection) {
         $connection.ConnectionMode = 'Default'
         $GenChanges += 'connection mode Default'
     }
+    if (-not (Test-GenBgpAddresses -Have $connection.GatewayCustomBgpIpAddresses -Want @('ipconfig1=169.254.21.1'))) {
+        $connection.GatewayCustomBgpIpAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration]'
+        $connection.GatewayCustomBgpIpAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration' -Property @{
+                    IpConfigurationId  = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-primary/providers/Microsoft.Network/virtualNetworkGateways/PRI-VNET-gw/ipConfigurations/ipconfig1'
+                    CustomBgpIpAddress = '169.254.21.1'
+                }))
+        $GenChanges += 'custom BGP addresses 169.254.21.1'
+    }
     if ($connection.ConnectionProtocol -ne 'IKEv2') {
         Write-Warning ('Connection cn-PRI-VNET-dc1-fw1 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
     }
@@ -579,6 +730,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-PRI-VNET-dc1-fw1 matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskDc1Pri) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-PRI-VNET-dc1-fw1' -ResourceGroupName 'rg-primary') -cne (ConvertFrom-GenSecureString -Value $pskGenPskDc1Pri)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-PRI-VNET-dc1-fw1', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-PRI-VNET-dc1-fw1'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-PRI-VNET-dc1-fw1' -ResourceGroupName 'rg-primary' -Value (ConvertFrom-GenSecureString -Value $pskGenPskDc1Pri) -Force
+        }
     }
 }
         # New-AzIpsecPolicy -IkeEncryption stops at AES256 (Azure/azure-powershell#28945) although Azure
@@ -633,6 +797,14 @@ if (-not $connection) {
         $connection.ConnectionMode = 'Default'
         $GenChanges += 'connection mode Default'
     }
+    if (-not (Test-GenBgpAddresses -Have $connection.GatewayCustomBgpIpAddresses -Want @('ipconfig1=169.254.21.5'))) {
+        $connection.GatewayCustomBgpIpAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration]'
+        $connection.GatewayCustomBgpIpAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration' -Property @{
+                    IpConfigurationId  = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-dr/providers/Microsoft.Network/virtualNetworkGateways/DR-VNET-gw/ipConfigurations/ipconfig1'
+                    CustomBgpIpAddress = '169.254.21.5'
+                }))
+        $GenChanges += 'custom BGP addresses 169.254.21.5'
+    }
     if ($connection.ConnectionProtocol -ne 'IKEv2') {
         Write-Warning ('Connection cn-DR-VNET-dc1-fw1 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
     }
@@ -642,6 +814,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-DR-VNET-dc1-fw1 matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskDc1Dr) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-DR-VNET-dc1-fw1' -ResourceGroupName 'rg-dr') -cne (ConvertFrom-GenSecureString -Value $pskGenPskDc1Dr)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-DR-VNET-dc1-fw1', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-DR-VNET-dc1-fw1'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-DR-VNET-dc1-fw1' -ResourceGroupName 'rg-dr' -Value (ConvertFrom-GenSecureString -Value $pskGenPskDc1Dr) -Force
+        }
     }
 }
         # New-AzIpsecPolicy -IkeEncryption stops at AES256 (Azure/azure-powershell#28945) although Azure
@@ -682,6 +867,19 @@ if (-not $connection) {
     } else {
         Write-Host '  connection cn-PRI-VNET-to-DR-VNET matches the inventory'
     }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskDrLink) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-PRI-VNET-to-DR-VNET' -ResourceGroupName 'rg-primary') -cne (ConvertFrom-GenSecureString -Value $pskGenPskDrLink)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-PRI-VNET-to-DR-VNET', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-PRI-VNET-to-DR-VNET'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-PRI-VNET-to-DR-VNET' -ResourceGroupName 'rg-primary' -Value (ConvertFrom-GenSecureString -Value $pskGenPskDrLink) -Force
+        }
+    }
 }
         # New-AzIpsecPolicy -IkeEncryption stops at AES256 (Azure/azure-powershell#28945) although Azure
         # accepts GCMAES256: build the policy object directly.
@@ -720,6 +918,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-DR-VNET-to-PRI-VNET matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskDrLink) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-DR-VNET-to-PRI-VNET' -ResourceGroupName 'rg-dr') -cne (ConvertFrom-GenSecureString -Value $pskGenPskDrLink)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-DR-VNET-to-PRI-VNET', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-DR-VNET-to-PRI-VNET'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-DR-VNET-to-PRI-VNET' -ResourceGroupName 'rg-dr' -Value (ConvertFrom-GenSecureString -Value $pskGenPskDrLink) -Force
+        }
     }
 }
 

@@ -30,8 +30,9 @@
     Where to write the Azure state file. Default: azure-state.json in the current folder.
 
 .PARAMETER Force
-    Make disruptive updates (gateway resize, ASN change, active-active conversion) without asking
-    again. Without it each one is confirmed; with -WhatIf nothing is changed and nothing is asked.
+    Make disruptive updates (gateway resize, ASN change, active-active conversion, custom APIPA
+    BGP addresses, a changed pre-shared key) without asking again. Without it each one is
+    confirmed; with -WhatIf nothing is changed and nothing is asked.
 
 .PARAMETER pskGenPskBranch1
     Pre-shared key for the connections that use env:GEN_PSK_BRANCH1 in the inventory. Asked for when not given.
@@ -195,10 +196,69 @@ function New-GenIpsecPolicyList {
     return , $list
 }
 
+function Test-GenBgpAddresses {
+    # Whether custom APIPA BGP addresses are the ones wanted: '<ip configuration name>=<addresses>'
+    # for each IP configuration that has any (a gateway's BgpPeeringAddresses or a connection's
+    # GatewayCustomBgpIpAddresses).
+    param(
+        [object[]] $Have,
+        [string[]] $Want
+    )
+    $found = @()
+    foreach ($item in @($Have | Where-Object { $_ })) {
+        if ($item.PSObject.Properties.Name -contains 'CustomBgpIpAddresses') {
+            $addresses = @($item.CustomBgpIpAddresses | Where-Object { $_ })
+            $ipconfig = $item.IpconfigurationId
+        } else {
+            $addresses = @($item.CustomBgpIpAddress | Where-Object { $_ })
+            $ipconfig = $item.IpConfigurationId
+        }
+        if ($addresses.Count -gt 0) {
+            $found += ('{0}={1}' -f ($ipconfig -split '/')[-1], ($addresses -join ','))
+        }
+    }
+    return ((@($found | Sort-Object) -join ';') -eq (@($Want | Where-Object { $_ } | Sort-Object) -join ';'))
+}
+
+function Get-GenId {
+    # The id of a referenced resource (a subnet's NSG or route table), '' when there is none.
+    param(
+        [object] $Reference
+    )
+    if ($null -eq $Reference) {
+        return ''
+    }
+    return [string] $Reference.Id
+}
 
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for minimal (Az)'
 $null = Set-AzContext -Subscription $SubscriptionId -WhatIf:$false -Confirm:$false
+# A public IP's SKU, allocation method and zones are fixed when it is created (a zone cannot be
+# changed; Basic to Standard is an upgrade with the address detached:
+# https://learn.microsoft.com/azure/virtual-network/ip-services/public-ip-addresses): stop before
+# changing anything when a public IP gen creates (or would, for an active-active conversion)
+# differs. Zones are compared only where the inventory gives them (Azure may now report a regional
+# Standard IP as zone-redundant).
+$pip = Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'hub-vnet-gw-pip1' -ResourceGroupName 'rg-hub' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ((@($pip.Zones | Where-Object { $_ } | Sort-Object) -join ',') -ne '1,2,3') {
+        $GenFixed += ('zones ({0}) (the inventory needs 1,2,3)' -f (@($pip.Zones) -join ','))
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP hub-vnet-gw-pip1 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
 if (-not $WhatIfPreference) {
     if (-not $pskGenPskBranch1) {
         $pskGenPskBranch1 = Read-Host -AsSecureString -Prompt 'Pre-shared key pskGenPskBranch1 (env:GEN_PSK_BRANCH1)'
@@ -227,21 +287,43 @@ if (-not $vnet) {
         $null = New-AzVirtualNetwork -Name 'hub-vnet' -ResourceGroupName 'rg-hub' -Location 'westeurope' -AddressPrefix '10.10.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
+    # Missing subnets are added; each existing subnet's NSG and route table are compared by id and
+    # set to the inventory's (none named: none attached, as a redeploy of the ARM template leaves it).
     $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.10.255.0/27'
         $GenChanges += 'subnet GatewaySubnet'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet GatewaySubnet: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet GatewaySubnet: no route table'
+        }
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'workload' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'workload' -VirtualNetwork $vnet -AddressPrefix '10.10.1.0/24'
         $GenChanges += 'subnet workload'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'workload' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet workload: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet workload: no route table'
+        }
     }
     if ($GenChanges.Count -gt 0) {
-        if ($PSCmdlet.ShouldProcess('hub-vnet', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+        if ($PSCmdlet.ShouldProcess('hub-vnet', ('Update virtual network: {0}' -f ($GenChanges -join ', ')))) {
             $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
         }
     } else {
-        Write-Host '  VNet hub-vnet exists with all its subnets'
+        Write-Host '  VNet hub-vnet matches the inventory (subnets, their NSGs and route tables)'
     }
 }
 
@@ -372,6 +454,10 @@ if (-not $connection) {
         $connection.ConnectionMode = 'Default'
         $GenChanges += 'connection mode Default'
     }
+    if (-not (Test-GenBgpAddresses -Have $connection.GatewayCustomBgpIpAddresses -Want @())) {
+        $connection.GatewayCustomBgpIpAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration]'
+        $GenChanges += 'custom BGP addresses none'
+    }
     if ($connection.ConnectionProtocol -ne 'IKEv2') {
         Write-Warning ('Connection cn-hub-vnet-branch1-rtr uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
     }
@@ -381,6 +467,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-hub-vnet-branch1-rtr matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskBranch1) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-hub-vnet-branch1-rtr' -ResourceGroupName 'rg-hub') -cne (ConvertFrom-GenSecureString -Value $pskGenPskBranch1)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-hub-vnet-branch1-rtr', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-hub-vnet-branch1-rtr'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-hub-vnet-branch1-rtr' -ResourceGroupName 'rg-hub' -Value (ConvertFrom-GenSecureString -Value $pskGenPskBranch1) -Force
+        }
     }
 }
 
