@@ -30,8 +30,9 @@
     Where to write the Azure state file. Default: azure-state.json in the current folder.
 
 .PARAMETER Force
-    Make disruptive updates (gateway resize, ASN change, active-active conversion) without asking
-    again. Without it each one is confirmed; with -WhatIf nothing is changed and nothing is asked.
+    Make disruptive updates (gateway resize, ASN change, active-active conversion, custom APIPA
+    BGP addresses, a changed pre-shared key) without asking again. Without it each one is
+    confirmed; with -WhatIf nothing is changed and nothing is asked.
 
 .PARAMETER pskGenPskPanosDc2
     Pre-shared key for the connections that use env:GEN_PSK_PANOS_DC2 in the inventory. Asked for when not given.
@@ -200,10 +201,107 @@ function New-GenIpsecPolicyList {
     return , $list
 }
 
+function Test-GenBgpAddresses {
+    # Whether custom APIPA BGP addresses are the ones wanted: '<ip configuration name>=<addresses>'
+    # for each IP configuration that has any (a gateway's BgpPeeringAddresses or a connection's
+    # GatewayCustomBgpIpAddresses).
+    param(
+        [object[]] $Have,
+        [string[]] $Want
+    )
+    $found = @()
+    foreach ($item in @($Have | Where-Object { $_ })) {
+        if ($item.PSObject.Properties.Name -contains 'CustomBgpIpAddresses') {
+            $addresses = @($item.CustomBgpIpAddresses | Where-Object { $_ })
+            $ipconfig = $item.IpconfigurationId
+        } else {
+            $addresses = @($item.CustomBgpIpAddress | Where-Object { $_ })
+            $ipconfig = $item.IpConfigurationId
+        }
+        if ($addresses.Count -gt 0) {
+            $found += ('{0}={1}' -f ($ipconfig -split '/')[-1], ($addresses -join ','))
+        }
+    }
+    return ((@($found | Sort-Object) -join ';') -eq (@($Want | Where-Object { $_ } | Sort-Object) -join ';'))
+}
+
+function Get-GenId {
+    # The id of a referenced resource (a subnet's NSG or route table), '' when there is none.
+    param(
+        [object] $Reference
+    )
+    if ($null -eq $Reference) {
+        return ''
+    }
+    return [string] $Reference.Id
+}
 
 # ============================================================================= Preflight (changes nothing)
 Write-Host 'Preflight checks for panos-edge (Az)'
 $null = Set-AzContext -Subscription $SubscriptionId -WhatIf:$false -Confirm:$false
+# A public IP's SKU, allocation method and zones are fixed when it is created (a zone cannot be
+# changed; Basic to Standard is an upgrade with the address detached:
+# https://learn.microsoft.com/azure/virtual-network/ip-services/public-ip-addresses): stop before
+# changing anything when a public IP gen creates (or would, for an active-active conversion)
+# differs. Zones are compared only where the inventory gives them (Azure may now report a regional
+# Standard IP as zone-redundant).
+$pip = Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'HUB-VNET-gw-pip1' -ResourceGroupName 'rg-hub' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ((@($pip.Zones | Where-Object { $_ } | Sort-Object) -join ',') -ne '1,2,3') {
+        $GenFixed += ('zones ({0}) (the inventory needs 1,2,3)' -f (@($pip.Zones) -join ','))
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP HUB-VNET-gw-pip1 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
+$pip = Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'HUB-VNET-gw-pip2' -ResourceGroupName 'rg-hub' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ((@($pip.Zones | Where-Object { $_ } | Sort-Object) -join ',') -ne '1,2,3') {
+        $GenFixed += ('zones ({0}) (the inventory needs 1,2,3)' -f (@($pip.Zones) -join ','))
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP HUB-VNET-gw-pip2 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
+$pip = Get-GenExisting -Lookup { Get-AzPublicIpAddress -Name 'BR-VNET-gw-pip1' -ResourceGroupName 'rg-branch' -ErrorAction Stop }
+if ($pip) {
+    $GenFixed = @()
+    if ($pip.Sku.Name -ne 'Standard') {
+        $GenFixed += ('SKU {0} (the inventory needs Standard)' -f $pip.Sku.Name)
+    }
+    if ($pip.PublicIpAllocationMethod -ne 'Static') {
+        $GenFixed += ('allocation {0} (the inventory needs Static)' -f $pip.PublicIpAllocationMethod)
+    }
+    if ($pip.PublicIpAddressVersion -ne 'IPv4') {
+        $GenFixed += ('IP version {0} (the inventory needs IPv4)' -f $pip.PublicIpAddressVersion)
+    }
+    if ((@($pip.Zones | Where-Object { $_ } | Sort-Object) -join ',') -ne '1,2,3') {
+        $GenFixed += ('zones ({0}) (the inventory needs 1,2,3)' -f (@($pip.Zones) -join ','))
+    }
+    if ($GenFixed.Count -gt 0) {
+        throw ('Public IP BR-VNET-gw-pip1 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
 if (-not $WhatIfPreference) {
     if (-not $pskGenPskPanosDc2) {
         $pskGenPskPanosDc2 = Read-Host -AsSecureString -Prompt 'Pre-shared key pskGenPskPanosDc2 (env:GEN_PSK_PANOS_DC2)'
@@ -242,21 +340,43 @@ if (-not $vnet) {
         $null = New-AzVirtualNetwork -Name 'HUB-VNET' -ResourceGroupName 'rg-hub' -Location 'westeurope' -AddressPrefix '10.50.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
+    # Missing subnets are added; each existing subnet's NSG and route table are compared by id and
+    # set to the inventory's (none named: none attached, as a redeploy of the ARM template leaves it).
     $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.50.255.0/27'
         $GenChanges += 'subnet GatewaySubnet'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet GatewaySubnet: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet GatewaySubnet: no route table'
+        }
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'app' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'app' -VirtualNetwork $vnet -AddressPrefix '10.50.1.0/24'
         $GenChanges += 'subnet app'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'app' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet app: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet app: no route table'
+        }
     }
     if ($GenChanges.Count -gt 0) {
-        if ($PSCmdlet.ShouldProcess('HUB-VNET', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+        if ($PSCmdlet.ShouldProcess('HUB-VNET', ('Update virtual network: {0}' -f ($GenChanges -join ', ')))) {
             $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
         }
     } else {
-        Write-Host '  VNet HUB-VNET exists with all its subnets'
+        Write-Host '  VNet HUB-VNET matches the inventory (subnets, their NSGs and route tables)'
     }
 }
 $vnet = Get-GenExisting -Lookup { Get-AzVirtualNetwork -Name 'BR-VNET' -ResourceGroupName 'rg-branch' -ErrorAction Stop }
@@ -269,21 +389,43 @@ if (-not $vnet) {
         $null = New-AzVirtualNetwork -Name 'BR-VNET' -ResourceGroupName 'rg-branch' -Location 'northeurope' -AddressPrefix '10.51.0.0/16' -Subnet $subnets -Tag $GenTags
     }
 } else {
+    # Missing subnets are added; each existing subnet's NSG and route table are compared by id and
+    # set to the inventory's (none named: none attached, as a redeploy of the ARM template leaves it).
     $GenChanges = @()
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'GatewaySubnet' -VirtualNetwork $vnet -AddressPrefix '10.51.255.0/27'
         $GenChanges += 'subnet GatewaySubnet'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'GatewaySubnet' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet GatewaySubnet: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet GatewaySubnet: no route table'
+        }
     }
     if (-not ($vnet.Subnets | Where-Object { $_.Name -eq 'app' })) {
         $null = Add-AzVirtualNetworkSubnetConfig -Name 'app' -VirtualNetwork $vnet -AddressPrefix '10.51.1.0/24'
         $GenChanges += 'subnet app'
+    } else {
+        $subnet = @($vnet.Subnets | Where-Object { $_.Name -eq 'app' })[0]
+        if ((Get-GenId -Reference $subnet.NetworkSecurityGroup) -ne '') {
+            $subnet.NetworkSecurityGroup = $null
+            $GenChanges += 'subnet app: no NSG'
+        }
+        if ((Get-GenId -Reference $subnet.RouteTable) -ne '') {
+            $subnet.RouteTable = $null
+            $GenChanges += 'subnet app: no route table'
+        }
     }
     if ($GenChanges.Count -gt 0) {
-        if ($PSCmdlet.ShouldProcess('BR-VNET', ('Add missing subnets: {0}' -f ($GenChanges -join ', ')))) {
+        if ($PSCmdlet.ShouldProcess('BR-VNET', ('Update virtual network: {0}' -f ($GenChanges -join ', ')))) {
             $null = Set-AzVirtualNetwork -VirtualNetwork $vnet
         }
     } else {
-        Write-Host '  VNet BR-VNET exists with all its subnets'
+        Write-Host '  VNet BR-VNET matches the inventory (subnets, their NSGs and route tables)'
     }
 }
 
@@ -379,6 +521,20 @@ if ($gw) {
         }
         $gw.BgpSettings.Asn = 65060
         $GenChanges += 'BGP ASN 65060'
+    }
+    # Custom APIPA BGP addresses per IP configuration (BgpSettings.BgpPeeringAddresses, sent whole with the gateway).
+    if (-not (Test-GenBgpAddresses -Have $gw.BgpSettings.BgpPeeringAddresses -Want @('ipconfig1=169.254.21.1', 'ipconfig2=169.254.22.1'))) {
+        $GenDisruptive += 'custom APIPA BGP addresses (every device peering with them must follow)'
+        $gw.BgpSettings.BgpPeeringAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress]'
+        $gw.BgpSettings.BgpPeeringAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress' -Property @{
+                    IpconfigurationId    = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworkGateways/HUB-VNET-gw/ipConfigurations/ipconfig1'
+                    CustomBgpIpAddresses = @('169.254.21.1')
+                }))
+        $gw.BgpSettings.BgpPeeringAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSIpConfigurationBgpPeeringAddress' -Property @{
+                    IpconfigurationId    = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworkGateways/HUB-VNET-gw/ipConfigurations/ipconfig2'
+                    CustomBgpIpAddresses = @('169.254.22.1')
+                }))
+        $GenChanges += 'custom APIPA BGP addresses'
     }
     if (-not $gw.ActiveActive) {
         $GenDisruptive += 'active-active conversion (Azure assigns new BGP addresses: render the device files again afterwards)'
@@ -595,6 +751,18 @@ if (-not $connection) {
         $connection.ConnectionMode = 'Default'
         $GenChanges += 'connection mode Default'
     }
+    if (-not (Test-GenBgpAddresses -Have $connection.GatewayCustomBgpIpAddresses -Want @('ipconfig1=169.254.21.1', 'ipconfig2=169.254.22.1'))) {
+        $connection.GatewayCustomBgpIpAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration]'
+        $connection.GatewayCustomBgpIpAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration' -Property @{
+                    IpConfigurationId  = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworkGateways/HUB-VNET-gw/ipConfigurations/ipconfig1'
+                    CustomBgpIpAddress = '169.254.21.1'
+                }))
+        $connection.GatewayCustomBgpIpAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration' -Property @{
+                    IpConfigurationId  = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworkGateways/HUB-VNET-gw/ipConfigurations/ipconfig2'
+                    CustomBgpIpAddress = '169.254.22.1'
+                }))
+        $GenChanges += 'custom BGP addresses 169.254.21.1, 169.254.22.1'
+    }
     if ($connection.ConnectionProtocol -ne 'IKEv2') {
         Write-Warning ('Connection cn-HUB-VNET-dc2-pa1 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
     }
@@ -604,6 +772,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-HUB-VNET-dc2-pa1 matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskPanosDc2) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-HUB-VNET-dc2-pa1' -ResourceGroupName 'rg-hub') -cne (ConvertFrom-GenSecureString -Value $pskGenPskPanosDc2)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-HUB-VNET-dc2-pa1', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-HUB-VNET-dc2-pa1'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-HUB-VNET-dc2-pa1' -ResourceGroupName 'rg-hub' -Value (ConvertFrom-GenSecureString -Value $pskGenPskPanosDc2) -Force
+        }
     }
 }
         # New-AzIpsecPolicy -IkeEncryption stops at AES256 (Azure/azure-powershell#28945) although Azure
@@ -662,6 +843,18 @@ if (-not $connection) {
         $connection.ConnectionMode = 'Default'
         $GenChanges += 'connection mode Default'
     }
+    if (-not (Test-GenBgpAddresses -Have $connection.GatewayCustomBgpIpAddresses -Want @('ipconfig1=169.254.21.1', 'ipconfig2=169.254.22.1'))) {
+        $connection.GatewayCustomBgpIpAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration]'
+        $connection.GatewayCustomBgpIpAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration' -Property @{
+                    IpConfigurationId  = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworkGateways/HUB-VNET-gw/ipConfigurations/ipconfig1'
+                    CustomBgpIpAddress = '169.254.21.1'
+                }))
+        $connection.GatewayCustomBgpIpAddresses.Add((New-Object -TypeName 'Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration' -Property @{
+                    IpConfigurationId  = '/subscriptions/' + $SubscriptionId + '/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworkGateways/HUB-VNET-gw/ipConfigurations/ipconfig2'
+                    CustomBgpIpAddress = '169.254.22.1'
+                }))
+        $GenChanges += 'custom BGP addresses 169.254.21.1, 169.254.22.1'
+    }
     if ($connection.ConnectionProtocol -ne 'IKEv2') {
         Write-Warning ('Connection cn-HUB-VNET-dc2-pa2 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
     }
@@ -671,6 +864,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-HUB-VNET-dc2-pa2 matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskPanosDc2) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-HUB-VNET-dc2-pa2' -ResourceGroupName 'rg-hub') -cne (ConvertFrom-GenSecureString -Value $pskGenPskPanosDc2)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-HUB-VNET-dc2-pa2', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-HUB-VNET-dc2-pa2'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-HUB-VNET-dc2-pa2' -ResourceGroupName 'rg-hub' -Value (ConvertFrom-GenSecureString -Value $pskGenPskPanosDc2) -Force
+        }
     }
 }
 $ipsecPolicy = $null
@@ -707,6 +913,10 @@ if (-not $connection) {
         $connection.ConnectionMode = 'Default'
         $GenChanges += 'connection mode Default'
     }
+    if (-not (Test-GenBgpAddresses -Have $connection.GatewayCustomBgpIpAddresses -Want @())) {
+        $connection.GatewayCustomBgpIpAddresses = New-Object -TypeName 'System.Collections.Generic.List[Microsoft.Azure.Commands.Network.Models.PSGatewayCustomBgpIpConfiguration]'
+        $GenChanges += 'custom BGP addresses none'
+    }
     if ($connection.ConnectionProtocol -ne 'IKEv2') {
         Write-Warning ('Connection cn-BR-VNET-br2-pa1 uses {0}; the inventory asks IKEv2, which Set-AzVirtualNetworkGatewayConnection cannot change: delete the connection and run the script again.' -f $connection.ConnectionProtocol)
     }
@@ -716,6 +926,19 @@ if (-not $connection) {
         }
     } else {
         Write-Host '  connection cn-BR-VNET-br2-pa1 matches the inventory'
+    }
+    # The pre-shared key: the one Azure holds is read (never printed) and compared; it is set only when
+    # it differs, after confirmation unless -Force (the tunnel is down until the device has the same
+    # key). Under -WhatIf no key is asked for, so none is compared.
+    # https://learn.microsoft.com/powershell/module/az.network/get-azvirtualnetworkgatewayconnectionsharedkey
+    $GenKeyDiffers = $false
+    if ($pskGenPskPanosBr2) {
+        $GenKeyDiffers = (Get-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-BR-VNET-br2-pa1' -ResourceGroupName 'rg-branch') -cne (ConvertFrom-GenSecureString -Value $pskGenPskPanosBr2)
+    }
+    if ($GenKeyDiffers) {
+        if ($PSCmdlet.ShouldProcess('cn-BR-VNET-br2-pa1', 'Set the pre-shared key (the tunnel is down until the device has the same key)') -and ($Force -or $PSCmdlet.ShouldContinue('The tunnel goes down until the device has the same key.', 'Disruptive change to connection cn-BR-VNET-br2-pa1'))) {
+            $null = Set-AzVirtualNetworkGatewayConnectionSharedKey -Name 'cn-BR-VNET-br2-pa1' -ResourceGroupName 'rg-branch' -Value (ConvertFrom-GenSecureString -Value $pskGenPskPanosBr2) -Force
+        }
     }
 }
 
