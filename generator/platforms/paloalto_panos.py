@@ -52,11 +52,40 @@ Sources, per block (PAN-OS web interface help and admin guide, docs.paloaltonetw
   allow update local-preference|as-path prepend N`, `redist-rules`):
   https://docs.paloaltonetworks.com/pan-os/11-1/pan-os-web-interface-help/network/network-virtual-routers/bgp
   The legacy engine's `max-prefixes` is a count only (no warning threshold, no restart timer: the
-  peer is reset when it is exceeded); the Advanced Routing Engine has both, it is not rendered here.
+  peer is reset when it is exceeded); the Advanced Routing Engine has both (below).
+- Advanced Routing Engine (PAN-OS 10.2+, device field `logical_router`; the engine itself is switched
+  on on the firewall, Device > Setup > Management > Advanced Routing, and needs a reboot, so gen only
+  renders for it): `network logical-router NAME vrf default` takes the same `interface` members and
+  `routing-table ip static-route` entries as the virtual router (/32 to each Azure BGP address over
+  its tunnel, discard summaries at admin-dist 240), and `bgp` (enable, router-id, local-as,
+  install-route, `redistribution-profile ipv4 unicast`, `peer-group NAME type ebgp`, `address-family
+  ipv4`, `filtering-profile ipv4`, `connection-options timers|multihop`, peers with `inherit yes`,
+  `local-address interface|ip`, `peer-address ip`). Timers, the prefix limit (num_prefixes,
+  threshold = warning %, action restart interval in minutes) and filters live in `network
+  routing-profile bgp timer-profile|address-family-profile|filtering-profile|redistribution-profile`,
+  the prefix lists and route maps in `network routing-profile filters prefix-list|route-maps bgp`:
+  https://docs.paloaltonetworks.com/pan-os/11-1/pan-os-web-interface-help/network/network-routing-logical-routers/network-routing-logical-routers-general
+  https://docs.paloaltonetworks.com/content/techdocs/en_US/ngfw/networking/advanced-routing/configure-a-logical-router.html
+  https://docs.paloaltonetworks.com/pan-os/11-2/pan-os-web-interface-help/network/network-routing-routing-profiles/network-routing-routing-profiles-bgp
+  https://docs.paloaltonetworks.com/pan-os/u-v/routing-engine-migration-reference/routing-protocol-migration-exceptions/mp-bgp
+  XML paths and value ranges: Palo Alto's own machine-readable specs (pan-os-codegen,
+  https://github.com/PaloAltoNetworks/pan-os-codegen/blob/main/specs/network/logical-router.yaml and
+  specs/network/routing-profiles/bgp-*.yaml, filters-prefix-list-profile.yaml,
+  filters-bgp-route-map-profile.yaml) and pan-os-python's LogicalRouter/Vrf/RoutingProfile* classes,
+  which agree on every path rendered. Safe-side choices where sources are silent: peers `inherit yes`
+  (the spec's default for timers and multihop is "inherit", so they sit on the peer group once); an
+  explicit deny entry 20 ends each route map (route maps deny what no entry permits, FRR-style, but an
+  explicit deny does not depend on it); a prefix-list entry without greater-than-or-equal /
+  less-than-or-equal matches that prefix only (exact); redistribution takes every static route and
+  the outbound route map lets only the site's summaries out. AS-path prepend is a member list of
+  ASNs (`set aspath-prepend`), one member per prepended AS, so the backup's own AS three times; no
+  source says whether PAN-OS keeps a repeated member, so if it keeps one the backup's path is still
+  one AS longer than the primary's (still the less preferred one).
 - Runbook: `validate full` before `commit`
   (https://docs.paloaltonetworks.com/pan-os/11-1/pan-os-cli-quick-start/use-the-cli/commit-configuration-changes),
   `load config partial` (https://docs.paloaltonetworks.com/pan-os/11-1/pan-os-cli-quick-start/use-the-cli/load-configurations/load-a-partial-configuration),
-  verify with `show vpn ike-sa`, `show vpn ipsec-sa`, `show routing protocol bgp summary`.
+  verify with `show vpn ike-sa`, `show vpn ipsec-sa`, `show routing protocol bgp summary` (legacy) or
+  `show advanced-routing bgp summary|peer status|peer detail ... logical-router NAME` (ARE).
 """
 
 from __future__ import annotations
@@ -116,6 +145,7 @@ VENDOR = Vendor(
 # names on every model, so the defaults are the common trust/untrust plus one zone for the tunnels.
 DEFAULT_ZONES = SecurityZones(outside="untrust", tunnel="azure", inside="trust")
 VIRTUAL_ROUTER = "default"  # the legacy routing engine's virtual router of a factory configuration
+ARE_VRF = "default"  # a logical router's VRF of a factory configuration (the only one on most models)
 VSYS = "vsys1"
 DEVICE_ENTRY = "localhost.localdomain"  # the firewall's own entry in /config/devices
 MSS_OVERHEAD = 40  # PAN-OS clamps MSS to tunnel MTU - 40 (KB kA10g000000ClW3CAK)
@@ -146,6 +176,20 @@ def panos_ipsec_crypto(policy: IpsecPolicy) -> dict[str, str]:
 def panos_lifetime(seconds: int) -> tuple[str, int]:
     """A PAN-OS lifetime (unit, value): whole hours as `hours N`, else `seconds N`."""
     return ("hours", seconds // 3600) if seconds % 3600 == 0 else ("seconds", seconds)
+
+
+def panos_router(device: Device) -> str:
+    """The `set` path of the device's router: the Advanced Routing Engine's logical router (its
+    default VRF) when the device names one, else the legacy engine's virtual router."""
+    if device.logical_router:
+        return f"network logical-router {panos_value(device.logical_router)} vrf {ARE_VRF}"
+    return f"network virtual-router {VIRTUAL_ROUTER}"
+
+
+def panos_router_title(device: Device) -> str:
+    if device.logical_router:
+        return f"logical router {device.logical_router} vrf {ARE_VRF} (Advanced Routing Engine)"
+    return f"virtual router {VIRTUAL_ROUTER} (legacy routing engine)"
 
 
 def panos_tunnel_mtu(mss: int) -> int:
@@ -206,10 +250,11 @@ def panos_security_rules(device: Device, tunnels: Iterable[Any], rp: Any) -> lis
 # ---------------------------------------------------------------- XML <-> set
 def xml_set_lines(element: ET.Element, path: tuple[str, ...] = ()) -> list[str]:
     """The `set` lines an XML configuration element says (PAN-OS's own mapping: an `entry` is its
-    name, a `member` is a value of the list, a leaf's text is its value)."""
+    name, a `member` is a value of the list, a leaf's text is its value; an `entry` without a name,
+    as in an Advanced Routing Engine prefix list's `prefix entry network`, is a plain container)."""
     lines: list[str] = []
     for child in element:
-        if child.tag == "entry":
+        if child.tag == "entry" and "name" in child.attrib:
             here = (*path, panos_value(child.get("name", "")))
         elif child.tag == "member":
             lines.append("set " + " ".join((*path, panos_value(child.text or ""))))
@@ -281,7 +326,10 @@ def parse_panos(xml_text: str, set_text: str | None = None) -> DeviceFacts:
     ike_profiles = _by_name(network, "ike/crypto-profiles/ike-crypto-profiles")
     ipsec_profiles = _by_name(network, "ike/crypto-profiles/ipsec-crypto-profiles")
     gateways = _by_name(network, "ike/gateway")
-    vr = _by_name(network, "virtual-router").get(VIRTUAL_ROUTER)
+    routers = _entries(network, "logical-router")
+    are = bool(routers)
+    # Advanced Routing Engine: the logical router's default VRF; else the legacy virtual router
+    vr = _by_name(routers[0], "vrf").get(ARE_VRF) if are else _by_name(network, "virtual-router").get(VIRTUAL_ROUTER)
     routes: dict[int, set[str]] = {}
     for route in _entries(vr, "routing-table/ip/static-route"):
         m = re.match(r"^tunnel\.(\d+)$", _t(route, "interface"))
@@ -309,6 +357,9 @@ def parse_panos(xml_text: str, set_text: str | None = None) -> DeviceFacts:
         )
         t.ike = ike_facts(ike_profiles.get(_t(gateway, "protocol/ikev2/ike-crypto-profile")))
         t.esp = esp_facts(ipsec_profiles.get(_t(tunnel, "auto-key/ipsec-crypto-profile")))
+    if are:
+        _are_bgp(device, vr, network)
+        return device
     bgp = vr.find("protocol/bgp") if vr is not None else None
     asn = _t(bgp, "local-as")
     device.asn = int(asn) if asn.isdigit() else None
@@ -336,6 +387,94 @@ def parse_panos(xml_text: str, set_text: str | None = None) -> DeviceFacts:
                 hold=int(hold) if hold.isdigit() else None,
             )
     return device
+
+
+def _are_bgp(device: DeviceFacts, vrf: ET.Element | None, network: ET.Element | None) -> None:
+    """BGP of a logical router's VRF: peers of each peer group with what its routing profiles say
+    (timer profile: hold; address-family profile: the prefix limit; filtering profile: the route
+    maps, their prefix lists, local-preference and AS-path prepend). A peer that does not inherit
+    from its group takes its own address-family and filtering profiles, a peer naming its own timer
+    profile that one."""
+    bgp = vrf.find("bgp") if vrf is not None else None
+    asn = _t(bgp, "local-as")
+    device.asn = int(asn) if asn.isdigit() else None
+    profiles = network.find("routing-profile") if network is not None else None
+    timers = _by_name(profiles, "bgp/timer-profile")
+    families = _by_name(profiles, "bgp/address-family-profile")
+    filtering = _by_name(profiles, "bgp/filtering-profile")
+    maps = _by_name(profiles, "filters/route-maps/bgp/bgp-entry")
+    lists = _by_name(profiles, "filters/prefix-list")
+    for group in _entries(bgp, "peer-group"):
+        for peer in _entries(group, "peer"):
+            own = peer.find("inherit/no")
+            holder = own if own is not None else group
+            family = families.get(_t(holder, "address-family/ipv4"))
+            filters = filtering.get(_t(holder, "filtering-profile/ipv4"))
+            timer_name = _t(peer, "connection-options/timers")
+            if timer_name in ("", "inherit"):
+                timer_name = _t(group, "connection-options/timers")
+            hold = _t(timers.get(timer_name), "hold-time")
+            limit = _t(family, "ipv4/unicast/maximum-prefix/num_prefixes")
+            inbound = maps.get(_t(filters, "ipv4/unicast/route-maps/inbound"))
+            outbound = maps.get(_t(filters, "ipv4/unicast/route-maps/outbound"))
+            local_pref = _route_map_set(inbound, "local-preference")
+            prepend = _members(_first_permit(outbound), "set/aspath-prepend")
+            address = _t(peer, "peer-address/ip")
+            remote = _t(peer, "peer-as")
+            device.neighbors[address] = int(remote) if remote.isdigit() else -1
+            source = _t(peer, "local-address/ip").split("/")[0]
+            device.bgp_source = device.bgp_source or source or None
+            device.policies[address] = NeighborPolicy(
+                inbound=_route_map_prefixes(inbound, lists),
+                outbound=_route_map_prefixes(outbound, lists),
+                max_prefix=int(limit) if limit.isdigit() else None,
+                prepend=tuple(int(a) if a.isdigit() else -1 for a in prepend),
+                local_preference=int(local_pref) if local_pref.isdigit() else None,
+                hold=int(hold) if hold.isdigit() else None,
+            )
+
+
+def _route_map_entries(route_map: ET.Element | None) -> list[ET.Element]:
+    entries = _entries(route_map, "route-map")
+    return sorted(entries, key=lambda e: int(e.get("name", "0")) if e.get("name", "").isdigit() else 0)
+
+
+def _first_permit(route_map: ET.Element | None) -> ET.Element | None:
+    return next((e for e in _route_map_entries(route_map) if _t(e, "action") == "permit"), None)
+
+
+def _route_map_set(route_map: ET.Element | None, leaf: str) -> str:
+    return _t(_first_permit(route_map), f"set/{leaf}")
+
+
+def _route_map_prefixes(route_map: ET.Element | None, lists: dict[str, ET.Element]) -> set[str] | None:
+    """Prefixes a BGP route map lets through, None without a route map. Entries apply in sequence
+    order; a permit entry passes its prefix list's permit entries (exact when they carry no
+    greater-than-or-equal/less-than-or-equal), one without a match passes any route; a deny entry
+    without a match ends the map (route maps deny what no entry permits anyway)."""
+    if route_map is None:
+        return None
+    allowed: set[str] = set()
+    for entry in _route_map_entries(route_map):
+        name = _t(entry, "match/ipv4/address/prefix-list")
+        if _t(entry, "action") == "permit":
+            if not name and entry.find("match") is None:
+                allowed.add("<any route: a permit entry without a match>")
+                continue
+            plist = lists.get(name)
+            if plist is None:
+                allowed.add(f"<prefix list {name!r} missing>")
+            for item in _entries(plist, "type/ipv4/ipv4-entry"):
+                if _t(item, "action") != "permit":
+                    continue
+                network = _t(item, "prefix/entry/network") or _t(item, "prefix/network")
+                ranged = item.find("prefix/entry/greater-than-or-equal") is not None or (
+                    item.find("prefix/entry/less-than-or-equal") is not None
+                )
+                allowed.add(f"{network} (not exact)" if ranged or network == "any" else network)
+        elif entry.find("match") is None:
+            break
+    return allowed
 
 
 def _used_by(rule: ET.Element, group: str) -> bool:
@@ -380,7 +519,7 @@ class PaloaltoPanos(Platform):
     loopback_interface = "loopback.1"
     vendor = VENDOR
     capabilities = frozenset({STATEFUL_FIREWALL})
-    device_fields = frozenset({"security_zones"})
+    device_fields = frozenset({"security_zones", "logical_router"})
     tunnel_interface = "tunnel.{n}"
     apply_steps = (
         "either paste `{file}`: `set cli scripting-mode on`, `configure`, paste the `set` lines; "
@@ -409,12 +548,34 @@ class PaloaltoPanos(Platform):
         "panos_ipsec_crypto": panos_ipsec_crypto,
         "panos_lifetime": panos_lifetime,
         "panos_tunnel_mtu": panos_tunnel_mtu,
+        "panos_router": panos_router,
+        "panos_router_title": panos_router_title,
         "panos_zones": panos_zones,
         "panos_value": panos_value,
         "panos_xml_text": panos_xml_text,
         "panos_xml_comment": panos_xml_comment,
         "panos_security_rules": panos_security_rules,
     }
+
+    def bgp_commands(self, device: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        if device is None or not device.logical_router:
+            return self.bgp_verify_commands, self.bgp_neighbor_commands
+        # Advanced Routing Engine: `show advanced-routing ...`, scoped by logical router. No Palo Alto
+        # page with these operational commands was found in the sources searched; the forms are the
+        # ones public PAN-OS tooling uses (`show advanced-routing bgp peer status`, `... bgp summary
+        # logical-router NAME`, `... peer status peer-name P logical-router NAME`), so the runbook
+        # step may need the argument order the firewall's CLI completion offers.
+        lr = device.logical_router
+        return (
+            (
+                f"show advanced-routing bgp summary logical-router {lr}",
+                f"show advanced-routing route type bgp logical-router {lr}",
+            ),
+            (
+                f"show advanced-routing bgp peer status peer-name AZURE-{{neighbor}} logical-router {lr}",
+                f"show advanced-routing bgp peer detail peer-name AZURE-{{neighbor}} logical-router {lr}",
+            ),
+        )
 
     def expected_crypto(self, policy: IpsecPolicy) -> tuple[Any, Any]:
         ike = tuple((value,) for _, value in panos_ike_crypto(policy))
