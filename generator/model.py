@@ -281,6 +281,7 @@ class Device:
     # device-field-platform refuses the others): given in the inventory or None.
     security_zones: SecurityZones | None = None
     existing_bgp: bool | None = None  # the router already runs BGP: no global AS / router-id lines
+    logical_router: str | None = None  # route in this logical router of an advanced routing engine
     tunnel_base: int = 1  # number of its first tunnel interface (Tunnel<N>, st0.<N>, xfrm<N>, vti<N>)
 
     @property

@@ -575,6 +575,7 @@ class _Resolver:
                         path=path + ("devices", j),
                         security_zones=SecurityZones(**d["security_zones"]) if "security_zones" in d else None,
                         existing_bgp=d.get("existing_bgp"),
+                        logical_router=d.get("logical_router"),
                         tunnel_base=d.get("tunnel_base", 1),
                     )
                 )

@@ -34,6 +34,8 @@ FAKE_KEYS = {
     "GEN_PSK_DC1_DR": "FakeDc1DrKey0123456789abcdef",
     "GEN_PSK_VYOS_DC1": "FakeVyosDc1Key0123456789abcdef",
     "GEN_PSK_VYOS_BR1": "FakeVyosBr1Key0123456789abcdef",
+    "GEN_PSK_PANOS_DC2": "FakePanosDc2Key0123456789abcdef",
+    "GEN_PSK_PANOS_BR2": "FakePanosBr2Key0123456789abcdef",
     "GEN_PSK_FG_DC1": "FakeFgDc1Key0123456789abcdef",
     "GEN_PSK_FG_BR1": "FakeFgBr1Key0123456789abcdef",
     "GEN_PSK_ASA_HQ": "FakeAsaHqKey0123456789abcdef",

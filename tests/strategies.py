@@ -68,6 +68,8 @@ POLICY_BASED_PLATFORMS = {p.key for p in with_capability(POLICY_BASED_SELECTORS)
 ONE_TUNNEL_PLATFORMS = {p.key for p in with_capability(ONE_TUNNEL_PER_GATEWAY)}
 RESPONDER_PLATFORMS = {p.key for p in with_capability(RESPONDER_ONLY)}  # can take InitiatorOnly
 IBGP_PLATFORMS = {p.key for p in with_capability(IBGP_PAIR)}  # render bgp.ibgp
+# platforms that take a logical_router (an advanced routing engine's logical router, device option)
+LOGICAL_ROUTER_PLATFORMS = {p.key for p in REGISTRY.values() if "logical_router" in p.device_fields}
 
 
 def _refuses_nat(key: str) -> bool:
@@ -256,6 +258,8 @@ def inventories(draw) -> dict[str, Any]:
             # an endpoint given by DNS name: LNG fqdn and FQDN IKE identity (rule device-fqdn: platforms that can)
             if device["platform"] in FQDN_PLATFORMS and draw(st.booleans()):
                 device["fqdn"] = f"{device['name']}.vpn.example.com".lower()
+            if device["platform"] in LOGICAL_ROUTER_PLATFORMS and draw(st.booleans()):
+                device["logical_router"] = draw(st.sampled_from(["default", "LR-azure", "edge.1"]))
             devices.append(device)
         site: dict[str, Any] = {
             "name": draw(SLUG_BASE) + f"s{j}",

@@ -27,6 +27,7 @@ from .cisco_asa import CiscoAsa
 from .cisco_iosxe import CiscoIosXe
 from .fortigate import Fortigate
 from .juniper_srx import JuniperSrx
+from .paloalto_panos import PaloaltoPanos
 from .strongswan_frr import StrongswanFrr
 from .vyos import Vyos
 
@@ -37,6 +38,7 @@ PLATFORMS: dict[str, Platform] = {
         CiscoAsa(),
         Fortigate(),
         JuniperSrx(),
+        PaloaltoPanos(),
         StrongswanFrr(),
         Vyos(),
     )

@@ -29,7 +29,7 @@ NO_BGP_WITH_SELECTORS = "no-bgp-with-selectors"
 ONE_TUNNEL_PER_GATEWAY = "one-tunnel-per-gateway"
 
 # Optional device fields only some platforms take (Device attributes; rule device-field-platform).
-PLATFORM_DEVICE_FIELDS = ("security_zones", "existing_bgp")
+PLATFORM_DEVICE_FIELDS = ("security_zones", "existing_bgp", "logical_router")
 # Can present an FQDN as its IKE identity (a device given as `fqdn`, rule device-fqdn).
 FQDN_IDENTITY = "fqdn-identity"
 # Can be told to only respond to IKE, never initiate nor rekey itself (a connection with
@@ -170,13 +170,19 @@ class Platform:
         """`.swanctl.conf` -> onprem/<key>/swanctl.conf.j2"""
         return f"onprem/{self.key}/{suffix.lstrip('.')}.j2"
 
-    def verify(self, tunnels: Iterable[Any]) -> tuple[str, ...]:
-        """The device's verify commands: IPsec always; BGP ones only with BGP tunnels, per neighbour."""
+    def verify(self, tunnels: Iterable[Any], device: Any = None) -> tuple[str, ...]:
+        """The device's verify commands: IPsec always; BGP ones only with BGP tunnels, per neighbour
+        (`bgp_commands` may pick them by device)."""
         neighbors = [str(t.azure_bgp_ip) for t in tunnels if t.bgp]
         if not neighbors:
             return self.verify_commands
-        per_neighbor = tuple(c.format(neighbor=n) for n in neighbors for c in self.bgp_neighbor_commands)
-        return self.verify_commands + self.bgp_verify_commands + per_neighbor
+        summary, each = self.bgp_commands(device)
+        per_neighbor = tuple(c.format(neighbor=n) for n in neighbors for c in each)
+        return self.verify_commands + summary + per_neighbor
+
+    def bgp_commands(self, device: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(summary commands, per-neighbour commands) for the device's BGP."""
+        return self.bgp_verify_commands, self.bgp_neighbor_commands
 
     def can(self, capability: str) -> bool:
         return capability in self.capabilities

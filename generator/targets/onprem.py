@@ -62,7 +62,7 @@ class OnpremTarget:
                 connections=tuple(connections.get(device.name, ())),
                 pending=pending(tunnels),
                 psk_placeholders=any(t.psk.parameter not in keys for t in tunnels),
-                verify=PLATFORMS[device.platform].verify(tunnels),
+                verify=PLATFORMS[device.platform].verify(tunnels, device),
             )
             for suffix in view.platform.files:
                 text = render(

@@ -189,7 +189,7 @@ def devices(model: Model) -> tuple[DeviceView, ...]:
                 tunnels=tunnels,
                 bgp_sessions=sum(1 for t in tunnels if t.bgp),
                 pending=pending(tunnels),
-                verify=platform.verify(tunnels),
+                verify=platform.verify(tunnels, d),
             )
         )
     return tuple(views)
