@@ -179,9 +179,9 @@ def _frr_failover(frr: str, stem: str) -> list[str]:
     """Each Azure BGP peer resolves only through its own tunnel: its /32 into xfrmN, a blackhole /32
     behind it, an AZURE-PEERS entry that AZURE-NHT denies when blackholed, `ip nht bgp route-map
     AZURE-NHT` and `bgp fast-convergence` (so the session drops when the tunnel's SA goes)."""
-    own = re.search(r"^router bgp (\d+)", frr, re.M)
-    remote = re.findall(r"^ neighbor (\S+) remote-as (\d+)$", frr, re.M)
-    peers = [n for n, asn in remote if own is None or asn != own.group(1)]  # eBGP: Azure (iBGP: the site's pair)
+    own = re.findall(r"^router bgp (\d+)$", frr, re.M)
+    # the Azure (eBGP) peers; an iBGP neighbour in the device's own AS (bgp.ibgp) runs across the site
+    peers = [n for n, asn in re.findall(r"^ neighbor (\S+) remote-as (\d+)$", frr, re.M) if asn not in own]
     if not peers:
         return []
     problems = []
