@@ -526,6 +526,7 @@ class LoadBalancer:
     frontend_ip: IPv4Address | None  # None: Azure allocates a dynamic private IP
     frontend_name: str
     frontend_ref: ResourceRef
+    zones: tuple[str, ...]  # zones of its frontend (regions.lb_frontend_zones); () = regional
     pools: tuple[LbPool, ...]
     probes: tuple[Probe, ...]
     rules: tuple[LbRule, ...]
@@ -537,7 +538,8 @@ class LoadBalancer:
         """What gen manages of it as one text, in Azure's order: the PowerShell step compares the
         deployed load balancer's (Get-GenLbShape) with this and sends the whole load balancer when
         they differ."""
-        parts = [f"fe:{self.frontend_name}:{'Static' if self.frontend_ip else 'Dynamic'}:{self.frontend_ip or ''}"]
+        fe = f"fe:{self.frontend_name}:{'Static' if self.frontend_ip else 'Dynamic'}:{self.frontend_ip or ''}"
+        parts = [f"{fe}:{','.join(sorted(self.zones))}"]
         parts += [f"pool:{p.name}:{','.join(str(a) for a in p.addresses)}" for p in self.pools]
         parts += [
             f"probe:{p.name}:{p.protocol}:{p.port}:{p.interval_seconds}:{p.count}:{p.request_path or ''}"

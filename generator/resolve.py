@@ -529,6 +529,7 @@ class _Resolver:
                     frontend_ip=IPv4Address(raw["frontend_ip"]) if "frontend_ip" in raw else None,
                     frontend_name=frontend,
                     frontend_ref=_ref("loadBalancers/frontendIPConfigurations", name, frontend, rg=rg),
+                    zones=regions.lb_frontend_zones(vnet.region, raw.get("sku", "Standard")),
                     pools=pools,
                     probes=tuple(probes.values()),
                     rules=tuple(rules),
