@@ -178,6 +178,7 @@ class _Resolver:
             region=vnet["region"],
             sku=sku,
             generation=raw.get("generation", facts.default_generation(sku)),
+            generation_given="generation" in raw,
             active_active=active,
             bgp=bgp is not None,
             asn=bgp["asn"] if bgp else facts.AZURE_DEFAULT_ASN,

@@ -32,6 +32,12 @@ CASES: dict[str, tuple[dict, Callable[[dict], None], str, str]] = {
         "azure.vnets[1].gateway",
         "ARM and Bicep never modify it, so a BGP ASN is applied only by the PowerShell scripts",
     ),
+    "brownfield-generation": (
+        BASE,
+        _set("azure.vnets.1.gateway", {"sku": "VpnGw2AZ", "existing": True, "generation": "Generation2"}),
+        "azure.vnets[1].gateway.generation",
+        "Azure cannot change a gateway's generation in place, so generation: Generation2 is only checked",
+    ),
     "vnet-range-forbidden": (
         BASE,
         _set("azure.vnets.1.address_space", ["10.2.0.0/16", "127.0.0.0/8"]),
@@ -391,3 +397,23 @@ def test_brownfield_azure_state_output_fills_the_existing_gateways_placeholders(
     after = render_files(inventory, (state,))
     device_text = "".join(t for p, t in after.items() if p.startswith("onprem/"))
     assert "<hub-gw-" not in device_text and "203.0.113.70" in device_text and "203.0.113.71" in device_text
+
+
+def test_existing_gateway_generation_is_checked_by_the_preflight_and_named_in_the_runbook() -> None:
+    # The audit's case: an existing non-AZ VpnGw2 with generation: Generation2 validated with only the
+    # sku-retiring warning; the generation cannot change in place, so it is checked before any change.
+    data = copy.deepcopy(BASE)
+    _set("azure.vnets.1.gateway", {"sku": "VpnGw2", "existing": True, "generation": "Generation2"})(data)
+    assert {m[0] for m in _messages(data)} >= {"sku-retiring", "brownfield-generation"}
+    files = render_files(ROOT / "tests" / "warn" / "brownfield-generation" / "existing-gen2-gateway.yaml")
+    for module in ("az", "azurerm"):
+        text = files[f"azure/powershell/deploy.{module}.ps1"]
+        check = text.index("} elseif ($gw.VpnGatewayGeneration -ne 'Generation2') {")
+        # in the preflight: before the first step changes anything
+        assert check < text.index("Write-GenStep -Number 1 ")
+        assert "Existing gateway hub-vnet-gw is {0}; the inventory gives generation: Generation2" in text[check:]
+    readme = files["README.md"]
+    assert "cannot change a gateway's generation in place" in readme
+    assert "- `hub-vnet-gw` (resource group `rg-hub`) is not Generation2;" in readme
+    # a new gateway's generation is applied, not checked
+    assert not [m for m in _messages(BASE) if m[0] == "brownfield-generation"]
