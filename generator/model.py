@@ -224,6 +224,7 @@ class Gateway:
     region: str
     sku: str
     generation: str
+    generation_given: bool  # the inventory sets generation (else facts.default_generation)
     active_active: bool
     bgp: bool
     asn: int  # Azure's default 65515 without BGP
@@ -238,10 +239,22 @@ class Gateway:
 
     @property
     def brownfield_changes(self) -> tuple[str, ...]:
-        """What the inventory asks of an existing gateway (only the PowerShell scripts apply it)."""
+        """What the inventory asks of an existing gateway (only the PowerShell scripts apply it).
+
+        A generation is not among them: Azure cannot change a gateway's generation in place (a resize
+        stays within the generation; Gen1 to Gen2 is a migration: facts-2026-12 §2.1,
+        https://learn.microsoft.com/azure/vpn-gateway/gateway-sku-upgrade). An existing gateway's
+        given generation is a precondition instead (brownfield_checks): the PowerShell preflight
+        reads the gateway and stops, with nothing changed, when it is another generation."""
         if not self.existing:
             return ()
         return tuple(what for what, asked in (("a BGP ASN", self.bgp), ("active-active", self.active_active)) if asked)
+
+    @property
+    def brownfield_checks(self) -> tuple[str, ...]:
+        """What the inventory states of an existing gateway that Azure cannot change in place: the
+        PowerShell preflight checks it and stops when the gateway differs (rule brownfield-generation)."""
+        return (f"generation {self.generation}",) if self.existing and self.generation_given else ()
 
     @property
     def converged(self) -> bool:
@@ -541,6 +554,7 @@ class LoadBalancer:
     frontend_ip: IPv4Address | None  # None: Azure allocates a dynamic private IP
     frontend_name: str
     frontend_ref: ResourceRef
+    zones: tuple[str, ...]  # zones of its frontend (regions.lb_frontend_zones); () = regional
     pools: tuple[LbPool, ...]
     probes: tuple[Probe, ...]
     rules: tuple[LbRule, ...]
@@ -552,7 +566,8 @@ class LoadBalancer:
         """What gen manages of it as one text, in Azure's order: the PowerShell step compares the
         deployed load balancer's (Get-GenLbShape) with this and sends the whole load balancer when
         they differ."""
-        parts = [f"fe:{self.frontend_name}:{'Static' if self.frontend_ip else 'Dynamic'}:{self.frontend_ip or ''}"]
+        fe = f"fe:{self.frontend_name}:{'Static' if self.frontend_ip else 'Dynamic'}:{self.frontend_ip or ''}"
+        parts = [f"{fe}:{','.join(sorted(self.zones))}"]
         parts += [f"pool:{p.name}:{','.join(str(a) for a in p.addresses)}" for p in self.pools]
         parts += [
             f"probe:{p.name}:{p.protocol}:{p.port}:{p.interval_seconds}:{p.count}:{p.request_path or ''}"

@@ -55,6 +55,21 @@ def public_ip_zones(region: str, gateway_sku: str) -> tuple[str, ...]:
     return ZONE_REDUNDANT if gateway_sku.endswith("AZ") and has_zones(region) else ()
 
 
+def lb_frontend_zones(region: str, lb_sku: str) -> tuple[str, ...]:
+    """Zones of an internal load balancer's frontend: zone-redundant for a Standard load balancer in a
+    region with zones, else none (regional, "no-zone").
+
+    The zones sit on each frontendIPConfigurations entry (ARM schema FrontendIPConfiguration.zones,
+    Microsoft.Network 2024-05-01); a Standard frontend with zones 1, 2, 3 in a zone region is
+    zone-redundant, one without is non-zonal, and Basic has no zones:
+    https://learn.microsoft.com/azure/load-balancer/load-balancer-standard-availability-zones and
+    https://learn.microsoft.com/azure/templates/microsoft.network/loadbalancers (frontendIPConfigurations
+    zones). A frontend's zones cannot be changed once it exists
+    (https://learn.microsoft.com/azure/reliability/migrate-load-balancer).
+    """
+    return ZONE_REDUNDANT if lb_sku == "Standard" and has_zones(region) else ()
+
+
 def _distance(a: str, b: str) -> int:
     """Levenshtein edit distance."""
     previous = list(range(len(b) + 1))

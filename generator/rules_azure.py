@@ -130,6 +130,26 @@ def _brownfield_gateway_change(model: Model) -> Iterator[Problem]:
             )
 
 
+# Azure cannot change a gateway's generation in place: a resize stays within its generation and
+# Gen1 to Gen2 is a migration (https://learn.microsoft.com/azure/vpn-gateway/gateway-sku-upgrade,
+# upgrade matrix; facts-2026-12 §2.1). For an existing gateway the inventory's generation can only be
+# checked, so the PowerShell preflight reads it and stops before changing anything when it differs.
+@rule(
+    "brownfield-generation",
+    "A generation given for an existing gateway is only checked (PowerShell preflight), never changed (warning).",
+    "warning",
+)
+def _brownfield_generation(model: Model) -> Iterator[Problem]:
+    for gw in model.gateways:
+        if gw.brownfield_checks:
+            yield _p(
+                gw.path + ("generation",),
+                f"existing gateway '{gw.name}': Azure cannot change a gateway's generation in place, so generation: "
+                f"{gw.generation} is only checked: the PowerShell preflight stops, with nothing changed, when the "
+                "gateway is another generation (ARM and Bicep do not check it); remove generation or set the gateway's own",
+            )
+
+
 # ---------------------------------------------------------------- refusals Azure makes
 # https://learn.microsoft.com/azure/virtual-network/virtual-networks-faq#what-address-ranges-can-i-use-in-my-virtual-networks
 VNET_FORBIDDEN = {

@@ -81,7 +81,8 @@ def test_az_script_builds_ip_pools_and_azurerm_stops(files) -> None:
     az = files["azure/powershell/deploy.az.ps1"]
     assert check_text("deploy.az.ps1", az) == []
     assert "PSLoadBalancerBackendAddress" in az and "IpAddress      = '10.30.2.5'" in az
-    assert "-Name 'frontend' -Subnet $subnet" in az  # dynamic: no -PrivateIpAddress
+    # dynamic: no -PrivateIpAddress; westeurope has zones: zone-redundant
+    assert "-Name 'frontend' -Zone '1', '2', '3' -Subnet $subnet" in az
     azurerm = files["azure/powershell/deploy.azurerm.ps1"]
     assert check_text("deploy.azurerm.ps1", azurerm) == []
     assert "has no IP-based backend pools" in azurerm and "PSLoadBalancerBackendAddress" not in azurerm

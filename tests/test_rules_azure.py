@@ -32,6 +32,12 @@ CASES: dict[str, tuple[dict, Callable[[dict], None], str, str]] = {
         "azure.vnets[1].gateway",
         "ARM and Bicep never modify it, so a BGP ASN is applied only by the PowerShell scripts",
     ),
+    "brownfield-generation": (
+        BASE,
+        _set("azure.vnets.1.gateway", {"sku": "VpnGw2AZ", "existing": True, "generation": "Generation2"}),
+        "azure.vnets[1].gateway.generation",
+        "Azure cannot change a gateway's generation in place, so generation: Generation2 is only checked",
+    ),
     "vnet-range-forbidden": (
         BASE,
         _set("azure.vnets.1.address_space", ["10.2.0.0/16", "127.0.0.0/8"]),
@@ -228,6 +234,64 @@ def test_csp_advanced_has_zones_exactly_where_the_region_has_them() -> None:
         assert _pip_zones_ps(files[f"azure/powershell/deploy.{module}.ps1"]) == expected
 
 
+def _lb_zones_arm(files: dict[str, str]) -> dict[str, list | None]:
+    found = {}
+    for path, text in files.items():
+        if path.startswith("azure/arm/") and not path.endswith(".parameters.json"):
+            for r in json.loads(text)["resources"]:
+                if r["type"] == "Microsoft.Network/loadBalancers":
+                    (frontend,) = r["properties"]["frontendIPConfigurations"]
+                    found[r["name"]] = frontend.get("zones")
+    return found
+
+
+def _lb_zones_bicep(files: dict[str, str]) -> dict[str, bool]:
+    found = {}
+    for path, text in files.items():
+        if path.startswith("azure/bicep/") and path.endswith(".bicep"):
+            for block in re.findall(
+                r"Microsoft.Network/loadBalancers@[^\n]*\n  name: '([^']+)'(.*?)\n    backendAddressPools", text, re.S
+            ):
+                found[block[0]] = "zones: [\n          '1'\n          '2'\n          '3'\n        ]" in block[1]
+    return found
+
+
+def _lb_zones_ps(text: str) -> dict[str, bool]:
+    found = {}
+    for block in re.split(r"\r?\n(?=\$lb = Wait-GenReady )", text)[1:]:
+        name = re.match(r"\$lb = Wait-GenReady -What 'load balancer ([^']+)'", block).group(1)
+        frontend = re.search(r"New-Az\w*LoadBalancerFrontendIpConfig [^\n]*", block).group(0)
+        found[name] = " -Zone '1', '2', '3' -Subnet " in frontend
+        # the comparison (shape) and the preflight stop both know the inventory's zones
+        zones = "1,2,3" if found[name] else ""
+        assert "Get-GenLbShape -LoadBalancer $lb) -ne 'fe:" in block and f":{zones};pool:" in block, name
+        assert re.search(
+            rf"'Load balancer {name} frontend \S+ has zones \(' \+ \$zones \+ '\) but the inventory needs \({zones or 'none'}\);",
+            text,
+        ), name
+    return found
+
+
+@pytest.mark.parametrize(
+    ("inventory", "expected", "modules"),
+    [
+        # sql-ag-ilb is in SEA-VNET (westus, no zones): a regional frontend
+        (ROOT / "inventories" / "csp-advanced.yaml", {"sql-ag-ilb": False}, ("az", "azurerm")),
+        # westeurope has zones: both Standard frontends zone-redundant (AzureRM 6.13 cannot build
+        # IP-based pools, so its script only stops there)
+        (ROOT / "tests" / "data" / "lb" / "ilb.yaml", {"nva-ilb": True, "web-ilb": True}, ("az",)),
+    ],
+)
+def test_load_balancer_frontends_have_zones_exactly_where_the_region_has_them(inventory, expected, modules) -> None:
+    files = render_files(inventory)
+    arm = _lb_zones_arm(files)
+    assert {name: zones is not None for name, zones in arm.items()} == expected
+    assert all(zones == ["1", "2", "3"] for zones in arm.values() if zones is not None)
+    assert _lb_zones_bicep(files) == expected
+    for module in modules:
+        assert _lb_zones_ps(files[f"azure/powershell/deploy.{module}.ps1"]) == expected
+
+
 # ---------------------------------------------------------------- SKUs Azure still creates
 def test_highperformance_is_refused_naming_vpngw2az() -> None:
     data = copy.deepcopy(BASE)
@@ -333,3 +397,23 @@ def test_brownfield_azure_state_output_fills_the_existing_gateways_placeholders(
     after = render_files(inventory, (state,))
     device_text = "".join(t for p, t in after.items() if p.startswith("onprem/"))
     assert "<hub-gw-" not in device_text and "203.0.113.70" in device_text and "203.0.113.71" in device_text
+
+
+def test_existing_gateway_generation_is_checked_by_the_preflight_and_named_in_the_runbook() -> None:
+    # The audit's case: an existing non-AZ VpnGw2 with generation: Generation2 validated with only the
+    # sku-retiring warning; the generation cannot change in place, so it is checked before any change.
+    data = copy.deepcopy(BASE)
+    _set("azure.vnets.1.gateway", {"sku": "VpnGw2", "existing": True, "generation": "Generation2"})(data)
+    assert {m[0] for m in _messages(data)} >= {"sku-retiring", "brownfield-generation"}
+    files = render_files(ROOT / "tests" / "warn" / "brownfield-generation" / "existing-gen2-gateway.yaml")
+    for module in ("az", "azurerm"):
+        text = files[f"azure/powershell/deploy.{module}.ps1"]
+        check = text.index("} elseif ($gw.VpnGatewayGeneration -ne 'Generation2') {")
+        # in the preflight: before the first step changes anything
+        assert check < text.index("Write-GenStep -Number 1 ")
+        assert "Existing gateway hub-vnet-gw is {0}; the inventory gives generation: Generation2" in text[check:]
+    readme = files["README.md"]
+    assert "cannot change a gateway's generation in place" in readme
+    assert "- `hub-vnet-gw` (resource group `rg-hub`) is not Generation2;" in readme
+    # a new gateway's generation is applied, not checked
+    assert not [m for m in _messages(BASE) if m[0] == "brownfield-generation"]

@@ -230,6 +230,7 @@ class RunbookTarget:
             devices=devices(model),
             placeholders=placeholders(model),
             brownfield=[gw for gw in model.gateways if gw.brownfield_changes],
+            brownfield_checks=[gw for gw in model.gateways if gw.brownfield_checks],
             totals=plan.totals(model),
             budgets=[plan.gateway_budget(model, gw) for gw in model.gateways],
             sessions=plan.bgp_sessions(model),

@@ -262,7 +262,11 @@ function Get-GenLbShape {
         if ((Get-GenMember -Object $f -Name 'PrivateIpAllocationMethod') -eq 'Static') {
             $address = Get-GenMember -Object $f -Name 'PrivateIpAddress'
         }
-        $parts += ('fe:{0}:{1}:{2}' -f $f.Name, (Get-GenMember -Object $f -Name 'PrivateIpAllocationMethod'), $address)
+        $zones = ''
+        if ($f.PSObject.Properties.Name -contains 'Zones') {
+            $zones = @($f.Zones | Where-Object { $_ } | Sort-Object) -join ','
+        }
+        $parts += ('fe:{0}:{1}:{2}:{3}' -f $f.Name, (Get-GenMember -Object $f -Name 'PrivateIpAllocationMethod'), $address, $zones)
     }
     foreach ($p in @($LoadBalancer.BackendAddressPools)) {
         $members = @()
@@ -371,6 +375,21 @@ if ($pip) {
     }
     if ($GenFixed.Count -gt 0) {
         throw ('Public IP MUM-VNET-gw-pip1 has ' + ($GenFixed -join '; ') + '; Azure cannot change these in place. Delete it (after the gateway that uses it) or rename it in Azure, and run the script again. Nothing was changed.')
+    }
+}
+# A load balancer frontend's zones are fixed when it is created (an existing frontend cannot be made
+# zone-redundant: https://learn.microsoft.com/azure/reliability/migrate-load-balancer): stop before
+# changing anything when a deployed frontend's zones differ from the inventory's.
+$lb = Get-GenExisting -Lookup { Get-AzureRmLoadBalancer -Name 'sql-ag-ilb' -ResourceGroupName 'rg-sea-network' -ErrorAction Stop }
+if ($lb) {
+    foreach ($f in @($lb.FrontendIpConfigurations | Where-Object { $_.Name -eq 'frontend' })) {
+        $zones = ''
+        if ($f.PSObject.Properties.Name -contains 'Zones') {
+            $zones = @($f.Zones | Where-Object { $_ } | Sort-Object) -join ','
+        }
+        if ($zones -ne '') {
+            throw ('Load balancer sql-ag-ilb frontend frontend has zones (' + $zones + ') but the inventory needs (none); Azure cannot change a frontend''s zones in place. Delete the load balancer (or rename it in Azure) and run the script again. Nothing was changed.')
+        }
     }
 }
 if (-not $WhatIfPreference) {
@@ -1501,7 +1520,7 @@ $lb = Wait-GenReady -What 'load balancer sql-ag-ilb' -Lookup { Get-AzureRmLoadBa
 $GenChanges = @()
 if ($lb) {
     # Frontend, pools, probes and rules as one comparable text (the inventory's is rendered by gen).
-    if ((Get-GenLbShape -LoadBalancer $lb) -ne 'fe:frontend:Static:10.1.1.100;pool:sql-ag-nodes:;probe:sql-ag-probe:Tcp:59999:5:2:;rule:sql-listener:Tcp:1433:1433:sql-ag-probe:sql-ag-nodes:Default:True:4:False') {
+    if ((Get-GenLbShape -LoadBalancer $lb) -ne 'fe:frontend:Static:10.1.1.100:;pool:sql-ag-nodes:;probe:sql-ag-probe:Tcp:59999:5:2:;rule:sql-listener:Tcp:1433:1433:sql-ag-probe:sql-ag-nodes:Default:True:4:False') {
         $GenChanges += 'frontend, backend pools, probes or rules'
     }
 }
