@@ -171,6 +171,31 @@ def linux_router(files: dict[str, str], stem: str) -> list[str]:
         )
         if hooks != set(xfrms):
             problems.append(f"{stem}.swanctl.conf: updown hooks for {sorted(hooks)}, XFRM interfaces {xfrms}")
+    problems += _frr_failover(files.get(f"{stem}.frr.conf", ""), stem)
+    return problems
+
+
+def _frr_failover(frr: str, stem: str) -> list[str]:
+    """Each Azure BGP peer resolves only through its own tunnel: its /32 into xfrmN, a blackhole /32
+    behind it, an AZURE-PEERS entry that AZURE-NHT denies when blackholed, `ip nht bgp route-map
+    AZURE-NHT` and `bgp fast-convergence` (so the session drops when the tunnel's SA goes)."""
+    peers = re.findall(r"^ neighbor (\S+) remote-as \d+$", frr, re.M)
+    if not peers:
+        return []
+    problems = []
+    listed = set(re.findall(r"^ip prefix-list AZURE-PEERS seq \d+ permit (\S+)/32$", frr, re.M))
+    for peer in peers:
+        p = re.escape(peer)
+        if not re.search(rf"^ip route {p}/32 xfrm\d+$", frr, re.M):
+            problems.append(f"{stem}.frr.conf: no route for {peer} into a tunnel")
+        if not re.search(rf"^ip route {p}/32 blackhole 250$", frr, re.M):
+            problems.append(f"{stem}.frr.conf: no blackhole behind the route for {peer}")
+        if peer not in listed:
+            problems.append(f"{stem}.frr.conf: {peer} not in AZURE-PEERS")
+    deny = "route-map AZURE-NHT deny 10\n match ip address prefix-list AZURE-PEERS\n match ip next-hop type blackhole\n"
+    for need in (deny, "\nip nht bgp route-map AZURE-NHT\n", "\n bgp fast-convergence\n"):
+        if need not in frr:
+            problems.append(f"{stem}.frr.conf: missing {need.strip().splitlines()[0]!r}")
     return problems
 
 

@@ -6,6 +6,7 @@ Run under the shared lab lock like every lab test. Never skipped (tests/test_lab
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 import yaml
@@ -46,6 +47,17 @@ def test_route_policy_limit_and_primary_backup_hold_on_every_device():
     assert all(c.ok for c in limit.values()), limit
     [preferred] = _by(result, "primary-backup").values()
     assert preferred.ok and "selects dc1-linux1" in preferred.detail, preferred
+    # SA loss: every device run from its rendered files (strongSwan + FRR; dc2-edge1 is emulated) drops
+    # the BGP session over a tunnel whose SA the Azure side deleted within SA_LOSS_LIMIT, not the 180 s
+    # hold time, and the tunnel and session come back when the Azure instance returns
+    from generator.lab.bgp_checks import SA_LOSS_LIMIT
+
+    lost = _by(result, "sa-loss")
+    assert set(lost) == {"dc1-linux1", "dc1-linux2", "dc3-edge1"}, result.bgp_checks
+    for check in lost.values():
+        assert check.ok and "back" in check.detail and "NOT back" not in check.detail, check
+        seconds = float(re.search(r"down after ([\d.]+) s", check.detail).group(1))
+        assert seconds <= SA_LOSS_LIMIT, check
     assert result.ok
 
 

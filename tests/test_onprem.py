@@ -77,9 +77,23 @@ def test_the_validators_catch_broken_files() -> None:
     assert {line.split(":")[0] for line in bad} == {"syntax.swanctl.conf", "proposal.swanctl.conf"}
     ios = files["onprem/DC1/dc1-edge1.ios"].replace(" ip tcp adjust-mss 1350\n", "", 1)
     junos = files["onprem/DC1/dc1-edge2.set"].replace("set security flow tcp-mss ipsec-vpn mss 1350\n", "")
-    assert check_files({**files, "onprem/DC1/dc1-edge1.ios": ios, "onprem/DC1/dc1-edge2.set": junos}) == [
+    # without its blackhole and nexthop-tracking filter an SA loss would not drop the BGP session
+    peer = state("csp-advanced")["gateways"]["MUM-VNET-gw"]["instances"][0]["bgp_ips"][0]
+    no_failover = frr.replace(f"ip route {peer}/32 blackhole 250\n", "").replace("ip nht bgp route-map AZURE-NHT\n", "")
+    assert sorted(
+        check_files(
+            {
+                **files,
+                "onprem/DC1/dc1-edge1.ios": ios,
+                "onprem/DC1/dc1-edge2.set": junos,
+                "onprem/DC3/dc3-edge1.frr.conf": no_failover,
+            }
+        )
+    ) == [
         "onprem/DC1/dc1-edge1.ios: interface Tunnel1: no ip tcp adjust-mss 1350",
         "onprem/DC1/dc1-edge2.set: no security flow tcp-mss ipsec-vpn mss 1350",
+        "onprem/DC3/dc3-edge1.frr.conf: missing 'ip nht bgp route-map AZURE-NHT'",
+        f"onprem/DC3/dc3-edge1.frr.conf: no blackhole behind the route for {peer}",
     ]
 
 
@@ -269,6 +283,10 @@ def test_dc3_strongswan_one_tunnel_one_neighbour_loaded_by_charon() -> None:
     assert f"neighbor {instance['bgp_ips'][0]} route-map AZURE-OUT out" in frr
     assert "ip link add 'xfrm1' type xfrm dev \"$OUTSIDE\" if_id 1" in script
     assert f"ip route {instance['bgp_ips'][0]}/32 xfrm1" in frr  # staticd's route, no kernel route
+    # failover (gen lab's sa-loss check measures it): the peer resolves only through its tunnel
+    assert f"ip route {instance['bgp_ips'][0]}/32 blackhole 250" in frr
+    assert f"ip prefix-list AZURE-PEERS seq 5 permit {instance['bgp_ips'][0]}/32" in frr
+    assert "ip nht bgp route-map AZURE-NHT" in frr and "\n bgp fast-convergence\n" in frr
     assert "\nip route" not in script
     assert "--set-mss 1350" in script
 

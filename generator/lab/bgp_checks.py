@@ -10,7 +10,13 @@ changed:
 - prefix limit: each emulated Azure instance sends more prefixes than the largest device maximum;
   with the filters as rendered every session stays up and accepts none of them; with each
   device's inbound prefix-list widened by hand (the mistake the limit guards against) every
-  session must be torn down by its maximum-prefix.
+  session must be torn down by its maximum-prefix;
+- SA loss: for each device run from its rendered files, the emulated Azure instance of its first BGP
+  tunnel goes away as in a gateway reset: it deletes the tunnel's IKE SA and refuses new ones (its
+  connection unloaded) until it returns. The device's BGP session over that tunnel must leave
+  Established within SA_LOSS_LIMIT seconds (the rendered updown hook, blackhole route, nexthop-tracking
+  filter and `bgp fast-convergence`), far below the 180 s hold time; then the instance returns and
+  the tunnel and the session must come back.
 
 The Azure side here is emulated (generator/lab/plan.py); what is proven is the device side: the
 rendered frr.conf for strongSwan + FRR devices, the model's RoutePolicy in the emulation for others.
@@ -22,17 +28,19 @@ import time
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
-from .daemons import Frr
+from .daemons import Frr, _closing
 from .system import run
 
 EXTRA_PREFIX = IPv4Network("198.18.0.0/24")  # RFC 2544 benchmarking range: in no inventory
 FLOOD = IPv4Network("198.19.0.0/16")  # the prefix-limit check's prefixes: /24s of this
 SETTLE_SECONDS = 4.0  # after the advertisement interval: time for an update to cross a tunnel
+SA_LOSS_LIMIT = 10.0  # s: the session must be down by then (hold time 180 s: "well below")
+RECOVERY_SECONDS = 60.0  # s: the tunnel and the session back after the Azure instance returns
 
 
 @dataclass
 class BgpCheck:
-    name: str  # route-policy | primary-backup | prefix-limit
+    name: str  # route-policy | primary-backup | prefix-limit | sa-loss
     device: str
     ok: bool
     detail: str
@@ -83,7 +91,77 @@ class Checks:
         results = self.route_policy()
         results += self.primary_backup()
         results += self.prefix_limit()
+        results += self.sa_loss()
         return results
+
+    # ------------------------------------------------------------------ SA loss
+    def sa_loss(self) -> list[BgpCheck]:
+        results = []
+        for ep in self.devices:
+            if ep.source != "verified":  # emulated from the model: no device mechanism to measure
+                continue
+            tunnel = next((t for t in self.lab.plan.tunnels if t.device is ep and t.tunnel.bgp), None)
+            if tunnel is not None:
+                results.append(self.lose_sa(ep, tunnel))
+        return results
+
+    def _state(self, ep, peer: str) -> str:
+        return self.lab.frrs[ep.key].show(f"show bgp neighbors {peer} json").get(peer, {}).get("bgpState", "?")
+
+    def lose_sa(self, ep, tunnel) -> BgpCheck:
+        """The Azure instance of `tunnel` unloads the device's connection and deletes its IKE SAs;
+        time until the device's session over it leaves Established; then the connection is loaded
+        again, the instance initiates (as Azure does) and the session must come back."""
+        peer, azure, conn = str(tunnel.azure_bgp_ip), tunnel.azure, tunnel.tunnel.device
+        charon = self.lab.charons[azure.key]
+        ids = [
+            sa.get("uniqueid")
+            for item in charon.sas()
+            for sa in item.values()
+            if sa.get("remote-host") == ep.public_ip and sa.get("state") == "ESTABLISHED"
+        ]
+        before = self._state(ep, peer)
+        if not ids or before != "Established":
+            return BgpCheck("sa-loss", ep.title, False, f"not measured: IKE SAs {ids or 'none'}, BGP {before}")
+        with _closing(charon.session()) as session:
+            session.unload_conn({"name": conn})
+            started = time.monotonic()
+            for ike_id in ids:
+                for _ in session.terminate({"ike-id": ike_id, "timeout": -1}):
+                    pass
+        down_after, state = None, before
+        while time.monotonic() - started < SA_LOSS_LIMIT:
+            state = self._state(ep, peer)
+            if state != "Established":
+                down_after = time.monotonic() - started
+                break
+            time.sleep(0.05)
+        gone = time.monotonic() - started
+        charon.load(self.lab.folder(azure) / "swanctl.conf")
+        back_after = self.recover(ep, peer, charon, conn)
+        ok = down_after is not None and back_after is not None
+        hold = self.model.route_policies[ep.title].hold
+        detail = (
+            f"{azure.title} deleted the IKE SA of {tunnel.key} and refused new ones for {gone:.1f} s; BGP to {peer} "
+            + (f"down after {down_after:.2f} s ({state})" if down_after is not None else f"still {state}")
+            + f" (limit {SA_LOSS_LIMIT:.0f} s, hold time {hold} s); "
+            + (
+                f"tunnel and session back {back_after:.1f} s after the instance returned"
+                if back_after is not None
+                else f"NOT back within {RECOVERY_SECONDS:.0f} s"
+            )
+        )
+        return BgpCheck("sa-loss", ep.title, ok, detail)
+
+    def recover(self, ep, peer: str, charon, conn: str) -> float | None:
+        """Seconds until the session is Established again, the Azure instance initiating, or None."""
+        started = time.monotonic()
+        charon.initiate(conn)
+        while time.monotonic() - started < RECOVERY_SECONDS:
+            if self._state(ep, peer) == "Established":
+                return time.monotonic() - started
+            time.sleep(0.25)
+        return None
 
     # ------------------------------------------------------------------ route policy
     def route_policy(self) -> list[BgpCheck]:

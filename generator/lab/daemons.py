@@ -155,13 +155,18 @@ def _text(value):
 
 
 class Frr:
-    def __init__(self, registry: Registry, netns: str, folder: Path, title: str):
+    def __init__(self, registry: Registry, netns: str, folder: Path, title: str, conf: Path | None = None):
+        """zebra starts at once and reads `conf` (its part of frr.conf: nexthop-tracking filters, the
+        prefix-lists and route-maps they use), as it would from the integrated frr.conf on a device."""
         self.netns, self.title, self.registry = netns, title, registry
         self.dir = folder / "frr"
         self.dir.mkdir(parents=True, exist_ok=True)
         shutil.chown(self.dir, "frr", "frr")
         self.procs: list[subprocess.Popen] = []
-        self.start("zebra")
+        if conf is not None:
+            shutil.chown(conf, "root", "frr")
+            conf.chmod(0o640)
+        self.start("zebra", conf)
 
     def start(self, daemon: str, conf: Path | None = None) -> None:
         d = self.dir

@@ -219,7 +219,8 @@ class Lab:
         for ep in self.plan.endpoints:
             folder = self.folder(ep)
             self.charons[ep.key] = Charon(self.registry, ep.netns, folder, ep.title, self.plan.mode)
-            self.frrs[ep.key] = Frr(self.registry, ep.netns, folder, ep.title)
+            conf = folder / "frr.conf"
+            self.frrs[ep.key] = Frr(self.registry, ep.netns, folder, ep.title, conf if conf.exists() else None)
         for ep in self.plan.endpoints:
             wait_for(self.charons[ep.key].ready, 15, f"charon in {ep.netns}")
             wait_for(self.frrs[ep.key].zebra_ready, 15, f"zebra in {ep.netns}")
