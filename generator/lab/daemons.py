@@ -122,6 +122,15 @@ class Charon:
             except Exception:  # the reason lands in charon's log, which the report reads
                 pass
 
+    def terminate(self, ike_id: str) -> None:
+        """Delete one IKE SA (by its unique id) and its CHILD SAs; the peer gets an INFORMATIONAL DELETE."""
+        with _closing(self.session()) as s:
+            try:
+                for _ in s.terminate({"ike-id": ike_id, "timeout": -1}):
+                    pass
+            except Exception:  # already gone: the next poll sees it
+                pass
+
 
 class _closing:
     def __init__(self, session):

@@ -350,6 +350,23 @@ def _reopen_bgp(lab, now: float, last: dict[str, float]) -> int:
     return count
 
 
+def _clear_stale(lab, now: float, seen: dict) -> int:
+    """Delete the SAs only one end of a hop still holds (Lab.poll_ipsec): the DELETE of its peer was lost
+    while the path was down, and DPD does not notice (the peer answers over the other, fresh SA). An SA
+    is taken for stale only after a full retransmit schedule (CHARON_GIVE_UP_SECONDS): an IKE_AUTH
+    whose response is being retransmitted leaves the responder ESTABLISHED alone that long. Returns how
+    many it deleted."""
+    count = 0
+    for key, held in lab.stale.items():
+        for ep_key, uid in held:
+            first = seen.setdefault((key, ep_key, uid), now)
+            if uid and now - first >= CHARON_GIVE_UP_SECONDS and (key, ep_key, uid, "deleted") not in seen:
+                seen[(key, ep_key, uid, "deleted")] = now
+                lab.pool.submit(lab.charons[ep_key].terminate, uid)
+                count += 1
+    return count
+
+
 def _restore(lab, matrix: Matrix, timers, drill: Drill, result: DrillResult, t0: float, limit: float) -> None:
     """Wait until the lab is whole again after a restore, and stays whole for the settle window.
 
@@ -361,8 +378,8 @@ def _restore(lab, matrix: Matrix, timers, drill: Drill, result: DrillResult, t0:
     later drills start from a broken lab)."""
     settle = CHARON_LONGEST_RETRANSMIT + timers.keepalive
     restored = time.monotonic()
-    kicks, clears = {}, {}
-    opened = reopened = breaks = 0
+    kicks, clears, stale = {}, {}, {}
+    opened = reopened = breaks = deleted = 0
     whole_since = None
     while True:
         lab.poll_ipsec()
@@ -378,6 +395,8 @@ def _restore(lab, matrix: Matrix, timers, drill: Drill, result: DrillResult, t0:
                 how = []
                 if opened:
                     how.append(f"IKE re-opened {opened}x from the emulated Azure side")
+                if deleted:
+                    how.append(f"{deleted} stale SA(s) only one end held deleted")
                 if reopened:
                     how.append(f"BGP re-opened {reopened}x by the lab after {REOPEN_GRACE:.0f} s")
                 if breaks:
@@ -388,11 +407,14 @@ def _restore(lab, matrix: Matrix, timers, drill: Drill, result: DrillResult, t0:
         else:
             breaks += whole_since is not None
             whole_since = None
+            deleted += _clear_stale(lab, now, stale)
             opened += _kick(lab, now, kicks)
             if now >= REOPEN_GRACE:
                 reopened += _reopen_bgp(lab, now, clears)
         if now > limit:
-            down = sorted(k for k, st in lab.status.items() if not (st.ike_up and st.bgp_up))
+            down = [
+                _why_down(k, st, lab.stale) for k, st in sorted(lab.status.items()) if not (st.ike_up and st.bgp_up)
+            ]
             cells = sorted(c for c, v in view.items() if v != "ok")
             drill.restore_note = (
                 f"the lab did not come back whole within {limit:.0f} s after the restore: "
@@ -427,20 +449,22 @@ def run_drill(lab, options: DrillOptions, log) -> DrillResult:
     matrix = Matrix(lab)
     result = DrillResult(timers.label(), dpd, lab.plan.mode, matrix.cells, {}, [], [])
     if not all(st.ok for st in lab.status.values()):
-        result.note = "the lab did not come up whole; no drill"
+        down = [_why_down(k, st, lab.stale) for k, st in sorted(lab.status.items()) if not st.ok]
+        result.note = "the lab did not come up whole; no drill (down: " + "; ".join(down) + ")"
         return result
     base = matrix.evaluate(set(), set())
     result.matrix = base
     t0 = time.monotonic()
     result.timeline.append((0.0, base))
     chosen = [f for f in failures(lab) if not options.only or f[0] in options.only]
-    window = timers.hold * 1.5 + 15
+    window, restore_limit = _limits(timers, 0.0)
     for name, what, dead, cut in chosen:
         still = {c.name for c in matrix.cells if reaches(lab, c.starts, c.ends, dead, cut)}
         expected_loss = [c.name for c in matrix.cells if c.name not in still]
         drill = Drill(name, name.partition(":")[0], what, expected_loss)
         if expected_loss:
             drill.spof_reason = _spof(lab, name)
+        polls: list[float] = []
         log(f"drill {name}: {what}")
         _apply(lab, dead, cut, True)
         start = time.monotonic()
@@ -448,6 +472,7 @@ def run_drill(lab, options: DrillOptions, log) -> DrillResult:
         last_event, events = ("", 0.0), {}
         bgp_before = None
         while True:
+            polled = time.monotonic()
             lab.poll_ipsec()
             states = lab.poll_bgp()
             bgp_now = _bgp_events(lab, states)
@@ -461,6 +486,8 @@ def run_drill(lab, options: DrillOptions, log) -> DrillResult:
                 events[key] = st.ike_up
             bgp_before = bgp_now
             view = matrix.evaluate(dead, cut)
+            polls.append(time.monotonic() - polled)
+            window, restore_limit = _limits(timers, max(polls))
             result.timeline.append((time.monotonic() - t0, view))
             for cell, state in view.items():
                 if state != "ok" and cell not in drill.lost:
@@ -478,15 +505,62 @@ def run_drill(lab, options: DrillOptions, log) -> DrillResult:
                 break
             time.sleep(POLL)
         _apply(lab, dead, cut, False)
-        _restore(lab, matrix, timers, drill, result, t0, window + 30)
+        _restore(lab, matrix, timers, drill, result, t0, restore_limit)
         drill.end = time.monotonic() - t0
         result.drills.append(drill)
         log(
             f"  lost {len(drill.lost)} cell(s), recovery "
             + (f"{drill.recovery:.1f} s ({drill.mechanism})" if drill.recovery is not None else drill.mechanism)
         )
+        if "(restore)" in drill.never:
+            # never drill a lab that is not whole: every later result would measure this drill's leftover
+            left = [f[0] for f in chosen[len(result.drills) :]]
+            result.note = f"drills stopped after {name}: {drill.restore_note}" + (
+                f"; not run: {', '.join(left)}" if left else ""
+            )
+            log(f"  {result.note}")
+            break
     result.seconds = time.monotonic() - started
     return result
+
+
+def _limits(timers, poll: float) -> tuple[float, float]:
+    """How long a drill waits for recovery, and how long a restore may take, from the timers alone plus
+    the time one poll takes on this machine (measured: on a loaded machine one poll of every daemon can
+    take seconds, and a deadline must not expire between two looks).
+
+    Recovery: the slowest detector of the design is the BGP hold timer (Azure has no BFD, FAQ
+    https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-vpn-faq#bgp), an IKE exchange in flight
+    takes up to CHARON_GIVE_UP_SECONDS, and the new best path reaches the far end with the next update
+    (at most a keepalive interval later; the advertisement interval is 0 in FRR 8.4).
+    Restore: the initiator's attempt under way at the restore runs its full schedule and the lab's
+    re-initiation another (2 x CHARON_GIVE_UP_SECONDS); a stale SA is deleted one schedule after it is
+    seen; the far end of a session keeps a half-open session until its hold timer expires; the lab
+    re-opens BGP after REOPEN_GRACE and again after a schedule; then the settle window
+    (CHARON_LONGEST_RETRANSMIT + a keepalive)."""
+    slack = 3 * poll
+    recovery = timers.hold + CHARON_GIVE_UP_SECONDS + timers.keepalive + slack
+    restore = (
+        3 * CHARON_GIVE_UP_SECONDS
+        + timers.hold
+        + REOPEN_GRACE
+        + CHARON_GIVE_UP_SECONDS
+        + CHARON_LONGEST_RETRANSMIT
+        + timers.keepalive
+        + slack
+    )
+    return recovery, restore
+
+
+def _why_down(key: str, st, stale: dict) -> str:
+    """One hop that is not up, and what is wrong with it."""
+    if key in stale:
+        return f"{key} (stale SA held by one end only: " + ", ".join(f"{ep} #{uid}" for ep, uid in stale[key]) + ")"
+    if not st.ike_up:
+        return f"{key} (IKE {st.ike}/{st.child}, far end {st.azure_ike})"
+    if not st.bgp_up:
+        return f"{key} (BGP {st.bgp}/{st.azure_bgp})"
+    return f"{key} ({'; '.join(st.reasons) or 'ping ' + st.ping})"
 
 
 def _spof(lab, name: str) -> str:

@@ -506,6 +506,16 @@ def _azure_files(plan: Plan, endpoint: Endpoint, env: jinja2.Environment, keys: 
         "keepalive": timers.keepalive,
         "hold": timers.hold,
         "max_prefixes": AZURE_MAX_PREFIXES,
+        # ECMP: an active-active gateway sends toward a site over both its tunnels simultaneously, and a
+        # dual-device site over all four (https://learn.microsoft.com/azure/vpn-gateway/about-active-active-gateways,
+        # and the FAQ https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-vpn-faq#bgp: for one flow
+        # "Azure attempts to use the same tunnel", with no guarantee of symmetry). The lab's bgpd therefore
+        # installs every equal path; 8 is no Azure figure, only above the most a lab endpoint can have
+        # (two devices x two instances = 4 paths per prefix).
+        # AS-path prepending: "Azure VPN Gateway honors autonomous system (AS) path prepending ... A shorter
+        # AS path is preferred" (same FAQ). The emulation keeps bgpd's ordinary best-path selection (AS-path
+        # length compared, no `bgp bestpath as-path ignore`), so a device's prepend (its rendered route map)
+        # moves Azure's choice as the FAQ says, and unequal paths are not multipath.
         "max_paths": 8,
     }
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import signal
@@ -49,10 +50,13 @@ class TunnelStatus:
     ping: str = "-"
     reasons: list[str] = field(default_factory=list)
     failed: bool = False  # a definitive failure (no point waiting)
+    paired: bool = False  # both ends hold the same IKE SA and CHILD_SA, and neither a stale one (poll_ipsec)
 
     @property
     def ike_up(self) -> bool:
-        return self.ike == "ESTABLISHED" and self.child == "INSTALLED" and self.azure_ike == "ESTABLISHED"
+        return (
+            self.paired and self.ike == "ESTABLISHED" and self.child == "INSTALLED" and self.azure_ike == "ESTABLISHED"
+        )
 
     @property
     def bgp_up(self) -> bool:
@@ -159,6 +163,7 @@ class Lab:
         self.ports: dict[str, str] = {}  # endpoint key -> the port in the "internet" a drill takes down
         self.bridges: dict[str, str] = {}  # endpoint key -> the bridge its port joins
         self.pool = ThreadPoolExecutor(max_workers=8)
+        self.stale: dict[str, list[tuple[str, str]]] = {}  # hop key -> SAs only one end holds (poll_ipsec)
 
     def folder(self, endpoint: Endpoint) -> Path:
         return self.registry.dir / endpoint.netns
@@ -321,28 +326,46 @@ class Lab:
     def sa_for(self, sas: list[dict], remote: str) -> tuple[str, dict]:
         """The IKE SA with `remote`; of several (both ends initiated after a restore, or a stale one its DPD
         has not cleared yet) the one that carries an installed CHILD_SA, as traffic does."""
-        found = [(name, sa) for item in sas for name, sa in item.items() if sa.get("remote-host") == remote]
-
-        def carries(entry) -> bool:
-            sa = entry[1]
-            children = (sa.get("child-sas") or {}).values()
-            return sa.get("state") == "ESTABLISHED" and any(c.get("state") == "INSTALLED" for c in children)
-
-        return next((e for e in found if carries(e)), found[0] if found else ("", {}))
+        found = _with(sas, remote)
+        return next((e for e in found if _carries(e[1])), found[0] if found else ("", {}))
 
     def poll_ipsec(self) -> dict[str, list[dict]]:
+        """Each hop's SA states, from both ends. A hop is up only when the two ends hold the SAME IKE SA
+        (its SPI pair) and the same CHILD_SA (one end's inbound SPI is the other's outbound): each end
+        showing ESTABLISHED/INSTALLED is not enough. An end that still holds an SA its peer has deleted
+        (the DELETE was lost while the drill had the path down) sends into it, and with kernel-libipsec,
+        which picks the outbound SA by selectors alone, the newest such SA wins: the tunnel looks up on
+        both ends and carries nothing. Such SAs are listed in `self.stale` (hop key -> (endpoint key,
+        IKE unique id)) for the drill's restore to delete."""
         sas = dict(zip(self.charons, self.pool.map(_sas, self.charons.values()), strict=True))
+        self.stale = {}
         for h in self.hops:
             st = self.status[h.key]
             if h.skip:
                 st.reasons, st.failed = [h.skip], True
                 continue
-            _, left = self.sa_for(sas[h.left.key], h.right.public_ip)
-            _, right = self.sa_for(sas[h.right.key], h.left.public_ip)
+            lefts = _with(sas[h.left.key], h.right.public_ip)
+            rights = _with(sas[h.right.key], h.left.public_ip)
+            pair = next(
+                ((a, b) for a in lefts for b in rights if _same_ike(a[1], b[1]) and _shared_child(a[1], b[1])), None
+            )
+            _, left = pair[0] if pair else self.sa_for(sas[h.left.key], h.right.public_ip)
+            _, right = pair[1] if pair else self.sa_for(sas[h.right.key], h.left.public_ip)
             st.ike = left.get("state", "-")
             children = [c.get("state", "-") for c in (left.get("child-sas") or {}).values()]
             st.child = "INSTALLED" if "INSTALLED" in children else (children[0] if children else "-")
             st.azure_ike = right.get("state", "-")
+            orphans = [
+                (h.left.key, sa) for _, sa in lefts if _carries(sa) and not any(_same_ike(sa, b) for _, b in rights)
+            ]
+            orphans += [
+                (h.right.key, sa) for _, sa in rights if _carries(sa) and not any(_same_ike(sa, a) for _, a in lefts)
+            ]
+            st.paired = pair is not None and not orphans
+            if not st.paired and st.child == "INSTALLED":
+                st.child = "STALE SA" if orphans else "UNPAIRED"  # shown in the table; not up
+            if orphans:
+                self.stale[h.key] = [(key, str(sa.get("uniqueid", ""))) for key, sa in orphans]
             if not st.ike_up:
                 reason = self.ike_reason(h)
                 if reason:
@@ -538,7 +561,9 @@ def run_lab(
         for st in lab.status.values():
             if not st.ok and not st.reasons:
                 st.reasons = [_pending_reason(st, timeout)]
-        statuses = list(lab.status.values())
+        # A snapshot: the drill goes on updating lab.status, and the table must show the bring-up
+        # (a table read after the drills once passed for "down before any drill").
+        statuses = [copy.deepcopy(st) for st in lab.status.values()]
         result = LabResult(
             name,
             mode,
@@ -579,6 +604,36 @@ def _sas(charon: Charon) -> list[dict]:
         return charon.sas()
     except OSError:  # a charon busy restarting a connection; the next poll asks again
         return []
+
+
+def _with(sas: list[dict], remote: str) -> list[tuple[str, dict]]:
+    return [(name, sa) for item in sas for name, sa in item.items() if sa.get("remote-host") == remote]
+
+
+def _carries(sa: dict) -> bool:
+    children = (sa.get("child-sas") or {}).values()
+    return sa.get("state") == "ESTABLISHED" and any(c.get("state") == "INSTALLED" for c in children)
+
+
+def _same_ike(a: dict, b: dict) -> bool:
+    """The two ends' views of one IKE SA (vici list-sas: the SPI pair is the same on both ends)."""
+    spis = ("initiator-spi", "responder-spi")
+    return all(a.get(k) for k in spis) and all(a.get(k) == b.get(k) for k in spis)
+
+
+def _shared_child(a: dict, b: dict) -> bool:
+    """An installed CHILD_SA of both ends: one end's inbound SPI is the other's outbound and back."""
+    mine = {
+        (c.get("spi-in"), c.get("spi-out"))
+        for c in (a.get("child-sas") or {}).values()
+        if c.get("state") == "INSTALLED"
+    }
+    theirs = {
+        (c.get("spi-out"), c.get("spi-in"))
+        for c in (b.get("child-sas") or {}).values()
+        if c.get("state") == "INSTALLED"
+    }
+    return bool(mine & theirs)
 
 
 def _bgp_reason(info: dict, side: str) -> str:
