@@ -126,7 +126,7 @@ def _brownfield_gateway_change(model: Model) -> Iterator[Problem]:
             yield _p(
                 gw.path,
                 f"existing gateway '{gw.name}': ARM and Bicep never modify it, so {' and '.join(gw.brownfield_changes)} "
-                "is applied only by the PowerShell scripts (step 'VPN gateways', 30-45 minutes); the runbook says when to run them",
+                "is applied only by the PowerShell scripts (step 'VPN gateways', 30-45 minutes); the runbook has them run before stage 1",
             )
 
 

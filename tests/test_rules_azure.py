@@ -378,6 +378,11 @@ def test_brownfield_gateway_is_in_azure_state_with_a_runbook_step_and_a_warning(
     runbook = files["README.md"]
     assert "- `hub-gw` (resource group `rg-hub`): a BGP ASN and active-active" in runbook
     assert "--name gen-rg-hub --query properties.outputs > azure-state-rg-hub.json" in runbook
+    # The conversion runs before any stage 1 command: stage 1's BGP connections and its azureState
+    # output (the second instance's reference()) need the converted gateway.
+    conversion = runbook.index("- `hub-gw` (resource group `rg-hub`)")
+    stage1 = [m.start() for m in re.finditer(r"--template-file azure/arm/rg-[\w-]+\.json ", runbook)]
+    assert stage1 and conversion < min(stage1), "the brownfield conversion must come before stage 1"
     data = yaml.safe_load(inventory.read_text(encoding="utf-8"))
     found = [m for m in _messages(data) if m[0] == "brownfield-gateway-change"]
     assert [(m[1], m[2]) for m in found] == [("azure.vnets[0].gateway", "warning")]
