@@ -95,3 +95,39 @@ def test_vnet_links_and_azure_routing_behaviour_in_the_plan(tmp_path):
     assert "neighbor 10.2.255.30 timers 60 180" in sea  # Azure's fixed values by default
     assert default.timers.azure and "Azure's fixed values" in default.timers.label()
     assert "SHORTENED" in plan.timers.label()
+
+
+def test_drill_accepts_recovery_only_when_every_untouched_session_was_heard_since_the_failure():
+    # A session whose peer vanished silently (the planted shared uplink) stays Established, with its
+    # routes in the FIB, until the hold timer expires: its last read grows past the failure's age.
+    from types import SimpleNamespace
+
+    from generator.lab.drill import _heard_since
+
+    ends = {k: SimpleNamespace(key=k) for k in ("az", "dev1", "dev2")}
+    hops = [
+        SimpleNamespace(key="az~dev1", left=ends["az"], right=ends["dev1"], left_bgp="10.0.0.4", right_bgp="1.1.1.1"),
+        SimpleNamespace(key="az~dev2", left=ends["az"], right=ends["dev2"], left_bgp="10.0.0.4", right_bgp="2.2.2.2"),
+    ]
+    lab = SimpleNamespace(hops=hops)
+
+    def states(dev2_last_read_ms: int | None) -> dict:
+        dev2 = {"bgpState": "Established"} | (
+            {} if dev2_last_read_ms is None else {"bgpTimerLastRead": dev2_last_read_ms}
+        )
+        return {
+            "az": ({"1.1.1.1": {"bgpState": "Established", "bgpTimerLastRead": 4000}, "2.2.2.2": dev2}, {}),
+            "dev1": ({"10.0.0.4": {"bgpState": "Established", "bgpTimerLastRead": 4000}}, {}),
+            "dev2": ({"10.0.0.4": dev2}, {}),
+        }
+
+    # dev1 is the drilled failure: its stale sessions do not count
+    assert _heard_since(lab, states(300), 2.0, {"dev1"}, set())
+    assert not _heard_since(lab, states(2500), 2.0, {"dev1"}, set())  # dev2 silent since before the failure
+    assert not _heard_since(lab, states(None), 2.0, {"dev1"}, set())  # unreadable is not proof
+    failed = states(300) | {"dev2": ({}, {})}  # vtysh gave nothing: a configured neighbour is always listed
+    assert not _heard_since(lab, failed, 2.0, {"dev1"}, set())
+    assert _heard_since(lab, states(2500), 2.0, set(), {"az~dev1", "az~dev2"})  # cut hops are expected down
+    idle = states(2500)
+    idle["az"][0]["2.2.2.2"] = idle["dev2"][0]["10.0.0.4"] = {"bgpState": "Active"}
+    assert _heard_since(lab, idle, 2.0, {"dev1"}, set())  # a session that is down has no routes to trust

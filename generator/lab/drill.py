@@ -425,6 +425,31 @@ def _restore(lab, matrix: Matrix, timers, drill: Drill, result: DrillResult, t0:
         time.sleep(POLL)
 
 
+def _heard_since(lab, states: dict, seconds: float, dead: set[str], cut: set[str]) -> bool:
+    """Has every BGP session the failure should not touch heard from its peer since the failure began?
+
+    The matrix reads FIBs and SA states, and both lag a failure the design does not model (a planted
+    shared uplink): a session whose peer is silently gone stays Established, and its routes stay in
+    the FIB, until the hold timer expires. Recovery is accepted only once every Established session
+    between live endpoints over an uncut hop has read a message (a keepalive at the latest) after the
+    failure began: FRR's `bgpTimerLastRead`, milliseconds since the last message read
+    (https://docs.frrouting.org/en/latest/bgp.html, `show bgp neighbors json`). A missing value counts
+    as not heard, so a drill cannot pass on a session it could not read."""
+    for h in lab.hops:
+        if not (h.left_bgp and h.right_bgp) or h.key in cut or {h.left.key, h.right.key} & dead:
+            continue
+        for here, peer in ((h.left.key, h.right_bgp), (h.right.key, h.left_bgp)):
+            neighbors = (states.get(here) or ({}, {}))[0]
+            if peer not in neighbors:
+                return False  # the read failed (a configured neighbour is always listed): nothing proven
+            info = neighbors[peer]
+            if info.get("bgpState") != "Established":
+                continue  # its routes are withdrawn: the FIB walk already does not use them
+            if info.get("bgpTimerLastRead", seconds * 1000 + 1) > seconds * 1000:
+                return False
+    return True
+
+
 def _bgp_events(lab, states: dict) -> dict[str, tuple[str, str]]:
     """hop key -> (state, reason) of its BGP session as the emulated Azure / side-b bgpd sees it."""
     result = {}
@@ -470,7 +495,7 @@ def run_drill(lab, options: DrillOptions, log) -> DrillResult:
         start = time.monotonic()
         drill.start = start - t0
         last_event, events = ("", 0.0), {}
-        bgp_before = None
+        bgp_before: dict[str, str] = {}  # hop key -> the last BGP state read
         while True:
             polled = time.monotonic()
             lab.poll_ipsec()
@@ -478,13 +503,15 @@ def run_drill(lab, options: DrillOptions, log) -> DrillResult:
             bgp_now = _bgp_events(lab, states)
             now = time.monotonic() - start
             for key, (state, reason) in bgp_now.items():
-                if bgp_before and bgp_before.get(key, ("",))[0] == "Established" and state != "Established":
+                if state == "-":
+                    continue  # this read failed: compare the next one with the last state actually read
+                if bgp_before.get(key) == "Established" and state != "Established":
                     last_event = (f"BGP hold timer ({timers.hold} s) on {key}" + (f": {reason}" if reason else ""), now)
+                bgp_before[key] = state
             for key, st in lab.status.items():
                 if events.get(key, True) and not st.ike_up:
                     last_event = (f"DPD/IKE SA gone on {key}", now)
                 events[key] = st.ike_up
-            bgp_before = bgp_now
             view = matrix.evaluate(dead, cut)
             polls.append(time.monotonic() - polled)
             window, restore_limit = _limits(timers, max(polls))
@@ -492,7 +519,7 @@ def run_drill(lab, options: DrillOptions, log) -> DrillResult:
             for cell, state in view.items():
                 if state != "ok" and cell not in drill.lost:
                     drill.lost.append(cell)
-            if all(view[c] == "ok" for c in still):
+            if all(view[c] == "ok" for c in still) and _heard_since(lab, states, polled - start, dead, cut):
                 drill.recovery = now
                 if not set(drill.lost) - set(expected_loss):
                     drill.mechanism = "nothing else lost" if drill.lost else "unaffected: no path in use crossed it"
