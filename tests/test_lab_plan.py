@@ -122,10 +122,11 @@ def test_drill_accepts_recovery_only_when_every_untouched_session_was_heard_sinc
         }
 
     # dev1 is the drilled failure: its stale sessions do not count
-    assert _heard_since(lab, states(300), 2.0, {"dev1"}, set())
-    assert not _heard_since(lab, states(2500), 2.0, {"dev1"}, set())  # dev2 silent since before the failure
+    assert _heard_since(lab, states(0), 2.0, {"dev1"}, set())
+    assert _heard_since(lab, states(1000), 2.0, {"dev1"}, set())  # at most 1.999 s ago: after the failure
+    assert not _heard_since(lab, states(2000), 2.0, {"dev1"}, set())  # maybe before it: whole seconds, truncated
     assert not _heard_since(lab, states(None), 2.0, {"dev1"}, set())  # unreadable is not proof
-    failed = states(300) | {"dev2": ({}, {})}  # vtysh gave nothing: a configured neighbour is always listed
+    failed = states(0) | {"dev2": ({}, {})}  # vtysh gave nothing: a configured neighbour is always listed
     assert not _heard_since(lab, failed, 2.0, {"dev1"}, set())
     assert _heard_since(lab, states(2500), 2.0, set(), {"az~dev1", "az~dev2"})  # cut hops are expected down
     idle = states(2500)

@@ -432,8 +432,9 @@ def _heard_since(lab, states: dict, seconds: float, dead: set[str], cut: set[str
     shared uplink): a session whose peer is silently gone stays Established, and its routes stay in
     the FIB, until the hold timer expires. Recovery is accepted only once every Established session
     between live endpoints over an uncut hop has read a message (a keepalive at the latest) after the
-    failure began: FRR's `bgpTimerLastRead`, milliseconds since the last message read
-    (https://docs.frrouting.org/en/latest/bgp.html, `show bgp neighbors json`). A missing value counts
+    failure began: FRR's `bgpTimerLastRead`, the time since the last message read in milliseconds
+    but counted in whole seconds (https://docs.frrouting.org/en/latest/bgp.html, `show bgp neighbors
+    json`). A missing value counts
     as not heard, so a drill cannot pass on a session it could not read."""
     for h in lab.hops:
         if not (h.left_bgp and h.right_bgp) or h.key in cut or {h.left.key, h.right.key} & dead:
@@ -445,7 +446,8 @@ def _heard_since(lab, states: dict, seconds: float, dead: set[str], cut: set[str
             info = neighbors[peer]
             if info.get("bgpState") != "Established":
                 continue  # its routes are withdrawn: the FIB walk already does not use them
-            if info.get("bgpTimerLastRead", seconds * 1000 + 1) > seconds * 1000:
+            # whole seconds, truncated (seen: 0, 1000, 2000 ...): the read may be up to 999 ms older
+            if info.get("bgpTimerLastRead", seconds * 1000) + 1000 > seconds * 1000:
                 return False
     return True
 
