@@ -163,8 +163,18 @@ def _ios_tunnels(text: str) -> dict[int, dict]:
             "asn": int(p.find_objects(r"^router bgp ")[0].text.split()[2]),
             "loopback": value(kids(r"^interface Loopback0$"), "ip address ").split()[0],
             "passive": any("passive" in line for line in bgp),
+            "fall-over": _fall_over(p, value(bgp, f"neighbor {neighbor} fall-over route-map ")),
         }
     return result
+
+
+def _fall_over(p: CiscoConfParse, route_map: str) -> list[str]:
+    """The prefix-list entries a `fall-over route-map` admits as a route to the peer."""
+    (entry,) = p.find_objects(rf"^route-map {route_map} permit 10$")
+    (match,) = [
+        c.text.split()[-1] for c in entry.children if c.text.strip().startswith("match ip address prefix-list ")
+    ]
+    return [o.text.split(" ", 5)[-1] for o in p.find_objects(rf"^ip prefix-list {match} ")]
 
 
 def test_dc1_cisco_builds_two_tunnels_with_two_bgp_neighbours_matching_arm() -> None:
@@ -185,6 +195,9 @@ def test_dc1_cisco_builds_two_tunnels_with_two_bgp_neighbours_matching_arm() -> 
         assert t["transform set"] == cisco_iosxe.ios_transform_set(policy) == "esp-gcm 256"
         assert t["pfs"] == cisco_iosxe.ios_pfs(policy) == "group14"
         assert t["mss"] and t["multihop"] and not t["passive"]
+        # The session falls over only on a host route: when the /32 into the tunnel goes with the SA,
+        # the VNet prefix learned over the other tunnel (which covers the peer) must not keep it up.
+        assert t["fall-over"] == ["permit 0.0.0.0/0 ge 32"], t["fall-over"]
         assert t["neighbor"] == bgp_ip
         assert t["remote-as"] == gateway["bgpSettings"]["asn"]
         assert t["asn"] == lng["bgpSettings"]["asn"]
