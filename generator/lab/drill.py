@@ -425,6 +425,11 @@ def _restore(lab, matrix: Matrix, timers, drill: Drill, result: DrillResult, t0:
         time.sleep(POLL)
 
 
+def _neighbors(states: dict, key: str) -> dict:
+    """An endpoint's `show bgp neighbors json` from Lab.poll_bgp (empty when the read failed)."""
+    return (states.get(key) or ({}, {}))[0]
+
+
 def _heard_since(lab, states: dict, seconds: float, dead: set[str], cut: set[str]) -> bool:
     """Has every BGP session the failure should not touch heard from its peer since the failure began?
 
@@ -434,13 +439,12 @@ def _heard_since(lab, states: dict, seconds: float, dead: set[str], cut: set[str
     between live endpoints over an uncut hop has read a message (a keepalive at the latest) after the
     failure began: FRR's `bgpTimerLastRead`, the time since the last message read in milliseconds
     but counted in whole seconds (https://docs.frrouting.org/en/latest/bgp.html, `show bgp neighbors
-    json`). A missing value counts
-    as not heard, so a drill cannot pass on a session it could not read."""
+    json`). A missing value counts as not heard, so a drill cannot pass on a session it could not read."""
     for h in lab.hops:
         if not (h.left_bgp and h.right_bgp) or h.key in cut or {h.left.key, h.right.key} & dead:
             continue
         for here, peer in ((h.left.key, h.right_bgp), (h.right.key, h.left_bgp)):
-            neighbors = (states.get(here) or ({}, {}))[0]
+            neighbors = _neighbors(states, here)
             if peer not in neighbors:
                 return False  # the read failed (a configured neighbour is always listed): nothing proven
             info = neighbors[peer]
@@ -458,7 +462,7 @@ def _bgp_events(lab, states: dict) -> dict[str, tuple[str, str]]:
     for h in lab.hops:
         if not (h.left_bgp and h.right_bgp):
             continue
-        info = (states.get(h.right.key) or ({}, {}))[0].get(h.left_bgp, {})
+        info = _neighbors(states, h.right.key).get(h.left_bgp, {})
         reason = info.get("lastResetDueTo") or info.get("lastNotificationReason") or ""
         result[h.key] = (info.get("bgpState", "-"), reason)
     return result
