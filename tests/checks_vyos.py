@@ -64,6 +64,7 @@ class Node:
         self.completion_list: list[str] = []
         self.completion_paths: list[str] = []
         self.formats: list[str] = []
+        self.help = ""
 
     def merge(self, element: ET.Element) -> None:
         props = element.find("properties")
@@ -81,6 +82,7 @@ class Node:
             for path in props.iterfind("completionHelp/path"):
                 self.completion_paths.append((path.text or "").strip())
             self.formats += [(f.text or "").strip() for f in props.iterfind("valueHelp/format")]
+            self.help = self.help or (props.findtext("help") or "").strip()
         children = element.find("children")
         if children is not None:
             add_children(self, children)
@@ -241,6 +243,7 @@ def check_text(text: str) -> list[str]:
     seen: dict[tuple[str, ...], str] = {}
     configured: list[tuple[str, ...]] = []
     references: list[tuple[int, str, str]] = []
+    versions: list[tuple[int, tuple[str, ...], str]] = []  # leaves the definitions mark "(IKEvN only)"
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -263,10 +266,18 @@ def check_text(text: str) -> list[str]:
                 problems.append(f"line {number}: '{' '.join(path)}' set twice ('{seen[path]}', then '{value}')")
             for reference in leaf.completion_paths:
                 references.append((number, reference, value))
+        if leaf is not None:
+            for version in ("IKEv1", "IKEv2"):
+                if f"({version} only)" in leaf.help:
+                    versions.append((number, tuple(words[1:5]), version))
     for number, reference, value in references:
         want = (*reference.split(), value)
         if not any(c[: len(want)] == want for c in configured):
             problems.append(f"line {number}: '{value}' refers to '{reference} {value}', which the file does not set")
+    for number, group, version in versions:  # e.g. dead-peer-detection timeout under key-exchange ikev2
+        other = "ikev2" if version == "IKEv1" else "ikev1"
+        if (*group, "key-exchange", other) in configured:
+            problems.append(f"line {number}: '{' '.join(group)}' is {other}, and this leaf is {version} only")
     return problems
 
 

@@ -88,6 +88,12 @@ BAD = [
     ("a dangling reference", "vti bind vti1", "vti bind vti7", "refers to 'interfaces vti vti7'"),
     ("a leaf set twice", "timers holdtime 180", "timers holdtime 180\nset protocols bgp system-as 65000", "set twice"),
     ("a missing value", "ebgp-multihop 5", "ebgp-multihop", "takes exactly one value"),
+    (
+        "an IKEv1-only leaf in an IKEv2 group",
+        "AZURE-IKE-1 dead-peer-detection action restart\n",
+        "AZURE-IKE-1 dead-peer-detection action restart\nset vpn ipsec ike-group AZURE-IKE-1 dead-peer-detection timeout 45\n",
+        "IKEv1 only",
+    ),
 ]
 
 

@@ -24,6 +24,21 @@ Where this differs from those examples, and why:
   `ebgp-multihop`, as on the other platforms: the Azure peer is never directly connected), not an
   address on each VTI with `disable-connected-check`.
 
+- DPD: `dead-peer-detection action restart` and `interval` only; VyOS's `timeout` is "Dead Peer
+  Detection keep-alive timeout (IKEv1 only)" (vpn_ipsec.xml.in), so it is not rendered for these
+  IKEv2 groups. With IKEv2, strongSwan declares the peer dead when its retransmissions run out
+  (https://docs.strongswan.org/docs/latest/config/retransmission.html, 165 s with the defaults,
+  which VyOS's CLI does not expose), and VyOS's updown script then sets the VTI down.
+- Failover: no BGP drop before the hold time. The session to an Azure BGP address outlives the SA,
+  because the VNet prefix learned over the other tunnel covers that address. FRR drops a multihop
+  session early only if zebra's nexthop tracking reports the peer unreachable. A `blackhole` /32
+  backstop with `bgp fast-convergence` is not enough: measured on FRR 8.4, the session stayed
+  Established with NHT "Waiting for NHT" on the blackhole. That takes `ip nht bgp route-map`
+  (what the strongswan_frr platform renders), and VyOS's CLI has no such command; its definitions
+  offer only `system ip nht no-resolve-via-default`. A blackhole backstop alone would be worse
+  than none: the dead peer's routes would stay valid and resolve into it until the hold time. So
+  VyOS keeps the 180 s hold time (docs/onprem.md).
+
 Commands and value ranges: the vyos-1x XML interface definitions (vpn_ipsec.xml.in,
 interfaces_vti.xml.in, interfaces_dummy.xml.in, protocols_bgp.xml.in, protocols_static.xml.in),
 checked for every rendered line by tests/checks_vyos.py. Algorithm names: the `encryption`,
