@@ -132,3 +132,27 @@ def test_drill_accepts_recovery_only_when_every_untouched_session_was_heard_sinc
     idle = states(2500)
     idle["az"][0]["2.2.2.2"] = idle["dev2"][0]["10.0.0.4"] = {"bgpState": "Active"}
     assert _heard_since(lab, idle, 2.0, {"dev1"}, set())  # a session that is down has no routes to trust
+
+
+def test_a_child_sa_only_one_end_holds_is_stale_even_inside_a_shared_ike_sa():
+    """vici list-sas shapes: both ends share IKE SA (i, r) and CHILD_SA (a, b); the left end also holds
+    a CHILD_SA (c, d) the right end never installed (a CREATE_CHILD_SA lost in flight)."""
+    from generator.lab.run import _orphan_children, _shared_child
+
+    def ike(*children):
+        return {
+            "state": "ESTABLISHED",
+            "initiator-spi": "i",
+            "responder-spi": "r",
+            "child-sas": {
+                f"c-{n}": {"state": "INSTALLED", "uniqueid": str(n), "spi-in": sin, "spi-out": sout}
+                for n, (sin, sout) in enumerate(children, start=1)
+            },
+        }
+
+    left, right = ike(("a", "b"), ("c", "d")), ike(("b", "a"))
+    assert _shared_child(left, right)
+    assert _orphan_children("L", left, right) == [("L", "child", "2")]
+    assert _orphan_children("R", right, left) == []
+    left["child-sas"]["c-2"]["state"] = "REKEYED"  # no longer carries traffic: not stale
+    assert _orphan_children("L", left, right) == []

@@ -122,11 +122,12 @@ class Charon:
             except Exception:  # the reason lands in charon's log, which the report reads
                 pass
 
-    def terminate(self, ike_id: str) -> None:
-        """Delete one IKE SA (by its unique id) and its CHILD SAs; the peer gets an INFORMATIONAL DELETE."""
+    def terminate(self, kind: str, unique_id: str) -> None:
+        """Delete one SA by its unique id: an IKE SA ("ike", with its CHILD SAs) or one CHILD_SA ("child");
+        the peer gets an INFORMATIONAL DELETE."""
         with _closing(self.session()) as s:
             try:
-                for _ in s.terminate({"ike-id": ike_id, "timeout": -1}):
+                for _ in s.terminate({f"{kind}-id": unique_id, "timeout": -1}):
                     pass
             except Exception:  # already gone: the next poll sees it
                 pass

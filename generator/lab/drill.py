@@ -351,18 +351,19 @@ def _reopen_bgp(lab, now: float, last: dict[str, float]) -> int:
 
 
 def _clear_stale(lab, now: float, seen: dict) -> int:
-    """Delete the SAs only one end of a hop still holds (Lab.poll_ipsec): the DELETE of its peer was lost
-    while the path was down, and DPD does not notice (the peer answers over the other, fresh SA). An SA
+    """Delete the SAs (IKE or CHILD) only one end of a hop still holds (Lab.poll_ipsec): the DELETE of its
+    peer was lost while the path was down, and DPD does not notice (the peer answers over the other,
+    fresh SA). An SA
     is taken for stale only after a full retransmit schedule (CHARON_GIVE_UP_SECONDS): an IKE_AUTH
     whose response is being retransmitted leaves the responder ESTABLISHED alone that long. Returns how
     many it deleted."""
     count = 0
     for key, held in lab.stale.items():
-        for ep_key, uid in held:
-            first = seen.setdefault((key, ep_key, uid), now)
-            if uid and now - first >= CHARON_GIVE_UP_SECONDS and (key, ep_key, uid, "deleted") not in seen:
-                seen[(key, ep_key, uid, "deleted")] = now
-                lab.pool.submit(lab.charons[ep_key].terminate, uid)
+        for ep_key, kind, uid in held:
+            first = seen.setdefault((key, ep_key, kind, uid), now)
+            if uid and now - first >= CHARON_GIVE_UP_SECONDS and (key, ep_key, kind, uid, "deleted") not in seen:
+                seen[(key, ep_key, kind, uid, "deleted")] = now
+                lab.pool.submit(lab.charons[ep_key].terminate, kind, uid)
                 count += 1
     return count
 
@@ -412,6 +413,7 @@ def _restore(lab, matrix: Matrix, timers, drill: Drill, result: DrillResult, t0:
             if now >= REOPEN_GRACE:
                 reopened += _reopen_bgp(lab, now, clears)
         if now > limit:
+            lab.ping()  # does the data path carry the BGP addresses? (_why_down says)
             down = [
                 _why_down(k, st, lab.stale) for k, st in sorted(lab.status.items()) if not (st.ike_up and st.bgp_up)
             ]
@@ -588,11 +590,12 @@ def _limits(timers, poll: float) -> tuple[float, float]:
 def _why_down(key: str, st, stale: dict) -> str:
     """One hop that is not up, and what is wrong with it."""
     if key in stale:
-        return f"{key} (stale SA held by one end only: " + ", ".join(f"{ep} #{uid}" for ep, uid in stale[key]) + ")"
+        held = ", ".join(f"{ep} {kind.upper()} #{uid}" for ep, kind, uid in stale[key])
+        return f"{key} (stale SA held by one end only: {held})"
     if not st.ike_up:
         return f"{key} (IKE {st.ike}/{st.child}, far end {st.azure_ike})"
     if not st.bgp_up:
-        return f"{key} (BGP {st.bgp}/{st.azure_bgp})"
+        return f"{key} (BGP {st.bgp}/{st.azure_bgp}, ping {st.ping})"
     return f"{key} ({'; '.join(st.reasons) or 'ping ' + st.ping})"
 
 

@@ -163,7 +163,8 @@ class Lab:
         self.ports: dict[str, str] = {}  # endpoint key -> the port in the "internet" a drill takes down
         self.bridges: dict[str, str] = {}  # endpoint key -> the bridge its port joins
         self.pool = ThreadPoolExecutor(max_workers=8)
-        self.stale: dict[str, list[tuple[str, str]]] = {}  # hop key -> SAs only one end holds (poll_ipsec)
+        # hop key -> SAs only one end holds, as (endpoint key, "ike" | "child", unique id) (poll_ipsec)
+        self.stale: dict[str, list[tuple[str, str, str]]] = {}
 
     def folder(self, endpoint: Endpoint) -> Path:
         return self.registry.dir / endpoint.netns
@@ -335,8 +336,9 @@ class Lab:
         showing ESTABLISHED/INSTALLED is not enough. An end that still holds an SA its peer has deleted
         (the DELETE was lost while the drill had the path down) sends into it, and with kernel-libipsec,
         which picks the outbound SA by selectors alone, the newest such SA wins: the tunnel looks up on
-        both ends and carries nothing. Such SAs are listed in `self.stale` (hop key -> (endpoint key,
-        IKE unique id)) for the drill's restore to delete."""
+        both ends and carries nothing. The same holds for a CHILD_SA inside the shared IKE SA that the
+        other end lacks (a CREATE_CHILD_SA or DELETE lost in flight while the path came back). Such SAs
+        are listed in `self.stale` for the drill's restore to delete."""
         sas = dict(zip(self.charons, self.pool.map(_sas, self.charons.values()), strict=True))
         self.stale = {}
         for h in self.hops:
@@ -361,11 +363,15 @@ class Lab:
             orphans += [
                 (h.right.key, sa) for _, sa in rights if _carries(sa) and not any(_same_ike(sa, a) for _, a in lefts)
             ]
-            st.paired = pair is not None and not orphans
+            stale = [(key, "ike", str(sa.get("uniqueid", ""))) for key, sa in orphans]
+            if pair:
+                stale += _orphan_children(h.left.key, pair[0][1], pair[1][1])
+                stale += _orphan_children(h.right.key, pair[1][1], pair[0][1])
+            st.paired = pair is not None and not stale
             if not st.paired and st.child == "INSTALLED":
-                st.child = "STALE SA" if orphans else "UNPAIRED"  # shown in the table; not up
-            if orphans:
-                self.stale[h.key] = [(key, str(sa.get("uniqueid", ""))) for key, sa in orphans]
+                st.child = "STALE SA" if stale else "UNPAIRED"  # shown in the table; not up
+            if stale:
+                self.stale[h.key] = stale
             if not st.ike_up:
                 reason = self.ike_reason(h)
                 if reason:
@@ -615,6 +621,21 @@ def _carries(sa: dict) -> bool:
     return sa.get("state") == "ESTABLISHED" and any(c.get("state") == "INSTALLED" for c in children)
 
 
+def _installed(sa: dict) -> list[dict]:
+    return [c for c in (sa.get("child-sas") or {}).values() if c.get("state") == "INSTALLED"]
+
+
+def _orphan_children(key: str, mine: dict, theirs: dict) -> list[tuple[str, str, str]]:
+    """The installed CHILD_SAs of `mine` that the other end's view of the same IKE SA (`theirs`) does not
+    hold: kernel-libipsec may send into such a one (newest SA for the selectors), and nothing arrives."""
+    held = {(c.get("spi-out"), c.get("spi-in")) for c in _installed(theirs)}
+    return [
+        (key, "child", str(c.get("uniqueid", "")))
+        for c in _installed(mine)
+        if (c.get("spi-in"), c.get("spi-out")) not in held
+    ]
+
+
 def _same_ike(a: dict, b: dict) -> bool:
     """The two ends' views of one IKE SA (vici list-sas: the SPI pair is the same on both ends)."""
     spis = ("initiator-spi", "responder-spi")
@@ -623,16 +644,8 @@ def _same_ike(a: dict, b: dict) -> bool:
 
 def _shared_child(a: dict, b: dict) -> bool:
     """An installed CHILD_SA of both ends: one end's inbound SPI is the other's outbound and back."""
-    mine = {
-        (c.get("spi-in"), c.get("spi-out"))
-        for c in (a.get("child-sas") or {}).values()
-        if c.get("state") == "INSTALLED"
-    }
-    theirs = {
-        (c.get("spi-out"), c.get("spi-in"))
-        for c in (b.get("child-sas") or {}).values()
-        if c.get("state") == "INSTALLED"
-    }
+    mine = {(c.get("spi-in"), c.get("spi-out")) for c in _installed(a)}
+    theirs = {(c.get("spi-out"), c.get("spi-in")) for c in _installed(b)}
     return bool(mine & theirs)
 
 
