@@ -156,3 +156,20 @@ def test_a_child_sa_only_one_end_holds_is_stale_even_inside_a_shared_ike_sa():
     assert _orphan_children("R", right, left) == []
     left["child-sas"]["c-2"]["state"] = "REKEYED"  # no longer carries traffic: not stale
     assert _orphan_children("L", left, right) == []
+
+
+def test_kernel_libipsec_gets_a_fixed_unique_reqid_per_child_sa(tmp_path):
+    """strongSwan < 5.9.12 bug #1855 (two CHILD_SAs re-established together share a reqid): with
+    kernel-libipsec the lab fixes every reqid, on the rendered device files and the Azure side alike."""
+    import re
+
+    from generator.lab.plan import write_state
+    from generator.lab.run import fixed_reqids
+
+    m = build_model(CSP_LINUX, (write_state(model(), tmp_path),)).model
+    plan = build_plan(m, environment(None), "t", "libipsec", throwaway_keys(m))
+    for ep in plan.endpoints:
+        text = fixed_reqids(ep.files["swanctl"])
+        children = text.count("esp_proposals = ")
+        assert children >= 1 and "reqid = 0" not in text
+        assert re.findall(r"^\s*reqid = (\d+)$", text, flags=re.M) == [str(n) for n in range(1, children + 1)], ep.key

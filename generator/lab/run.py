@@ -302,6 +302,8 @@ class Lab:
                         rf"\g<1>{self.folder(ep) / names['interfaces']}",
                         text,
                     )
+                if role == "swanctl" and self.plan.mode == "libipsec":
+                    text = fixed_reqids(text)
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds the throwaway keys
                 with os.fdopen(fd, "w", encoding="utf-8") as f:
                     f.write(text)
@@ -603,6 +605,22 @@ def run_lab(
             left = registry.teardown()
             if left:
                 print("gen lab: could not remove: " + "; ".join(left), file=sys.stderr)
+
+
+def fixed_reqids(swanctl: str) -> str:
+    """Give every CHILD_SA of a swanctl.conf its own fixed reqid (1, 2, ... in file order), for
+    kernel-libipsec only. strongSwan before 5.9.12 could hand two CHILD_SAs re-established at the same
+    time (both tunnels of an endpoint restarted after DPD) one reqid for different traffic selectors
+    (https://github.com/strongswan/strongswan/issues/1855, fixed by the 'reqid-refcount' merge
+    ed2d548 in 5.9.12; Debian 12 ships 5.9.8). kernel-libipsec picks the outbound SA by reqid alone,
+    so one tunnel's packets then leave in the other's SA and its BGP session never comes back; XFRM
+    also matches the peer address, and the device files are used unchanged there. With every reqid
+    fixed and unique nothing is allocated, so nothing collides (swanctl.conf `reqid`:
+    https://docs.strongswan.org/docs/latest/swanctl/swanctlConf.html)."""
+    count = iter(range(1, 10_000))
+    return re.sub(
+        r"^(\s*)(esp_proposals = .*)$", lambda m: f"{m[1]}{m[2]}\n{m[1]}reqid = {next(count)}", swanctl, flags=re.M
+    )
 
 
 def _sas(charon: Charon) -> list[dict]:
