@@ -28,7 +28,8 @@ Where this differs from those examples, and why:
   Detection keep-alive timeout (IKEv1 only)" (vpn_ipsec.xml.in), so it is not rendered for these
   IKEv2 groups. With IKEv2, strongSwan declares the peer dead when its retransmissions run out
   (https://docs.strongswan.org/docs/latest/config/retransmission.html, 165 s with the defaults,
-  which VyOS's CLI does not expose), and VyOS's updown script then sets the VTI down.
+  which VyOS's CLI does not expose), and VyOS's updown script then sets the VTI down (since 1.4.0 a
+  bound VTI is enabled only by the IPsec daemon: https://vyos.dev/T6085).
 - Failover: no BGP drop before the hold time. The session to an Azure BGP address outlives the SA,
   because the VNet prefix learned over the other tunnel covers that address. FRR drops a multihop
   session early only if zebra's nexthop tracking reports the peer unreachable. A `blackhole` /32
