@@ -170,6 +170,12 @@ def test_kernel_libipsec_gets_a_fixed_unique_reqid_per_child_sa(tmp_path):
     plan = build_plan(m, environment(None), "t", "libipsec", throwaway_keys(m))
     for ep in plan.endpoints:
         text = fixed_reqids(ep.files["swanctl"])
-        children = text.count("esp_proposals = ")
+        children = text.count("esp_proposals = ")  # one per CHILD_SA section, device and Azure templates alike
         assert children >= 1 and "reqid = 0" not in text
         assert re.findall(r"^\s*reqid = (\d+)$", text, flags=re.M) == [str(n) for n in range(1, children + 1)], ep.key
+        # each reqid sits inside its CHILD_SA section, before that section's proposals
+        assert re.findall(r"reqid = (\d+)\n(?:[^{}]*\n)*?\s*esp_proposals", text), ep.key
+    nested = "children {\n  a { # first\n    x = 1\n  }\n  b {\n  }\n}\nsecrets {\n  ike-a {\n  }\n}\n"
+    assert fixed_reqids(nested) == nested.replace("# first\n", "# first\n      reqid = 1\n").replace(
+        "  b {\n", "  b {\n      reqid = 2\n"
+    )

@@ -353,10 +353,9 @@ def _reopen_bgp(lab, now: float, last: dict[str, float]) -> int:
 def _clear_stale(lab, now: float, seen: dict) -> int:
     """Delete the SAs (IKE or CHILD) only one end of a hop still holds (Lab.poll_ipsec): the DELETE of its
     peer was lost while the path was down, and DPD does not notice (the peer answers over the other,
-    fresh SA). An SA
-    is taken for stale only after a full retransmit schedule (CHARON_GIVE_UP_SECONDS): an IKE_AUTH
-    whose response is being retransmitted leaves the responder ESTABLISHED alone that long. Returns how
-    many it deleted."""
+    fresh SA). An SA is taken for stale only after a full retransmit schedule (CHARON_GIVE_UP_SECONDS):
+    an IKE_AUTH whose response is being retransmitted leaves the responder ESTABLISHED alone that long.
+    Returns how many it deleted."""
     count = 0
     for key, held in lab.stale.items():
         for ep_key, kind, uid in held:

@@ -608,7 +608,7 @@ def run_lab(
 
 
 def fixed_reqids(swanctl: str) -> str:
-    """Give every CHILD_SA of a swanctl.conf its own fixed reqid (1, 2, ... in file order), for
+    """Give every CHILD_SA section of a swanctl.conf its own fixed reqid (1, 2, ... in file order), for
     kernel-libipsec only. strongSwan before 5.9.12 could hand two CHILD_SAs re-established at the same
     time (both tunnels of an endpoint restarted after DPD) one reqid for different traffic selectors
     (https://github.com/strongswan/strongswan/issues/1855, fixed by the 'reqid-refcount' merge
@@ -617,10 +617,22 @@ def fixed_reqids(swanctl: str) -> str:
     also matches the peer address, and the device files are used unchanged there. With every reqid
     fixed and unique nothing is allocated, so nothing collides (swanctl.conf `reqid`:
     https://docs.strongswan.org/docs/latest/swanctl/swanctlConf.html)."""
-    count = iter(range(1, 10_000))
-    return re.sub(
-        r"^(\s*)(esp_proposals = .*)$", lambda m: f"{m[1]}{m[2]}\n{m[1]}reqid = {next(count)}", swanctl, flags=re.M
-    )
+    out: list[str] = []
+    sections: list[str] = []  # names of the open sections, outermost first
+    count = 0
+    for line in swanctl.splitlines():
+        out.append(line)
+        text = line.split("#", 1)[0].strip()
+        if text.endswith("{"):
+            parent = sections[-1] if sections else ""
+            sections.append(text[:-1].strip())
+            if parent == "children":
+                count += 1
+                indent = line[: len(line) - len(line.lstrip())]
+                out.append(f"{indent}    reqid = {count}")
+        elif text == "}" and sections:
+            sections.pop()
+    return "\n".join(out) + ("\n" if swanctl.endswith("\n") else "")
 
 
 def _sas(charon: Charon) -> list[dict]:
@@ -643,15 +655,17 @@ def _installed(sa: dict) -> list[dict]:
     return [c for c in (sa.get("child-sas") or {}).values() if c.get("state") == "INSTALLED"]
 
 
+def _spis(child: dict, flip: bool = False) -> tuple:
+    """A CHILD_SA's (inbound, outbound) SPIs; flipped, as the other end of the same SA lists them."""
+    pair = (child.get("spi-in"), child.get("spi-out"))
+    return pair[::-1] if flip else pair
+
+
 def _orphan_children(key: str, mine: dict, theirs: dict) -> list[tuple[str, str, str]]:
     """The installed CHILD_SAs of `mine` that the other end's view of the same IKE SA (`theirs`) does not
     hold: kernel-libipsec may send into such a one (newest SA for the selectors), and nothing arrives."""
-    held = {(c.get("spi-out"), c.get("spi-in")) for c in _installed(theirs)}
-    return [
-        (key, "child", str(c.get("uniqueid", "")))
-        for c in _installed(mine)
-        if (c.get("spi-in"), c.get("spi-out")) not in held
-    ]
+    held = {_spis(c, flip=True) for c in _installed(theirs)}
+    return [(key, "child", str(c.get("uniqueid", ""))) for c in _installed(mine) if _spis(c) not in held]
 
 
 def _same_ike(a: dict, b: dict) -> bool:
@@ -662,9 +676,7 @@ def _same_ike(a: dict, b: dict) -> bool:
 
 def _shared_child(a: dict, b: dict) -> bool:
     """An installed CHILD_SA of both ends: one end's inbound SPI is the other's outbound and back."""
-    mine = {(c.get("spi-in"), c.get("spi-out")) for c in _installed(a)}
-    theirs = {(c.get("spi-out"), c.get("spi-in")) for c in _installed(b)}
-    return bool(mine & theirs)
+    return bool({_spis(c) for c in _installed(a)} & {_spis(c, flip=True) for c in _installed(b)})
 
 
 def _bgp_reason(info: dict, side: str) -> str:
